@@ -1,0 +1,984 @@
+r"""The Numba engine: every update rule, the LR schedules and the trajectory loop.
+
+Everything here is compiled once (``cache=True``) and dispatches on integer ids, so one
+compiled kernel serves every optimizer × surface × schedule. No ``fastmath`` (it would let LLVM
+assume away the NaN/inf checks that detect divergence); ``error_model="numpy"`` so that 0/0 gives
+NaN (and a "diverged" status) instead of raising ZeroDivisionError like Python would.
+
+Update rules mutate their optimizer state ``st`` (a flat float64 vector, layout below) in place
+and return the new point plus the effective per-coordinate step size they applied; apart from
+that state they are pure functions of their arguments. Their docstrings hold the formula in the
+lecture notation, in blocks ``Formula (option=value):`` that :mod:`optviz.optimizers` parses for
+the formula cards, so the documentation and the app cannot drift apart.
+
+Input contract of :func:`simulate` (the Python layer in :mod:`optviz.engine` guarantees it):
+C-contiguous float64 arrays, ``hp`` of length ``N_HP`` and ``flags`` (int64) of length
+``N_FLAGS``, ``batches`` of shape (steps, B) or (0, 0) for full-batch gradients, ``noise`` of
+shape (steps, 2) or (0, 2) without gradient noise.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from surfaces._kernels import gauss_newton, gradient, hessian, value
+
+# ---- optimizer ids ------------------------------------------------------------------------
+GD, MOMENTUM, NESTEROV, ADAGRAD, RMSPROP, ADAM, NADAM, ADAMW, AMSGRAD = range(9)
+NEWTON, BFGS, DFP, LBFGS, LEVENBERG_MARQUARDT, STEEPEST_DESCENT = range(9, 15)
+
+# ---- hyperparameter vector hp ---------------------------------------------------------------
+LR, BETA1, BETA2, EPS, WEIGHT_DECAY, MOMENTUM_DECAY, DAMPENING, LR_DECAY, LM_LAMBDA = range(9)
+N_HP = 9
+
+# ---- integer option vector flags -------------------------------------------------------------
+(
+    MOMENTUM_FORM,  # 0 torch v=βv+g, 1 ema v=βv+(1−β)g, 2 lr_inside v=βv+ηg
+    NESTEROV_FORM,  # 0 torch (reparameterized), 1 lookahead ∇f(θ−βv)
+    EPS_INSIDE,  # 0 ε outside √, 1 inside
+    BIAS_CORRECTION,  # 0 off, 1 on
+    NADAM_SCHEDULE,  # 0 torch μ_t = β₁(1 − ½·0.96^(tψ)), 1 constant μ = β₁
+    NEWTON_FORM,  # 0 guarded (|λ| eigenvalues), 1 textbook
+    LINE_SEARCH,  # 0 none (α = η), 1 backtracking (Armijo), 2 exact
+    HISTORY_SIZE,  # L-BFGS memory m
+    CENTERED,  # RMSProp: 0 plain, 1 centered (torch option)
+    ACCUMULATOR_INIT,  # RMSProp: 0 v₀ = 0 (torch), 1 v₁ = g₁² (σ⁰ = |g⁰|, Hung-yi Lee)
+) = range(10)
+N_FLAGS = 10
+
+# ---- schedule ids and statuses -----------------------------------------------------------------
+S_CONSTANT, S_STEP, S_EXPONENTIAL, S_INVERSE_TIME, S_POWER, S_PIECEWISE, S_PLATEAU, S_SGDR = range(
+    8
+)
+N_SCHED = 24
+OK, CONVERGED, DIVERGED, ESCAPED = range(4)
+
+# ---- optimizer state layout ------------------------------------------------------------------
+M0, M1 = 0, 1  # first moment / momentum buffer / velocity
+V0, V1 = 2, 3  # second moment / accumulator G / RMSProp average
+VMAX0, VMAX1 = 4, 5  # AMSGrad running max; RMSProp-centered gradient average
+BP1, BP2 = 6, 7  # β₁ᵗ, β₂ᵗ tracked by multiplication
+MU_PRODUCT = 8  # NAdam ∏ μ_i
+NU = 9  # Levenberg–Marquardt ν
+H00, H01, H10, H11 = 10, 11, 12, 13  # BFGS/DFP inverse-Hessian approximation V
+SX, SY, GX_PREV, GY_PREV = 14, 15, 16, 17  # previous step s and gradient (quasi-Newton)
+N_MEM, MEM_HEAD = 18, 19  # L-BFGS stored pairs
+PL_BEST, PL_BAD, PL_FACTOR = 20, 21, 22  # reduce-on-plateau state
+N_STATE = 24
+
+BIG = 1e10  # |θ| beyond this is divergence, whatever the surface
+
+
+@njit(cache=True, error_model="numpy")
+def _lerp(a, b, w):  # noqa: ANN001, ANN201
+    # torch.lerp's formula (weight < 0.5 from the start, else from the end): same rounding.
+    if w < 0.5:
+        return a + w * (b - a)
+    return b - (b - a) * (1.0 - w)
+
+
+# ======================================================================================
+# First-order update rules
+# ======================================================================================
+
+
+@njit(cache=True, error_model="numpy")
+def gd_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
+    r"""Gradient descent (``torch.optim.SGD`` without momentum); SGD on mini-batches.
+
+    Formula (default):
+        \theta_t \leftarrow \theta_{t-1} - \eta\, g_t
+
+    Notes:
+        ``g_t`` is the (mini-batch) gradient plus ``weight_decay``·θ (L2, as torch adds it).
+    """
+    wd = hp[WEIGHT_DECAY]
+    return x - lr * (gx + wd * x), y - lr * (gy + wd * y), lr, lr
+
+
+@njit(cache=True, error_model="numpy")
+def momentum_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
+    r"""Heavy-ball momentum; β₁ is the momentum coefficient β.
+
+    Formula (momentum_form=torch):
+        v_t \leftarrow \beta_1 v_{t-1} + (1-\tau)\, g_t \quad (v_1 = g_1) \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\, v_t
+
+    Formula (momentum_form=ema):
+        v_t \leftarrow \beta_1 v_{t-1} + (1-\beta_1)\, g_t \quad (v_0 = 0) \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\, v_t
+
+    Formula (momentum_form=lr_inside):
+        v_t \leftarrow \beta_1 v_{t-1} + \eta\, g_t \\
+        \theta_t \leftarrow \theta_{t-1} - v_t
+
+    Notes:
+        ``torch`` is ``torch.optim.SGD(momentum=β₁, dampening=τ)`` and CS231n's v = ρv + ∇f.
+        ``ema`` is Andrew Ng's / Hung-yi Lee's exponential average (its steps are (1−β₁) times
+        smaller for the same η; ``bias_correction`` divides v by 1−β₁ᵗ). ``lr_inside`` is
+        Sutskever's and the Polish lecture's m ← βm − η∇E; it equals ``torch`` for constant η
+        and differs once η is scheduled (η of past steps stays inside v).
+    """
+    b = hp[BETA1]
+    wd = hp[WEIGHT_DECAY]
+    dx = gx + wd * x
+    dy = gy + wd * y
+    form = flags[MOMENTUM_FORM]
+    if form == 0:
+        if t == 1:
+            st[M0] = dx
+            st[M1] = dy
+        else:
+            damp = 1.0 - hp[DAMPENING]
+            st[M0] = b * st[M0] + damp * dx
+            st[M1] = b * st[M1] + damp * dy
+        return x - lr * st[M0], y - lr * st[M1], lr, lr
+    if form == 1:
+        st[M0] = b * st[M0] + (1.0 - b) * dx
+        st[M1] = b * st[M1] + (1.0 - b) * dy
+        step = lr
+        if flags[BIAS_CORRECTION] == 1:
+            st[BP1] *= b
+            step = lr / (1.0 - st[BP1])
+        return x - step * st[M0], y - step * st[M1], step, step
+    st[M0] = b * st[M0] + lr * dx
+    st[M1] = b * st[M1] + lr * dy
+    return x - st[M0], y - st[M1], lr, lr
+
+
+@njit(cache=True, error_model="numpy")
+def nesterov_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
+    r"""Nesterov accelerated gradient (NAG); β₁ is the momentum coefficient.
+
+    Formula (nesterov_form=torch):
+        v_t \leftarrow \beta_1 v_{t-1} + g_t \quad (v_1 = g_1) \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\,(g_t + \beta_1 v_t)
+
+    Formula (nesterov_form=lookahead):
+        v_t \leftarrow \beta_1 v_{t-1} + \eta\, \nabla f(\theta_{t-1} - \beta_1 v_{t-1}) \\
+        \theta_t \leftarrow \theta_{t-1} - v_t
+
+    Notes:
+        ``torch`` is ``torch.optim.SGD(momentum=β₁, nesterov=True)``: the change of variables
+        θ̃ = θ − β₁v of CS231n, so the path drawn is the look-ahead point and the gradient is
+        taken where the optimizer stands. ``lookahead`` is the lectures' form: the gradient is
+        evaluated at the look-ahead point θ − β₁v and the drawn path is θ itself.
+    """
+    b = hp[BETA1]
+    wd = hp[WEIGHT_DECAY]
+    dx = gx + wd * x
+    dy = gy + wd * y
+    if flags[NESTEROV_FORM] == 0:
+        if t == 1:
+            st[M0] = dx
+            st[M1] = dy
+        else:
+            st[M0] = b * st[M0] + dx
+            st[M1] = b * st[M1] + dy
+        return x - lr * (dx + b * st[M0]), y - lr * (dy + b * st[M1]), lr, lr
+    st[M0] = b * st[M0] + lr * dx
+    st[M1] = b * st[M1] + lr * dy
+    return x - st[M0], y - st[M1], lr, lr
+
+
+@njit(cache=True, error_model="numpy")
+def _denominator(v, eps, inside):  # noqa: ANN001, ANN201
+    if inside == 1:
+        return math.sqrt(v + eps)
+    return math.sqrt(v) + eps
+
+
+@njit(cache=True, error_model="numpy")
+def adagrad_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
+    r"""AdaGrad (diagonal): per-coordinate step η/√G with G the sum of squared gradients.
+
+    Formula (eps_placement=outside):
+        G_t \leftarrow G_{t-1} + g_t^2 \\
+        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sqrt{G_t} + \epsilon}\, g_t
+
+    Formula (eps_placement=inside):
+        G_t \leftarrow G_{t-1} + g_t^2 \\
+        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sqrt{G_t + \epsilon}}\, g_t
+
+    Notes:
+        ``outside`` is ``torch.optim.Adagrad`` (default ε = 1e-10) and CS231n's code; ``inside``
+        is the Vietnamese and Polish lectures' √(G + ε). torch's ``lr_decay`` divides η by
+        1 + (t−1)·lr_decay. The full-matrix AdaGrad of the lecture (G += g gᵀ) is not offered.
+    """
+    wd = hp[WEIGHT_DECAY]
+    dx = gx + wd * x
+    dy = gy + wd * y
+    clr = lr / (1.0 + (t - 1) * hp[LR_DECAY])
+    st[V0] += dx * dx
+    st[V1] += dy * dy
+    inside = flags[EPS_INSIDE]
+    ex = clr / _denominator(st[V0], hp[EPS], inside)
+    ey = clr / _denominator(st[V1], hp[EPS], inside)
+    return x - ex * dx, y - ey * dy, ex, ey
+
+
+@njit(cache=True, error_model="numpy")
+def rmsprop_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
+    r"""RMSProp: AdaGrad with a leaky (exponential) average; β₂ is the decay α / ρ / γ.
+
+    Formula (eps_placement=outside):
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sqrt{v_t} + \epsilon}\, g_t
+
+    Formula (eps_placement=inside):
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sqrt{v_t + \epsilon}}\, g_t
+
+    Notes:
+        ``outside`` is ``torch.optim.RMSprop`` (α = β₂ = 0.99, ε = 1e-8); ``inside`` is the
+        lectures' √(E[g²] + ε). ``centered`` (torch) subtracts the squared running mean of g.
+        ``accumulator_init=first_grad`` starts from v₁ = g₁² (Hung-yi Lee's σ⁰ = |g⁰|), so the
+        first step is η·sign(g) instead of the torch form's η·g/(√(1−β₂)|g|).
+    """
+    a = hp[BETA2]
+    wd = hp[WEIGHT_DECAY]
+    dx = gx + wd * x
+    dy = gy + wd * y
+    if t == 1 and flags[ACCUMULATOR_INIT] == 1:
+        st[V0] = dx * dx
+        st[V1] = dy * dy
+    else:
+        st[V0] = st[V0] * a + (1.0 - a) * dx * dx
+        st[V1] = st[V1] * a + (1.0 - a) * dy * dy
+    v0 = st[V0]
+    v1 = st[V1]
+    if flags[CENTERED] == 1:
+        st[VMAX0] = _lerp(st[VMAX0], dx, 1.0 - a)
+        st[VMAX1] = _lerp(st[VMAX1], dy, 1.0 - a)
+        v0 = v0 - st[VMAX0] * st[VMAX0]
+        v1 = v1 - st[VMAX1] * st[VMAX1]
+    inside = flags[EPS_INSIDE]
+    ex = lr / _denominator(v0, hp[EPS], inside)
+    ey = lr / _denominator(v1, hp[EPS], inside)
+    return x - ex * dx, y - ey * dy, ex, ey
+
+
+@njit(cache=True, error_model="numpy")
+def adam_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
+    r"""Adam: momentum (first moment m) with RMSProp scaling (second moment v).
+
+    Formula (bias_correction=on, eps_placement=outside):
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \hat m_t = \frac{m_t}{1-\beta_1^t},\quad \hat v_t = \frac{v_t}{1-\beta_2^t} \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
+
+    Formula (bias_correction=on, eps_placement=inside):
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \hat m_t = \frac{m_t}{1-\beta_1^t},\quad \hat v_t = \frac{v_t}{1-\beta_2^t} \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t + \epsilon}}
+
+    Formula (bias_correction=off, eps_placement=outside):
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\, \frac{m_t}{\sqrt{v_t} + \epsilon}
+
+    Formula (bias_correction=off, eps_placement=inside):
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\, \frac{m_t}{\sqrt{v_t + \epsilon}}
+
+    Notes:
+        Defaults are ``torch.optim.Adam`` (η = 1e-3, β₁ = 0.9, β₂ = 0.999, ε = 1e-8, ε outside
+        √, bias correction on), computed in torch's order: step η/(1−β₁ᵗ), denominator
+        √v/√(1−β₂ᵗ) + ε. ε inside √ is the Vietnamese lectures' form; without bias correction
+        ("Adam (almost)" of CS231n) the first steps are tiny because m and v start at 0.
+        ``weight_decay`` is L2 added to g (torch's Adam); AdamW decouples it.
+    """
+    b1 = hp[BETA1]
+    b2 = hp[BETA2]
+    wd = hp[WEIGHT_DECAY]
+    dx = gx + wd * x
+    dy = gy + wd * y
+    st[M0] = _lerp(st[M0], dx, 1.0 - b1)
+    st[M1] = _lerp(st[M1], dy, 1.0 - b1)
+    st[V0] = st[V0] * b2 + (1.0 - b2) * dx * dx
+    st[V1] = st[V1] * b2 + (1.0 - b2) * dy * dy
+    return _adam_step(x, y, lr, hp, flags, st, st[V0], st[V1])
+
+
+@njit(cache=True, error_model="numpy")
+def _adam_step(x, y, lr, hp, flags, st, v0, v1):  # noqa: ANN001, ANN201
+    # Shared tail of Adam / AMSGrad / AdamW, in torch's order of operations.
+    st[BP1] *= hp[BETA1]
+    st[BP2] *= hp[BETA2]
+    if flags[BIAS_CORRECTION] == 1:
+        step_size = lr / (1.0 - st[BP1])
+        bc2 = 1.0 - st[BP2]
+    else:
+        step_size = lr
+        bc2 = 1.0
+    if flags[EPS_INSIDE] == 1:
+        d0 = math.sqrt(v0 / bc2 + hp[EPS])
+        d1 = math.sqrt(v1 / bc2 + hp[EPS])
+    else:
+        sq = math.sqrt(bc2)
+        d0 = math.sqrt(v0) / sq + hp[EPS]
+        d1 = math.sqrt(v1) / sq + hp[EPS]
+    ex = step_size / d0
+    ey = step_size / d1
+    return x - step_size * (st[M0] / d0), y - step_size * (st[M1] / d1), ex, ey
+
+
+@njit(cache=True, error_model="numpy")
+def amsgrad_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
+    r"""AMSGrad: Adam whose denominator never shrinks (running max of v).
+
+    Formula (default):
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        v^{\max}_t = \max(v^{\max}_{t-1}, v_t) \\
+        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{1-\beta_1^t}\,
+            \frac{m_t}{\sqrt{v^{\max}_t / (1-\beta_2^t)} + \epsilon}
+
+    Notes:
+        ``torch.optim.Adam(amsgrad=True)``. The ε and bias-correction options are Adam's.
+    """
+    b1 = hp[BETA1]
+    b2 = hp[BETA2]
+    wd = hp[WEIGHT_DECAY]
+    dx = gx + wd * x
+    dy = gy + wd * y
+    st[M0] = _lerp(st[M0], dx, 1.0 - b1)
+    st[M1] = _lerp(st[M1], dy, 1.0 - b1)
+    st[V0] = st[V0] * b2 + (1.0 - b2) * dx * dx
+    st[V1] = st[V1] * b2 + (1.0 - b2) * dy * dy
+    st[VMAX0] = max(st[VMAX0], st[V0])
+    st[VMAX1] = max(st[VMAX1], st[V1])
+    return _adam_step(x, y, lr, hp, flags, st, st[VMAX0], st[VMAX1])
+
+
+@njit(cache=True, error_model="numpy")
+def adamw_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
+    r"""AdamW: Adam with weight decay λ decoupled from the gradient.
+
+    Formula (default):
+        \theta_{t-1} \leftarrow (1-\eta\lambda)\,\theta_{t-1} \\
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\quad
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
+
+    Notes:
+        ``torch.optim.AdamW`` (default λ = ``weight_decay`` = 1e-2): the decay shrinks θ
+        directly instead of being added to g, so Adam's scaling does not weaken it.
+    """
+    b1 = hp[BETA1]
+    b2 = hp[BETA2]
+    shrink = 1.0 - lr * hp[WEIGHT_DECAY]
+    x = x * shrink
+    y = y * shrink
+    st[M0] = _lerp(st[M0], gx, 1.0 - b1)
+    st[M1] = _lerp(st[M1], gy, 1.0 - b1)
+    st[V0] = st[V0] * b2 + (1.0 - b2) * gx * gx
+    st[V1] = st[V1] * b2 + (1.0 - b2) * gy * gy
+    return _adam_step(x, y, lr, hp, flags, st, st[V0], st[V1])
+
+
+@njit(cache=True, error_model="numpy")
+def nadam_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
+    r"""NAdam: Adam with a Nesterov look-ahead on the first moment.
+
+    Formula (nadam_schedule=torch):
+        \mu_t = \beta_1\left(1 - \tfrac12\, 0.96^{t\psi}\right) \\
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\quad
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\left(
+            \frac{(1-\mu_t)\, g_t}{1-\prod_{i\le t}\mu_i}
+            + \frac{\mu_{t+1}\, m_t}{1-\prod_{i\le t+1}\mu_i}\right)
+            \Big/ \left(\sqrt{v_t/(1-\beta_2^t)} + \epsilon\right)
+
+    Formula (nadam_schedule=constant):
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\quad
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\left(
+            \frac{(1-\beta_1)\, g_t}{1-\beta_1^t} + \frac{\beta_1\, m_t}{1-\beta_1^{t+1}}\right)
+            \Big/ \left(\sqrt{v_t/(1-\beta_2^t)} + \epsilon\right)
+
+    Notes:
+        ``torch.optim.NAdam`` (η = 2e-3, ψ = ``momentum_decay`` = 4e-3): torch's μ schedule
+        starts at μ₁ ≈ 0.45·β₁... ≈ β₁/2 and reaches β₁ only after ~10⁵ steps, so early NAdam
+        steps use much less momentum than β₁ suggests. ``constant`` is Dozat's simplified form
+        with μ = β₁ throughout.
+    """
+    b1 = hp[BETA1]
+    b2 = hp[BETA2]
+    wd = hp[WEIGHT_DECAY]
+    dx = gx + wd * x
+    dy = gy + wd * y
+    if flags[NADAM_SCHEDULE] == 0:
+        psi = hp[MOMENTUM_DECAY]
+        mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
+        mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
+    else:
+        mu = b1
+        mu_next = b1
+    st[BP2] *= b2
+    bc2 = 1.0 - st[BP2]
+    st[MU_PRODUCT] *= mu
+    st[M0] = _lerp(st[M0], dx, 1.0 - b1)
+    st[M1] = _lerp(st[M1], dy, 1.0 - b1)
+    st[V0] = st[V0] * b2 + (1.0 - b2) * dx * dx
+    st[V1] = st[V1] * b2 + (1.0 - b2) * dy * dy
+    if flags[EPS_INSIDE] == 1:
+        d0 = math.sqrt(st[V0] / bc2 + hp[EPS])
+        d1 = math.sqrt(st[V1] / bc2 + hp[EPS])
+    else:
+        d0 = math.sqrt(st[V0] / bc2) + hp[EPS]
+        d1 = math.sqrt(st[V1] / bc2) + hp[EPS]
+    mu_product_next = st[MU_PRODUCT] * mu_next
+    c_grad = -lr * (1.0 - mu) / (1.0 - st[MU_PRODUCT])
+    c_mom = (-lr * mu_next) / (1.0 - mu_product_next)
+    x = x + c_grad * (dx / d0)
+    y = y + c_grad * (dy / d1)
+    x = x + c_mom * (st[M0] / d0)
+    y = y + c_mom * (st[M1] / d1)
+    return x, y, lr / d0, lr / d1
+
+
+# ======================================================================================
+# Second-order and line-search methods: they evaluate the surface themselves
+# ======================================================================================
+
+
+@njit(cache=True, error_model="numpy")
+def _phi_slope(sid, p, dx, dy, idx, x, y, px, py, a):  # noqa: ANN001, ANN201
+    gx, gy = gradient(sid, x + a * px, y + a * py, p, dx, dy, idx, idx.shape[0])
+    return gx * px + gy * py
+
+
+@njit(cache=True, error_model="numpy")
+def line_search(mode, sid, p, dx, dy, idx, x, y, f0, gx, gy, px, py, a0):  # noqa: ANN001, ANN201
+    r"""Step length α along direction p from θ = (x, y).
+
+    mode 0: α = a0 (η). mode 1 (backtracking, Armijo): the largest α = a0·2⁻ʲ with
+    f(θ + αp) ≤ f(θ) + 10⁻⁴ α gᵀp. mode 2 (exact): the first minimum of φ(α) = f(θ + αp) along
+    the ray, found by doubling a bracket until the slope φ'(α) = ∇f(θ + αp)ᵀp stops being
+    negative, then bisecting on its sign to machine precision (so on a quadratic it is the
+    closed-form α = gᵀg / gᵀHg to ~1e-15).
+    """
+    if mode == 0:
+        return a0
+    slope0 = gx * px + gy * py
+    if mode == 1:
+        a = a0
+        for _ in range(80):
+            fa = value(sid, x + a * px, y + a * py, p, dx, dy)
+            if fa <= f0 + 1e-4 * a * slope0:
+                return a
+            a *= 0.5
+        return a
+    # Bracket the first minimum along the ray: start with a move of 1e-3 relative to the
+    # scale of θ and double until the slope stops being negative (η is not used here).
+    lo = 0.0
+    hi = 1e-3 * (1.0 + math.hypot(x, y)) / math.hypot(px, py)
+    for _ in range(200):
+        s = _phi_slope(sid, p, dx, dy, idx, x, y, px, py, hi)
+        if not (s < 0.0):
+            break
+        lo = hi
+        hi *= 2.0
+        if hi > BIG:
+            return hi
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if mid <= lo or mid >= hi:
+            break
+        if _phi_slope(sid, p, dx, dy, idx, x, y, px, py, mid) < 0.0:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+@njit(cache=True, error_model="numpy")
+def newton_update(sid, p, dx, dy, x, y, gx, gy, lr, hp, flags):  # noqa: ANN001, ANN201
+    r"""Newton's method, damped by η, with a guard against indefinite Hessians.
+
+    Formula (newton_form=guarded):
+        H = Q \Lambda Q^\top,\quad |H|_\epsilon = Q \max(|\Lambda|, \epsilon)\, Q^\top \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\, |H|_\epsilon^{-1}\, g_t
+
+    Formula (newton_form=textbook):
+        \theta_t \leftarrow \theta_{t-1} - \eta\, H^{-1} g_t
+
+    Notes:
+        ``textbook`` (η = 1) is the lectures' θ* = θ₀ − H⁻¹∇J: it jumps to the stationary
+        point of the local quadratic model, which at a saddle is the saddle itself. ``guarded``
+        flips negative curvature to positive (saddle-free Newton) and floors tiny eigenvalues
+        at ε, so every step goes downhill.
+    """
+    a, b, c = hessian(sid, x, y, p, dx, dy)
+    if flags[NEWTON_FORM] == 1:
+        det = a * c - b * b
+        sx = (c * gx - b * gy) / det
+        sy = (a * gy - b * gx) / det
+        return x - lr * sx, y - lr * sy, lr, lr
+    # Eigen-decomposition of the symmetric 2×2 matrix [[a, b], [b, c]].
+    mean = 0.5 * (a + c)
+    rad = math.hypot(0.5 * (a - c), b)
+    l1 = mean + rad
+    l2 = mean - rad
+    if b != 0.0:
+        vx, vy = l1 - c, b
+    elif a >= c:
+        vx, vy = 1.0, 0.0
+    else:
+        vx, vy = 0.0, 1.0
+    nrm = math.hypot(vx, vy)
+    vx /= nrm
+    vy /= nrm
+    m1 = max(abs(l1), hp[EPS])
+    m2 = max(abs(l2), hp[EPS])
+    p1 = (vx * gx + vy * gy) / m1  # component along the first eigenvector
+    p2 = (-vy * gx + vx * gy) / m2  # along the second (orthogonal) one
+    sx = p1 * vx - p2 * vy
+    sy = p1 * vy + p2 * vx
+    return x - lr * sx, y - lr * sy, lr, lr
+
+
+@njit(cache=True, error_model="numpy")
+def quasi_newton_update(oid, sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags, st):  # noqa: ANN001, ANN201
+    r"""BFGS or DFP: quasi-Newton steps with an inverse-Hessian estimate V (V₀ = I).
+
+    Formula (method=bfgs):
+        s_k = \theta_k - \theta_{k-1},\quad r_k = g_k - g_{k-1} \\
+        V_k = V_{k-1} + \left[1 + \frac{r_k^\top V_{k-1} r_k}{s_k^\top r_k}\right]
+              \frac{s_k s_k^\top}{s_k^\top r_k}
+              - \frac{s_k r_k^\top V_{k-1} + V_{k-1} r_k s_k^\top}{s_k^\top r_k} \\
+        \theta_{k+1} = \theta_k - \alpha_k V_k g_k
+
+    Formula (method=dfp):
+        s_k = \theta_k - \theta_{k-1},\quad r_k = g_k - g_{k-1} \\
+        V_k = V_{k-1} + \frac{s_k s_k^\top}{s_k^\top r_k}
+              - \frac{V_{k-1} r_k r_k^\top V_{k-1}}{r_k^\top V_{k-1} r_k} \\
+        \theta_{k+1} = \theta_k - \alpha_k V_k g_k
+
+    Notes:
+        The Polish lecture's update formulas. αₖ comes from ``line_search`` (default
+        backtracking from η = 1). The update is skipped when sᵀr ≤ 0 (it would destroy
+        positive definiteness), and V resets to I if −Vg is not a descent direction.
+    """
+    if st[SX] != 0.0 or st[SY] != 0.0:
+        sx, sy = st[SX], st[SY]
+        rx, ry = gx - st[GX_PREV], gy - st[GY_PREV]
+        sr = sx * rx + sy * ry
+        if sr > 1e-12 * math.hypot(sx, sy) * math.hypot(rx, ry):
+            v00, v01, v10, v11 = st[H00], st[H01], st[H10], st[H11]
+            vr0 = v00 * rx + v01 * ry  # V r
+            vr1 = v10 * rx + v11 * ry
+            rv0 = rx * v00 + ry * v10  # rᵀ V
+            rv1 = rx * v01 + ry * v11
+            rvr = rx * vr0 + ry * vr1
+            if oid == BFGS:
+                k = (1.0 + rvr / sr) / sr
+                st[H00] = v00 + k * sx * sx - (sx * rv0 + vr0 * sx) / sr
+                st[H01] = v01 + k * sx * sy - (sx * rv1 + vr0 * sy) / sr
+                st[H10] = v10 + k * sy * sx - (sy * rv0 + vr1 * sx) / sr
+                st[H11] = v11 + k * sy * sy - (sy * rv1 + vr1 * sy) / sr
+            elif rvr > 0.0:
+                st[H00] = v00 + sx * sx / sr - vr0 * rv0 / rvr
+                st[H01] = v01 + sx * sy / sr - vr0 * rv1 / rvr
+                st[H10] = v10 + sy * sx / sr - vr1 * rv0 / rvr
+                st[H11] = v11 + sy * sy / sr - vr1 * rv1 / rvr
+    px = -(st[H00] * gx + st[H01] * gy)
+    py = -(st[H10] * gx + st[H11] * gy)
+    if px * gx + py * gy >= 0.0:
+        st[H00], st[H01], st[H10], st[H11] = 1.0, 0.0, 0.0, 1.0
+        px, py = -gx, -gy
+    a = line_search(flags[LINE_SEARCH], sid, p, dx, dy, idx, x, y, f0, gx, gy, px, py, lr)
+    st[SX], st[SY] = a * px, a * py
+    st[GX_PREV], st[GY_PREV] = gx, gy
+    return x + a * px, y + a * py, a, a
+
+
+@njit(cache=True, error_model="numpy")
+def lbfgs_update(sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags, st, mem):  # noqa: ANN001, ANN201
+    r"""L-BFGS: BFGS from the last m pairs (s, r) only, by the two-loop recursion.
+
+    Formula (default):
+        q \leftarrow g_k;\ \text{for } i = k-1 \dots k-m:\
+            \rho_i = 1/(r_i^\top s_i),\ a_i = \rho_i s_i^\top q,\ q \leftarrow q - a_i r_i \\
+        z \leftarrow \gamma_k q,\quad \gamma_k = \frac{s_{k-1}^\top r_{k-1}}{r_{k-1}^\top r_{k-1}} \\
+        \text{for } i = k-m \dots k-1:\ b = \rho_i r_i^\top z,\ z \leftarrow z + s_i (a_i - b) \\
+        \theta_{k+1} = \theta_k - \alpha_k z
+
+    Notes:
+        Memory m = ``history_size`` (default 10); O(m·n) memory instead of BFGS's n², which is
+        what makes quasi-Newton ideas usable for networks. αₖ from ``line_search``.
+    """
+    m = mem.shape[0]
+    if st[SX] != 0.0 or st[SY] != 0.0:
+        rx, ry = gx - st[GX_PREV], gy - st[GY_PREV]
+        if st[SX] * rx + st[SY] * ry > 1e-12 * math.hypot(st[SX], st[SY]) * math.hypot(rx, ry):
+            head = int(st[MEM_HEAD])
+            mem[head, 0], mem[head, 1], mem[head, 2], mem[head, 3] = st[SX], st[SY], rx, ry
+            st[MEM_HEAD] = (head + 1) % m
+            st[N_MEM] = min(st[N_MEM] + 1.0, m)
+    count = int(st[N_MEM])
+    qx, qy = gx, gy
+    alphas = np.empty(m)
+    newest = int(st[MEM_HEAD]) - 1
+    for j in range(count):
+        i = (newest - j) % m
+        rho = 1.0 / (mem[i, 2] * mem[i, 0] + mem[i, 3] * mem[i, 1])
+        a = rho * (mem[i, 0] * qx + mem[i, 1] * qy)
+        alphas[j] = a
+        qx -= a * mem[i, 2]
+        qy -= a * mem[i, 3]
+    gamma = 1.0
+    if count > 0:
+        i = newest % m
+        gamma = (mem[i, 0] * mem[i, 2] + mem[i, 1] * mem[i, 3]) / (
+            mem[i, 2] * mem[i, 2] + mem[i, 3] * mem[i, 3]
+        )
+    zx, zy = gamma * qx, gamma * qy
+    for j in range(count - 1, -1, -1):
+        i = (newest - j) % m
+        rho = 1.0 / (mem[i, 2] * mem[i, 0] + mem[i, 3] * mem[i, 1])
+        b = rho * (mem[i, 2] * zx + mem[i, 3] * zy)
+        zx += mem[i, 0] * (alphas[j] - b)
+        zy += mem[i, 1] * (alphas[j] - b)
+    px, py = -zx, -zy
+    if px * gx + py * gy >= 0.0:
+        px, py = -gx, -gy
+    a = line_search(flags[LINE_SEARCH], sid, p, dx, dy, idx, x, y, f0, gx, gy, px, py, lr)
+    st[SX], st[SY] = a * px, a * py
+    st[GX_PREV], st[GY_PREV] = gx, gy
+    return x + a * px, y + a * py, a, a
+
+
+@njit(cache=True, error_model="numpy")
+def levenberg_marquardt_update(sid, p, dx, dy, x, y, f0, gx, gy, lr, st):  # noqa: ANN001, ANN201
+    r"""Levenberg–Marquardt on a sum of squares: Gauss–Newton blended with gradient descent.
+
+    Formula (default):
+        G = J^\top J + \nu_k I \\
+        \theta_{k+1} = \theta_k - \eta\, G^{-1} J^\top e \quad
+        \text{if } f \text{ decreases: } \nu_{k+1} = \nu_k/10,\ \text{else stay and } \nu_{k+1}
+        = 10\,\nu_k
+
+    Notes:
+        The Polish lecture's algorithm, written for f = c·Σeᵢ² with ∇f = 2c·Jᵀe so JᵀJ is
+        the Gauss–Newton part of the Hessian (the residual curvature is dropped). Far from
+        the minimum ν is large and the step is a short gradient step; near it ν → 0 and it is
+        Gauss–Newton. ν₀ = ``lm_lambda`` (default 1e-3). A rejected step leaves θ in place.
+    """
+    a, b, c = gauss_newton(sid, x, y, p, dx, dy)
+    nu = st[NU]
+    a += nu
+    c += nu
+    det = a * c - b * b
+    sx = (c * gx - b * gy) / det
+    sy = (a * gy - b * gx) / det
+    nx = x - lr * sx
+    ny = y - lr * sy
+    fn = value(sid, nx, ny, p, dx, dy)
+    # ν stays within [1e-15, 1e15]: at the exact minimum no step can decrease f, and ν must
+    # neither overflow there nor underflow to a singular Gauss–Newton matrix.
+    if fn <= f0:
+        st[NU] = max(nu / 10.0, 1e-15)
+        return nx, ny, lr, lr
+    st[NU] = min(nu * 10.0, 1e15)
+    return x, y, lr, lr
+
+
+@njit(cache=True, error_model="numpy")
+def steepest_descent_update(sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags):  # noqa: ANN001, ANN201
+    r"""Steepest descent: move along −g by the step length a line search picks.
+
+    Formula (line_search=exact):
+        \alpha_k = \arg\min_{\alpha \ge 0} f(\theta_k - \alpha\, g_k) \\
+        \theta_{k+1} = \theta_k - \alpha_k\, g_k
+
+    Formula (line_search=backtracking):
+        \alpha_k = \eta\, 2^{-j},\ j \text{ smallest with }
+        f(\theta_k - \alpha_k g_k) \le f(\theta_k) - 10^{-4}\alpha_k \lVert g_k\rVert^2 \\
+        \theta_{k+1} = \theta_k - \alpha_k\, g_k
+
+    Formula (line_search=none):
+        \theta_{k+1} = \theta_k - \eta\, g_k
+
+    Notes:
+        The Polish lecture's "metoda najszybszego spadku": GD with directional minimisation.
+        With the exact search each new gradient is orthogonal to the previous step, hence
+        the right-angled zig-zag in a ravine.
+    """
+    a = line_search(flags[LINE_SEARCH], sid, p, dx, dy, idx, x, y, f0, gx, gy, -gx, -gy, lr)
+    return x - a * gx, y - a * gy, a, a
+
+
+# ======================================================================================
+# Learning-rate schedules
+# ======================================================================================
+
+
+@njit(cache=True, error_model="numpy")
+def scheduled_lr(sid, sp, k, lr0, f, st):  # noqa: ANN001, ANN201
+    """η for update k (k = 0 for the first update); ``f`` is the loss where the step starts.
+
+    The formulas, with t = k: see :mod:`optviz.schedules`, which documents and validates
+    the parameters ``sp``.
+    """
+    if sid == S_CONSTANT:
+        return lr0
+    if sid == S_STEP:
+        return lr0 * sp[1] ** math.floor(k / sp[0])
+    if sid == S_EXPONENTIAL:
+        return lr0 * math.exp(-sp[0] * k)
+    if sid == S_INVERSE_TIME:
+        return lr0 / (1.0 + sp[0] * k)
+    if sid == S_POWER:
+        return lr0 / (1.0 + k / sp[0]) ** sp[1]
+    if sid == S_PIECEWISE:
+        nb = int(sp[0])
+        piece = 0
+        for j in range(nb):
+            if k >= sp[1 + j]:
+                piece = j + 1
+        return lr0 * sp[9 + piece]
+    if sid == S_PLATEAU:
+        # torch.optim.lr_scheduler.ReduceLROnPlateau(mode="min", threshold_mode="rel").
+        if f < st[PL_BEST] * (1.0 - sp[2]):
+            st[PL_BEST] = f
+            st[PL_BAD] = 0.0
+        else:
+            st[PL_BAD] += 1.0
+        if st[PL_BAD] > sp[1]:
+            st[PL_FACTOR] *= sp[0]
+            st[PL_BAD] = 0.0
+        return max(lr0 * st[PL_FACTOR], sp[3])
+    if sid == S_SGDR:
+        t0 = sp[0]
+        mult = sp[1]
+        if mult == 1.0:
+            t_i = t0
+            t_cur = k % t0
+        else:
+            n = math.floor(math.log(k / t0 * (mult - 1.0) + 1.0) / math.log(mult))
+            t_cur = k - t0 * (mult**n - 1.0) / (mult - 1.0)
+            t_i = t0 * mult**n
+        return sp[2] + (lr0 - sp[2]) * (1.0 + math.cos(math.pi * t_cur / t_i)) / 2.0
+    return math.nan
+
+
+# ======================================================================================
+# The trajectory loop
+# ======================================================================================
+
+
+@njit(cache=True, error_model="numpy")
+def _sample_gradient(sid, p, dx, dy, idx_full, batches, noise, k, x, y):  # noqa: ANN001, ANN201
+    # The gradient an optimizer sees at step k: mini-batch rows k of `batches` (or all data),
+    # plus the k-th row of the seeded noise.
+    if batches.shape[0] > 0:
+        gx, gy = gradient(sid, x, y, p, dx, dy, batches[k], batches.shape[1])
+    else:
+        gx, gy = gradient(sid, x, y, p, dx, dy, idx_full, idx_full.shape[0])
+    if noise.shape[0] > 0:
+        gx += noise[k, 0]
+        gy += noise[k, 1]
+    return gx, gy
+
+
+@njit(cache=True, error_model="numpy")
+def simulate(  # noqa: ANN201
+    oid,  # noqa: ANN001
+    sid,  # noqa: ANN001
+    x0,  # noqa: ANN001
+    y0,  # noqa: ANN001
+    steps,  # noqa: ANN001
+    hp,  # noqa: ANN001
+    flags,  # noqa: ANN001
+    p,  # noqa: ANN001
+    dx,  # noqa: ANN001
+    dy,  # noqa: ANN001
+    batches,  # noqa: ANN001
+    noise,  # noqa: ANN001
+    sched_id,  # noqa: ANN001
+    sp,  # noqa: ANN001
+    tol,  # noqa: ANN001
+    escape_radius,  # noqa: ANN001
+    record,  # noqa: ANN001
+    xy,  # noqa: ANN001
+    loss,  # noqa: ANN001
+    grad,  # noqa: ANN001
+    lr_out,  # noqa: ANN001
+    eff,  # noqa: ANN001
+):
+    """Run one optimizer for ``steps`` updates from (x0, y0); return (status, stopped_at).
+
+    With ``record`` = 1 the outputs have ``steps + 1`` rows (row 0 is the start, row k the
+    point after k updates; rows after ``stopped_at`` are NaN); with ``record`` = 0 they have
+    one row, which ends up holding the last valid point (batched sweeps).
+    """
+    n = dy.shape[0]
+    idx_full = np.arange(n)
+    st = np.zeros(N_STATE)
+    st[BP1] = 1.0
+    st[BP2] = 1.0
+    st[MU_PRODUCT] = 1.0
+    st[NU] = hp[LM_LAMBDA]
+    st[H00] = 1.0
+    st[H11] = 1.0
+    st[PL_BEST] = math.inf
+    st[PL_FACTOR] = 1.0
+    mem = np.zeros((max(flags[HISTORY_SIZE], 1), 4))
+    lr0 = hp[LR]
+    x = x0
+    y = y0
+    f = value(sid, x, y, p, dx, dy)
+    xy[0, 0] = x
+    xy[0, 1] = y
+    loss[0] = f
+    status = OK
+    last = steps
+    for k in range(steps):
+        r = k * record  # row of the step's inputs
+        t = k + 1
+        qx = x
+        qy = y
+        if oid == NESTEROV and flags[NESTEROV_FORM] == 1:
+            qx = x - hp[BETA1] * st[M0]
+            qy = y - hp[BETA1] * st[M1]
+        gx, gy = _sample_gradient(sid, p, dx, dy, idx_full, batches, noise, k, qx, qy)
+        grad[r, 0] = gx
+        grad[r, 1] = gy
+        if not (math.isfinite(gx) and math.isfinite(gy)):
+            status = DIVERGED
+            last = k
+            break
+        if tol > 0.0:
+            fgx, fgy = gradient(sid, x, y, p, dx, dy, idx_full, n)
+            if math.hypot(fgx, fgy) <= tol:
+                status = CONVERGED
+                last = k
+                break
+        lr = scheduled_lr(sched_id, sp, k, lr0, f, st)
+        if oid == GD:
+            nx, ny, ex, ey = gd_update(x, y, gx, gy, lr, t, hp, flags, st)
+        elif oid == MOMENTUM:
+            nx, ny, ex, ey = momentum_update(x, y, gx, gy, lr, t, hp, flags, st)
+        elif oid == NESTEROV:
+            nx, ny, ex, ey = nesterov_update(x, y, gx, gy, lr, t, hp, flags, st)
+        elif oid == ADAGRAD:
+            nx, ny, ex, ey = adagrad_update(x, y, gx, gy, lr, t, hp, flags, st)
+        elif oid == RMSPROP:
+            nx, ny, ex, ey = rmsprop_update(x, y, gx, gy, lr, t, hp, flags, st)
+        elif oid == ADAM:
+            nx, ny, ex, ey = adam_update(x, y, gx, gy, lr, t, hp, flags, st)
+        elif oid == NADAM:
+            nx, ny, ex, ey = nadam_update(x, y, gx, gy, lr, t, hp, flags, st)
+        elif oid == ADAMW:
+            nx, ny, ex, ey = adamw_update(x, y, gx, gy, lr, t, hp, flags, st)
+        elif oid == AMSGRAD:
+            nx, ny, ex, ey = amsgrad_update(x, y, gx, gy, lr, t, hp, flags, st)
+        elif oid == NEWTON:
+            nx, ny, ex, ey = newton_update(sid, p, dx, dy, x, y, gx, gy, lr, hp, flags)
+        elif oid == BFGS or oid == DFP:
+            nx, ny, ex, ey = quasi_newton_update(
+                oid, sid, p, dx, dy, idx_full, x, y, f, gx, gy, lr, flags, st
+            )
+        elif oid == LBFGS:
+            nx, ny, ex, ey = lbfgs_update(
+                sid, p, dx, dy, idx_full, x, y, f, gx, gy, lr, flags, st, mem
+            )
+        elif oid == LEVENBERG_MARQUARDT:
+            nx, ny, ex, ey = levenberg_marquardt_update(sid, p, dx, dy, x, y, f, gx, gy, lr, st)
+        else:
+            nx, ny, ex, ey = steepest_descent_update(
+                sid, p, dx, dy, idx_full, x, y, f, gx, gy, lr, flags
+            )
+        lr_out[r] = lr
+        eff[r, 0] = ex
+        eff[r, 1] = ey
+        fn = value(sid, nx, ny, p, dx, dy)
+        if not (math.isfinite(fn) and abs(nx) <= BIG and abs(ny) <= BIG):
+            status = DIVERGED
+            last = k
+            break
+        x = nx
+        y = ny
+        f = fn
+        w = (k + 1) * record
+        xy[w, 0] = x
+        xy[w, 1] = y
+        loss[w] = f
+        if math.hypot(x, y) > escape_radius:
+            status = ESCAPED
+            last = k + 1
+            break
+    if status == OK:
+        # The last row's gradient: the full gradient where the run ended (no noise, no batch).
+        gx, gy = gradient(sid, x, y, p, dx, dy, idx_full, n)
+        w = steps * record
+        grad[w, 0] = gx
+        grad[w, 1] = gy
+        lr_out[w] = math.nan
+        eff[w, 0] = math.nan
+        eff[w, 1] = math.nan
+    if record == 1:
+        for j in range(last + 1, steps + 1):
+            xy[j, 0] = math.nan
+            xy[j, 1] = math.nan
+            loss[j] = math.nan
+            grad[j, 0] = math.nan
+            grad[j, 1] = math.nan
+        for j in range(last, steps + 1):
+            lr_out[j] = math.nan
+            eff[j, 0] = math.nan
+            eff[j, 1] = math.nan
+    else:
+        xy[0, 0] = x
+        xy[0, 1] = y
+        loss[0] = f
+    return status, last
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def simulate_many(  # noqa: ANN201
+    oid,  # noqa: ANN001
+    sid,  # noqa: ANN001
+    starts,  # noqa: ANN001
+    steps,  # noqa: ANN001
+    hps,  # noqa: ANN001
+    flags,  # noqa: ANN001
+    p,  # noqa: ANN001
+    dx,  # noqa: ANN001
+    dy,  # noqa: ANN001
+    batches,  # noqa: ANN001
+    noise,  # noqa: ANN001
+    sched_id,  # noqa: ANN001
+    sp,  # noqa: ANN001
+    tol,  # noqa: ANN001
+    escape_radius,  # noqa: ANN001
+    final_xy,  # noqa: ANN001
+    final_loss,  # noqa: ANN001
+    status,  # noqa: ANN001
+    stopped_at,  # noqa: ANN001
+):
+    """Independent runs in parallel (``prange`` over runs only): row i uses ``starts[i]`` and
+    ``hps[i]``; finals, statuses and stopped_at indices are written per run."""
+    for i in prange(starts.shape[0]):
+        xy = np.empty((1, 2))
+        loss = np.empty(1)
+        grad = np.empty((1, 2))
+        lr_out = np.empty(1)
+        eff = np.empty((1, 2))
+        s, last = simulate(
+            oid, sid, starts[i, 0], starts[i, 1], steps, hps[i], flags, p, dx, dy,
+            batches, noise, sched_id, sp, tol, escape_radius, 0, xy, loss, grad, lr_out, eff,
+        )  # fmt: skip
+        final_xy[i, 0] = xy[0, 0]
+        final_xy[i, 1] = xy[0, 1]
+        final_loss[i] = loss[0]
+        status[i] = s
+        stopped_at[i] = last

@@ -1,0 +1,403 @@
+"""The optimizer catalog: names, ids, hyperparameters, convention options and formulas.
+
+Hyperparameters map one-to-one to the lecture symbols and the sliders: ``lr`` = η, ``beta1`` =
+β₁ (also the momentum coefficient of Momentum/Nesterov), ``beta2`` = β₂ (also RMSProp's decay),
+``eps`` = ε. Extra options keep torch's names where torch has one.
+
+The formula of each optimizer is written once, in the docstring of its update rule in
+:mod:`optviz._kernel`; :func:`formula` reads it from there for the app's formula card.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from optviz import _kernel as K
+
+HYPERPARAMETERS = ("lr", "beta1", "beta2", "eps")
+SYMBOLS = {"lr": "η", "beta1": "β₁", "beta2": "β₂", "eps": "ε"}
+
+
+@dataclass(frozen=True)
+class Range:
+    """Valid closed range of a float option (``open_high`` excludes the upper end)."""
+
+    low: float
+    high: float
+    open_high: bool = False
+
+    def check(self, name: str, value: object) -> float:
+        try:
+            v = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a number, got {value!r}") from None
+        hi_ok = v < self.high if self.open_high else v <= self.high
+        if not (math.isfinite(v) and self.low <= v and hi_ok):
+            bracket = ")" if self.open_high else "]"
+            raise ValueError(f"{name} must be in [{self.low:g}, {self.high:g}{bracket}, got {v!r}")
+        return v
+
+
+# Float hyperparameters and options: index in the kernel's hp vector and valid range.
+FLOAT_OPTIONS: dict[str, tuple[int, Range]] = {
+    "lr": (K.LR, Range(0.0, 1e6)),
+    "beta1": (K.BETA1, Range(0.0, 1.0, open_high=True)),
+    "beta2": (K.BETA2, Range(0.0, 1.0, open_high=True)),
+    "eps": (K.EPS, Range(0.0, 1.0)),
+    "weight_decay": (K.WEIGHT_DECAY, Range(0.0, 1e3)),
+    "momentum_decay": (K.MOMENTUM_DECAY, Range(0.0, 1.0)),
+    "dampening": (K.DAMPENING, Range(0.0, 1.0)),
+    "lr_decay": (K.LR_DECAY, Range(0.0, 1e6)),
+    "lm_lambda": (K.LM_LAMBDA, Range(1e-12, 1e12)),
+}
+
+# Convention options: index in the kernel's flags vector and the allowed values, in order
+# (the position is the integer the kernel sees; the first is not necessarily the default).
+CHOICE_OPTIONS: dict[str, tuple[int, tuple]] = {
+    "momentum_form": (K.MOMENTUM_FORM, ("torch", "ema", "lr_inside")),
+    "nesterov_form": (K.NESTEROV_FORM, ("torch", "lookahead")),
+    "eps_placement": (K.EPS_INSIDE, ("outside", "inside")),
+    "bias_correction": (K.BIAS_CORRECTION, (False, True)),
+    "nadam_schedule": (K.NADAM_SCHEDULE, ("torch", "constant")),
+    "newton_form": (K.NEWTON_FORM, ("guarded", "textbook")),
+    "line_search": (K.LINE_SEARCH, ("none", "backtracking", "exact")),
+    "centered": (K.CENTERED, (False, True)),
+    "accumulator_init": (K.ACCUMULATOR_INIT, ("zero", "first_grad")),
+}
+INT_OPTIONS: dict[str, tuple[int, int, int]] = {"history_size": (K.HISTORY_SIZE, 1, 64)}
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """One optimizer: what it uses, its defaults, and where its formula lives."""
+
+    name: str
+    id: int
+    title: str
+    defaults: dict  # every option it accepts, with its default value
+    update: object  # the kernel's update rule whose docstring holds the formula
+    fixes: str  # one line: what it fixes compared with the previous method
+    torch: str = ""  # the torch.optim call it reproduces with default options, if any
+    needs_sum_of_squares: bool = False
+    second_order: bool = False
+    options_doc: dict = field(default_factory=dict)
+
+    @property
+    def hyperparameters(self) -> tuple[str, ...]:
+        """Which of η, β₁, β₂, ε this optimizer uses (the sliders to show)."""
+        return tuple(h for h in HYPERPARAMETERS if h in self.defaults)
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        """Its options beyond η, β₁, β₂, ε."""
+        return tuple(o for o in self.defaults if o not in HYPERPARAMETERS)
+
+
+_ADAPTIVE = {"eps_placement": "outside"}
+_CATALOG: dict[str, Optimizer] = {}
+
+
+def _add(name: str, oid: int, title: str, defaults: dict, update: object, fixes: str, **kw) -> None:
+    _CATALOG[name] = Optimizer(name, oid, title, defaults, update, fixes, **kw)
+
+
+_add(
+    "gd",
+    K.GD,
+    "Gradient descent / SGD",
+    {"lr": 1e-3, "weight_decay": 0.0},
+    K.gd_update,
+    "The baseline: step against the (mini-batch) gradient, proportional to it.",
+    torch="torch.optim.SGD(lr)",
+)
+_add(
+    "momentum",
+    K.MOMENTUM,
+    "Momentum",
+    {
+        "lr": 1e-3,
+        "beta1": 0.9,
+        "momentum_form": "torch",
+        "bias_correction": False,
+        "dampening": 0.0,
+        "weight_decay": 0.0,
+    },
+    K.momentum_update,
+    "Averages successive gradients: the zig-zag across a ravine cancels, the steady "
+    "component along it accumulates.",
+    torch="torch.optim.SGD(lr, momentum=β₁)",
+)
+_add(
+    "nesterov",
+    K.NESTEROV,
+    "Nesterov momentum (NAG)",
+    {"lr": 1e-3, "beta1": 0.9, "nesterov_form": "torch", "weight_decay": 0.0},
+    K.nesterov_update,
+    "Looks ahead before correcting: the gradient is taken where momentum is about to carry "
+    "the point, so it brakes before overshooting.",
+    torch="torch.optim.SGD(lr, momentum=β₁, nesterov=True)",
+)
+_add(
+    "adagrad",
+    K.ADAGRAD,
+    "AdaGrad",
+    {"lr": 1e-2, "eps": 1e-10, **_ADAPTIVE, "lr_decay": 0.0, "weight_decay": 0.0},
+    K.adagrad_update,
+    "One learning rate per coordinate: steep directions get small steps, rare or flat ones "
+    "large steps, so one η fits all directions.",
+    torch="torch.optim.Adagrad(lr, eps=ε)",
+)
+_add(
+    "rmsprop",
+    K.RMSPROP,
+    "RMSProp",
+    {
+        "lr": 1e-2,
+        "beta2": 0.99,
+        "eps": 1e-8,
+        **_ADAPTIVE,
+        "centered": False,
+        "accumulator_init": "zero",
+        "weight_decay": 0.0,
+    },
+    K.rmsprop_update,
+    "AdaGrad's sum of squares never stops growing, so its steps vanish; RMSProp forgets old "
+    "gradients (leaky average), keeping the step size alive.",
+    torch="torch.optim.RMSprop(lr, alpha=β₂, eps=ε)",
+)
+_add(
+    "adam",
+    K.ADAM,
+    "Adam",
+    {
+        "lr": 1e-3,
+        "beta1": 0.9,
+        "beta2": 0.999,
+        "eps": 1e-8,
+        **_ADAPTIVE,
+        "bias_correction": True,
+        "weight_decay": 0.0,
+    },
+    K.adam_update,
+    "RMSProp + momentum, with bias correction so the zero-initialised averages do not make "
+    "the first steps tiny.",
+    torch="torch.optim.Adam(lr, betas=(β₁, β₂), eps=ε)",
+)
+_add(
+    "nadam",
+    K.NADAM,
+    "NAdam",
+    {
+        "lr": 2e-3,
+        "beta1": 0.9,
+        "beta2": 0.999,
+        "eps": 1e-8,
+        **_ADAPTIVE,
+        "nadam_schedule": "torch",
+        "momentum_decay": 4e-3,
+        "weight_decay": 0.0,
+    },
+    K.nadam_update,
+    "Adam with Nesterov's look-ahead applied to the first moment.",
+    torch="torch.optim.NAdam(lr, betas=(β₁, β₂), eps=ε, momentum_decay=ψ)",
+)
+_add(
+    "adamw",
+    K.ADAMW,
+    "AdamW",
+    {
+        "lr": 1e-3,
+        "beta1": 0.9,
+        "beta2": 0.999,
+        "eps": 1e-8,
+        **_ADAPTIVE,
+        "bias_correction": True,
+        "weight_decay": 1e-2,
+    },
+    K.adamw_update,
+    "Adam's L2 penalty gets rescaled by the adaptive denominator; AdamW applies weight decay "
+    "to θ directly, as intended.",
+    torch="torch.optim.AdamW(lr, betas=(β₁, β₂), eps=ε, weight_decay=λ)",
+)
+_add(
+    "amsgrad",
+    K.AMSGRAD,
+    "AMSGrad",
+    {
+        "lr": 1e-3,
+        "beta1": 0.9,
+        "beta2": 0.999,
+        "eps": 1e-8,
+        **_ADAPTIVE,
+        "bias_correction": True,
+        "weight_decay": 0.0,
+    },
+    K.amsgrad_update,
+    "Adam's denominator can shrink and let the step blow up; AMSGrad keeps its running max.",
+    torch="torch.optim.Adam(lr, betas=(β₁, β₂), eps=ε, amsgrad=True)",
+)
+_add(
+    "newton",
+    K.NEWTON,
+    "Newton's method",
+    {"lr": 1.0, "eps": 1e-6, "newton_form": "guarded"},
+    K.newton_update,
+    "Uses curvature: rescales the gradient by the inverse Hessian, so an ill-conditioned "
+    "quadratic is solved in one step.",
+    second_order=True,
+)
+_add(
+    "bfgs",
+    K.BFGS,
+    "BFGS",
+    {"lr": 1.0, "line_search": "backtracking"},
+    K.quasi_newton_update,
+    "Newton without the Hessian: builds an inverse-Hessian estimate from successive gradient "
+    "differences.",
+    second_order=True,
+)
+_add(
+    "dfp",
+    K.DFP,
+    "DFP",
+    {"lr": 1.0, "line_search": "backtracking"},
+    K.quasi_newton_update,
+    "The older quasi-Newton update (Davidon–Fletcher–Powell); BFGS is its dual and more "
+    "robust to inexact line searches.",
+    second_order=True,
+)
+_add(
+    "lbfgs",
+    K.LBFGS,
+    "L-BFGS",
+    {"lr": 1.0, "line_search": "backtracking", "history_size": 10},
+    K.lbfgs_update,
+    "BFGS in O(m·n) memory: keeps only the last m gradient differences instead of an n×n matrix.",
+    second_order=True,
+)
+_add(
+    "levenberg_marquardt",
+    K.LEVENBERG_MARQUARDT,
+    "Levenberg–Marquardt",
+    {"lr": 1.0, "lm_lambda": 1e-3},
+    K.levenberg_marquardt_update,
+    "For sums of squares: Gauss–Newton near the minimum, a short gradient step far from it, "
+    "switched by ν.",
+    needs_sum_of_squares=True,
+    second_order=True,
+)
+_add(
+    "steepest_descent",
+    K.STEEPEST_DESCENT,
+    "Steepest descent with line search",
+    {"lr": 1.0, "line_search": "exact"},
+    K.steepest_descent_update,
+    "GD with the step length chosen by minimising f along −g: no η to tune, but successive "
+    "steps are orthogonal, so it zig-zags in a ravine.",
+    second_order=True,
+)
+
+NAMES: tuple[str, ...] = tuple(_CATALOG)
+FIRST_ORDER: tuple[str, ...] = tuple(n for n in NAMES if not _CATALOG[n].second_order)
+
+
+def get(name: str) -> Optimizer:
+    """The :class:`Optimizer` called ``name``; ``ValueError`` lists the valid names."""
+    if not isinstance(name, str) or name not in _CATALOG:
+        raise ValueError(f"unknown optimizer {name!r}; valid optimizers: {', '.join(NAMES)}")
+    return _CATALOG[name]
+
+
+def resolve(name: str, given: dict) -> dict:
+    """Every option of ``name``: ``given`` validated over the defaults.
+
+    Raises ``ValueError`` naming the option and its valid range or values.
+    """
+    opt = get(name)
+    unknown = sorted(k for k in given if k not in opt.defaults)
+    if unknown:
+        what = "does not use" if unknown[0] in HYPERPARAMETERS else "has no option"
+        raise ValueError(
+            f"optimizer {name!r} {what} {unknown[0]!r}; valid: {', '.join(opt.defaults)}"
+        )
+    out = dict(opt.defaults)
+    for key, value in given.items():
+        if value is None:
+            continue
+        if key in FLOAT_OPTIONS:
+            out[key] = FLOAT_OPTIONS[key][1].check(key, value)
+        elif key in CHOICE_OPTIONS:
+            choices = CHOICE_OPTIONS[key][1]
+            if value not in choices or isinstance(value, bool) != isinstance(choices[0], bool):
+                raise ValueError(
+                    f"{key} must be one of {', '.join(map(str, choices))}, got {value!r}"
+                )
+            out[key] = value
+        else:
+            _, low, high = INT_OPTIONS[key]
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ValueError(f"{key} must be a whole number in [{low}, {high}], got {value!r}")
+            out[key] = value
+    if name == "nesterov" and out["nesterov_form"] == "torch" and out.get("dampening", 0.0):
+        raise ValueError("nesterov needs dampening = 0 (as torch requires)")
+    return out
+
+
+# ---- formulas: parsed from the update rules' docstrings -------------------------------------
+
+_BLOCK = re.compile(r"^\s*Formula \(([^)]*)\):\s*$")
+
+
+def _formula_blocks(doc: str) -> list[tuple[dict, str]]:
+    """[(conditions, latex)] from ``Formula (k=v, ...):`` blocks of a docstring."""
+    blocks: list[tuple[dict, str]] = []
+    lines = doc.splitlines()
+    i = 0
+    while i < len(lines):
+        m = _BLOCK.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        cond: dict = {}
+        for part in m.group(1).split(","):
+            part = part.strip()
+            if part and part != "default":
+                k, v = part.split("=")
+                cond[k.strip()] = v.strip()
+        i += 1
+        body = []
+        while i < len(lines) and lines[i].strip():
+            body.append(lines[i].strip())
+            i += 1
+        blocks.append((cond, "\n".join(body)))
+    return blocks
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
+
+
+def formula(name: str, **options: object) -> str:
+    """The LaTeX update rule of ``name`` for the active convention options.
+
+    It is the docstring block of the optimizer's update rule whose conditions match the
+    options (``method`` matches the optimizer's own name, for rules shared by two methods).
+    """
+    opt = get(name)
+    active = {k: _as_text(v) for k, v in resolve(name, options).items()}
+    active["method"] = name
+    for cond, latex in _formula_blocks(opt.update.__doc__ or ""):
+        if all(active.get(k) == v for k, v in cond.items()):
+            return latex
+    raise LookupError(f"no formula for {name} with {options}")
+
+
+def notes(name: str) -> str:
+    """The ``Notes`` section of the update rule's docstring (conventions, torch equivalence)."""
+    doc = get(name).update.__doc__ or ""
+    _, _, tail = doc.partition("Notes:")
+    return " ".join(tail.split())

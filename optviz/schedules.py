@@ -1,0 +1,165 @@
+"""Learning-rate schedules η_t (t = 0 for the first update), as the lectures write them.
+
+A schedule is given to :func:`optviz.run` as ``None`` (constant), a name, or a mapping
+``{"name": ..., **params}``. The kernel evaluates it (:func:`optviz._kernel.scheduled_lr`);
+this module documents, validates and packs the parameters.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from optviz import _kernel as K
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    id: int
+    title: str
+    latex: str
+    source: str  # which lecture shows it
+    params: dict  # name -> (default, low, high)
+
+
+_SCHEDULES = {
+    s.name: s
+    for s in (
+        Schedule("constant", K.S_CONSTANT, "Constant", r"\eta_t = \eta", "all", {}),
+        Schedule(
+            "step",
+            K.S_STEP,
+            "Step decay",
+            r"\eta_t = \eta\,\gamma^{\lfloor t / s \rfloor}",
+            "CS231n (halve every few epochs)",
+            {"step_size": (100.0, 1.0, 1e6), "gamma": (0.5, 0.0, 1.0)},
+        ),
+        Schedule(
+            "exponential",
+            K.S_EXPONENTIAL,
+            "Exponential decay",
+            r"\eta_t = \eta\, e^{-k t}",
+            "CS231n α = α₀e^(−kt); the 0.95^epoch of Ng's course is k = −ln 0.95",
+            {"k": (0.005, 0.0, 10.0)},
+        ),
+        Schedule(
+            "inverse_time",
+            K.S_INVERSE_TIME,
+            "1/t decay",
+            r"\eta_t = \frac{\eta}{1 + k t}",
+            "CS231n α₀/(1+kt); Ng's α₀/(1 + decay_rate·epoch)",
+            {"k": (0.01, 0.0, 1e3)},
+        ),
+        Schedule(
+            "power",
+            K.S_POWER,
+            "Power scheduling",
+            r"\eta_t = \frac{\eta}{(1 + t / c_1)^{c_2}}",
+            "Polish lecture (Keras decay = 1/c₁, c₂ = 1)",
+            {"c1": (100.0, 1e-6, 1e9), "c2": (1.0, 0.0, 10.0)},
+        ),
+        Schedule(
+            "piecewise",
+            K.S_PIECEWISE,
+            "Piecewise constant",
+            r"\eta_t = \eta \cdot f_j \ \text{ for } b_j \le t < b_{j+1}",
+            "Polish lecture (0.1, then 0.01, then 0.001)",
+            {"boundaries": ((100.0, 300.0), 0.0, 1e9), "factors": ((1.0, 0.1, 0.01), 0.0, 1e6)},
+        ),
+        Schedule(
+            "plateau",
+            K.S_PLATEAU,
+            "Reduce on plateau",
+            r"\eta_t = \eta\cdot \text{factor}^{\#\text{plateaus}}",
+            "Polish lecture (performance scheduling); torch ReduceLROnPlateau on the loss",
+            {
+                "factor": (0.1, 0.0, 1.0),
+                "patience": (10.0, 0.0, 1e9),
+                "threshold": (1e-4, 0.0, 1.0),
+                "min_lr": (0.0, 0.0, 1e6),
+            },
+        ),
+        Schedule(
+            "sgdr",
+            K.S_SGDR,
+            "Cosine with warm restarts (SGDR)",
+            r"\eta_t = \eta_{\min} + \tfrac12(\eta-\eta_{\min})"
+            r"\left(1+\cos\frac{\pi\, t_{\mathrm{cur}}}{T_i}\right)",
+            "CS231n (SGDR / snapshot ensembles); torch CosineAnnealingWarmRestarts",
+            {"T_0": (100.0, 1.0, 1e9), "T_mult": (1.0, 1.0, 100.0), "eta_min": (0.0, 0.0, 1e6)},
+        ),
+    )
+}
+
+NAMES: tuple[str, ...] = tuple(_SCHEDULES)
+MAX_PIECES = 8
+
+
+def get(name: str) -> Schedule:
+    if not isinstance(name, str) or name not in _SCHEDULES:
+        raise ValueError(f"unknown schedule {name!r}; valid schedules: {', '.join(NAMES)}")
+    return _SCHEDULES[name]
+
+
+def resolve(schedule: None | str | Mapping) -> dict:
+    """A complete, validated ``{"name": ..., **params}`` for a schedule argument."""
+    if schedule is None:
+        return {"name": "constant"}
+    if isinstance(schedule, str):
+        schedule = {"name": schedule}
+    if not isinstance(schedule, Mapping) or "name" not in schedule:
+        raise ValueError(f"schedule must be a name or a mapping with 'name', got {schedule!r}")
+    s = get(schedule["name"])
+    unknown = sorted(set(schedule) - {"name"} - set(s.params))
+    if unknown:
+        raise ValueError(
+            f"schedule {s.name!r} has no parameter {unknown[0]!r}; "
+            f"valid: {', '.join(s.params) or 'none'}"
+        )
+    out: dict = {"name": s.name}
+    for key, (default, low, high) in s.params.items():
+        v = schedule.get(key, default)
+        if isinstance(default, tuple):
+            try:
+                v = tuple(float(e) for e in v)
+            except (TypeError, ValueError):
+                raise ValueError(f"schedule.{key} must be a list of numbers, got {v!r}") from None
+            if any(not (math.isfinite(e) and low <= e <= high) for e in v):
+                raise ValueError(f"schedule.{key} entries must be in [{low:g}, {high:g}]")
+        else:
+            try:
+                v = float(v)
+            except (TypeError, ValueError):
+                raise ValueError(f"schedule.{key} must be a number, got {v!r}") from None
+            if not (math.isfinite(v) and low <= v <= high):
+                raise ValueError(f"schedule.{key} must be in [{low:g}, {high:g}], got {v!r}")
+        out[key] = v
+    if s.name == "piecewise":
+        b, f = out["boundaries"], out["factors"]
+        if len(b) > MAX_PIECES or len(f) != len(b) + 1 or list(b) != sorted(b):
+            raise ValueError(
+                f"piecewise schedule needs ≤ {MAX_PIECES} increasing boundaries and one more "
+                f"factor than boundaries, got {len(b)} boundaries and {len(f)} factors"
+            )
+    if s.name == "sgdr" and out["T_mult"] != int(out["T_mult"]):
+        raise ValueError("schedule.T_mult must be a whole number (as in torch)")
+    return out
+
+
+def pack(resolved: dict) -> tuple[int, np.ndarray]:
+    """(kernel id, parameter vector) of a resolved schedule."""
+    s = get(resolved["name"])
+    sp = np.zeros(K.N_SCHED)
+    if s.name == "piecewise":
+        b, f = resolved["boundaries"], resolved["factors"]
+        sp[0] = len(b)
+        sp[1 : 1 + len(b)] = b
+        sp[9 : 9 + len(f)] = f
+    else:
+        for i, key in enumerate(s.params):
+            sp[i] = resolved[key]
+    return s.id, sp

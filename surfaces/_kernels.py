@@ -1,0 +1,299 @@
+"""Numba formulas of every surface: value, gradient, Hessian and Gauss–Newton matrix.
+
+Every function dispatches on an integer surface id so that the optimizer kernel, which calls
+them in its inner loop, compiles once for all surfaces. Input contract, shared by all:
+
+- ``sid``: surface id (the ``SURFACE_IDS`` table below).
+- ``x, y``: the point.
+- ``p``: float64 parameter vector, meaning per surface (see ``surfaces.catalog``):
+  ravine ``[kappa, cos(angle), sin(angle)]``, plateau ``[width]``, sparse_logreg ``[l2]``.
+- ``dx, dy``: data of the data surfaces (``dx`` shape (n, 2) features, ``dy`` shape (n,) targets);
+  empty arrays for the analytic surfaces.
+- ``idx, nidx``: the rows of the data that form the current mini-batch (the first ``nidx``
+  entries of ``idx``); ignored by the analytic surfaces.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+RAVINE = 0
+SADDLE = 1
+MONKEY_SADDLE = 2
+PLATEAU = 3
+NOISY_LINREG = 4
+ROSENBROCK = 5
+BEALE = 6
+HIMMELBLAU = 7
+RASTRIGIN = 8
+BOOTH = 9
+SPARSE_LOGREG = 10
+
+SURFACE_IDS = {
+    "ravine": RAVINE,
+    "saddle": SADDLE,
+    "monkey_saddle": MONKEY_SADDLE,
+    "plateau": PLATEAU,
+    "noisy_linreg": NOISY_LINREG,
+    "rosenbrock": ROSENBROCK,
+    "beale": BEALE,
+    "himmelblau": HIMMELBLAU,
+    "rastrigin": RASTRIGIN,
+    "booth": BOOTH,
+    "sparse_logreg": SPARSE_LOGREG,
+}
+
+_BEALE_C = (1.5, 2.25, 2.625)
+_TWO_PI = 2.0 * math.pi
+
+
+@njit(cache=True, error_model="numpy")
+def _softplus(z: float) -> float:
+    # log(1 + e^z) without overflow for large |z|.
+    if z > 0.0:
+        return z + math.log1p(math.exp(-z))
+    return math.log1p(math.exp(z))
+
+
+@njit(cache=True, error_model="numpy")
+def _sigmoid(z: float) -> float:
+    if z >= 0.0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+@njit(cache=True, error_model="numpy")
+def value(sid, x, y, p, dx, dy):  # noqa: ANN001, ANN201
+    """f(x, y) over the whole data set (data surfaces) or in closed form."""
+    if sid == RAVINE:
+        u = p[1] * x + p[2] * y
+        w = -p[2] * x + p[1] * y
+        return 0.5 * (u * u + p[0] * w * w)
+    if sid == SADDLE:
+        return x * x - y * y
+    if sid == MONKEY_SADDLE:
+        return x * x * x - 3.0 * x * y * y
+    if sid == PLATEAU:
+        s2 = p[0] * p[0]
+        return 1.0 - math.exp(-(x * x + y * y) / (2.0 * s2))
+    if sid == NOISY_LINREG:
+        acc = 0.0
+        n = dy.shape[0]
+        for i in range(n):
+            r = x * dx[i, 0] + y - dy[i]
+            acc += r * r
+        return acc / n
+    if sid == ROSENBROCK:
+        a = 1.0 - x
+        b = y - x * x
+        return a * a + 100.0 * b * b
+    if sid == BEALE:
+        r1 = 1.5 - x + x * y
+        r2 = 2.25 - x + x * y * y
+        r3 = 2.625 - x + x * y * y * y
+        return r1 * r1 + r2 * r2 + r3 * r3
+    if sid == HIMMELBLAU:
+        a = x * x + y - 11.0
+        b = x + y * y - 7.0
+        return a * a + b * b
+    if sid == RASTRIGIN:
+        return 20.0 + x * x + y * y - 10.0 * (math.cos(_TWO_PI * x) + math.cos(_TWO_PI * y))
+    if sid == BOOTH:
+        a = x + 2.0 * y - 7.0
+        b = 2.0 * x + y - 5.0
+        return a * a + b * b
+    if sid == SPARSE_LOGREG:
+        acc = 0.0
+        n = dy.shape[0]
+        for i in range(n):
+            z = x * dx[i, 0] + y * dx[i, 1]
+            acc += _softplus(-dy[i] * z)
+        return acc / n + 0.5 * p[0] * (x * x + y * y)
+    return math.nan
+
+
+@njit(cache=True, error_model="numpy")
+def gradient(sid, x, y, p, dx, dy, idx, nidx):  # noqa: ANN001, ANN201
+    """(∂f/∂x, ∂f/∂y); for data surfaces the mean over the rows ``idx[:nidx]``."""
+    if sid == RAVINE:
+        c = p[1]
+        s = p[2]
+        u = c * x + s * y
+        w = -s * x + c * y
+        k = p[0]
+        return c * u - s * k * w, s * u + c * k * w
+    if sid == SADDLE:
+        return 2.0 * x, -2.0 * y
+    if sid == MONKEY_SADDLE:
+        return 3.0 * x * x - 3.0 * y * y, -6.0 * x * y
+    if sid == PLATEAU:
+        s2 = p[0] * p[0]
+        e = math.exp(-(x * x + y * y) / (2.0 * s2)) / s2
+        return x * e, y * e
+    if sid == NOISY_LINREG:
+        gx = 0.0
+        gy = 0.0
+        for j in range(nidx):
+            i = idx[j]
+            r = x * dx[i, 0] + y - dy[i]
+            gx += r * dx[i, 0]
+            gy += r
+        return 2.0 * gx / nidx, 2.0 * gy / nidx
+    if sid == ROSENBROCK:
+        b = y - x * x
+        return -2.0 * (1.0 - x) - 400.0 * x * b, 200.0 * b
+    if sid == BEALE:
+        gx = 0.0
+        gy = 0.0
+        for k in range(3):
+            yk = y ** (k + 1)
+            r = _BEALE_C[k] - x + x * yk
+            gx += 2.0 * r * (yk - 1.0)
+            gy += 2.0 * r * x * (k + 1) * y**k
+        return gx, gy
+    if sid == HIMMELBLAU:
+        a = x * x + y - 11.0
+        b = x + y * y - 7.0
+        return 4.0 * x * a + 2.0 * b, 2.0 * a + 4.0 * y * b
+    if sid == RASTRIGIN:
+        return (
+            2.0 * x + 10.0 * _TWO_PI * math.sin(_TWO_PI * x),
+            2.0 * y + 10.0 * _TWO_PI * math.sin(_TWO_PI * y),
+        )
+    if sid == BOOTH:
+        a = x + 2.0 * y - 7.0
+        b = 2.0 * x + y - 5.0
+        return 2.0 * a + 4.0 * b, 4.0 * a + 2.0 * b
+    if sid == SPARSE_LOGREG:
+        gx = 0.0
+        gy = 0.0
+        for j in range(nidx):
+            i = idx[j]
+            z = x * dx[i, 0] + y * dx[i, 1]
+            c = -dy[i] * _sigmoid(-dy[i] * z)
+            gx += c * dx[i, 0]
+            gy += c * dx[i, 1]
+        return gx / nidx + p[0] * x, gy / nidx + p[0] * y
+    return math.nan, math.nan
+
+
+@njit(cache=True, error_model="numpy")
+def hessian(sid, x, y, p, dx, dy):  # noqa: ANN001, ANN201
+    """(f_xx, f_xy, f_yy) over the whole data set."""
+    if sid == RAVINE:
+        c = p[1]
+        s = p[2]
+        k = p[0]
+        return c * c + k * s * s, c * s - k * s * c, s * s + k * c * c
+    if sid == SADDLE:
+        return 2.0, 0.0, -2.0
+    if sid == MONKEY_SADDLE:
+        return 6.0 * x, -6.0 * y, -6.0 * x
+    if sid == PLATEAU:
+        s2 = p[0] * p[0]
+        e = math.exp(-(x * x + y * y) / (2.0 * s2)) / s2
+        return e * (1.0 - x * x / s2), -e * x * y / s2, e * (1.0 - y * y / s2)
+    if sid == NOISY_LINREG:
+        sxx = 0.0
+        sx = 0.0
+        n = dy.shape[0]
+        for i in range(n):
+            sxx += dx[i, 0] * dx[i, 0]
+            sx += dx[i, 0]
+        return 2.0 * sxx / n, 2.0 * sx / n, 2.0
+    if sid == ROSENBROCK:
+        return 2.0 - 400.0 * (y - x * x) + 800.0 * x * x, -400.0 * x, 200.0
+    if sid == BEALE:
+        hxx = 0.0
+        hxy = 0.0
+        hyy = 0.0
+        for k in range(3):
+            n = k + 1
+            yn = y**n
+            r = _BEALE_C[k] - x + x * yn
+            rx = yn - 1.0
+            ry = x * n * y ** (n - 1)
+            rxy = n * y ** (n - 1)
+            ryy = x * n * (n - 1) * y ** (n - 2) if n >= 2 else 0.0
+            hxx += 2.0 * rx * rx
+            hxy += 2.0 * (rx * ry + r * rxy)
+            hyy += 2.0 * (ry * ry + r * ryy)
+        return hxx, hxy, hyy
+    if sid == HIMMELBLAU:
+        return (
+            12.0 * x * x + 4.0 * y - 42.0,
+            4.0 * x + 4.0 * y,
+            4.0 * x + 12.0 * y * y - 26.0,
+        )
+    if sid == RASTRIGIN:
+        c = 10.0 * _TWO_PI * _TWO_PI
+        return 2.0 + c * math.cos(_TWO_PI * x), 0.0, 2.0 + c * math.cos(_TWO_PI * y)
+    if sid == BOOTH:
+        return 10.0, 8.0, 10.0
+    if sid == SPARSE_LOGREG:
+        hxx = 0.0
+        hxy = 0.0
+        hyy = 0.0
+        n = dy.shape[0]
+        for i in range(n):
+            z = x * dx[i, 0] + y * dx[i, 1]
+            s = _sigmoid(z)
+            w = s * (1.0 - s)
+            hxx += w * dx[i, 0] * dx[i, 0]
+            hxy += w * dx[i, 0] * dx[i, 1]
+            hyy += w * dx[i, 1] * dx[i, 1]
+        return hxx / n + p[0], hxy / n, hyy / n + p[0]
+    return math.nan, math.nan, math.nan
+
+
+@njit(cache=True, error_model="numpy")
+def gauss_newton(sid, x, y, p, dx, dy):  # noqa: ANN001, ANN201
+    """Gauss–Newton matrix 2·JᵀJ/scale of a sum-of-squares surface, as (a, b, c).
+
+    It is the Hessian without the residual-curvature term; NaN for surfaces that are not sums
+    of squares (the Python layer refuses Levenberg–Marquardt there).
+    """
+    if sid == NOISY_LINREG:
+        return hessian(sid, x, y, p, dx, dy)
+    if sid == ROSENBROCK:
+        # residuals (1 - x, 10 (y - x²)); f = r1² + r2².
+        return 2.0 + 800.0 * x * x, -400.0 * x, 200.0
+    if sid == BEALE:
+        hxx = 0.0
+        hxy = 0.0
+        hyy = 0.0
+        for k in range(3):
+            n = k + 1
+            rx = y**n - 1.0
+            ry = x * n * y ** (n - 1)
+            hxx += 2.0 * rx * rx
+            hxy += 2.0 * rx * ry
+            hyy += 2.0 * ry * ry
+        return hxx, hxy, hyy
+    return math.nan, math.nan, math.nan
+
+
+@njit(cache=True, error_model="numpy")
+def value_grid(sid, xs, ys, p, dx, dy, out):  # noqa: ANN001, ANN201
+    """Fill ``out[i] = f(xs[i], ys[i])`` for flat arrays (contour grids)."""
+    for i in range(xs.shape[0]):
+        out[i] = value(sid, xs[i], ys[i], p, dx, dy)
+
+
+@njit(cache=True, error_model="numpy")
+def derivatives_grid(sid, xs, ys, p, dx, dy, grad_out, hess_out):  # noqa: ANN001, ANN201
+    """Full-data gradient (n, 2) and Hessian (n, 3: xx, xy, yy) at flat arrays of points."""
+    n = dy.shape[0]
+    idx = np.arange(n)
+    for i in range(xs.shape[0]):
+        gx, gy = gradient(sid, xs[i], ys[i], p, dx, dy, idx, n)
+        grad_out[i, 0] = gx
+        grad_out[i, 1] = gy
+        a, b, c = hessian(sid, xs[i], ys[i], p, dx, dy)
+        hess_out[i, 0] = a
+        hess_out[i, 1] = b
+        hess_out[i, 2] = c

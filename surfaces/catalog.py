@@ -1,0 +1,541 @@
+"""The teaching surfaces: formulas, metadata and what each one is for.
+
+A :class:`Surface` is a surface with its parameters bound: value, analytic gradient and Hessian
+(all broadcasting over NumPy arrays, so a meshgrid gives a contour grid), plot bounds, known
+minima and saddle points, default start points, its LaTeX formula and one sentence on what it
+teaches. The formulas themselves live once, in :mod:`surfaces._kernels`, where the optimizer
+kernel calls them; this module only describes and wraps them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from surfaces import _kernels as K
+
+
+@dataclass(frozen=True)
+class Param:
+    """A surface parameter: default, valid closed range, and a label for the UI."""
+
+    default: float
+    low: float
+    high: float
+    label: str
+    integer: bool = False
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Static description of a surface family (parameters not yet bound)."""
+
+    name: str
+    title: str
+    latex: str
+    teaches: str
+    params: dict[str, Param]
+    # Builds (bounds, minima, saddles, starts, data) from the bound parameters.
+    build: Callable[[dict[str, float]], dict]
+    sum_of_squares: bool = False
+    data_surface: bool = False
+    # Runs that leave this radius (times the plot half-width) stop as "escaped" (unbounded below).
+    escapes: bool = False
+
+
+# Every surface accepts Gaussian gradient noise; data surfaces also accept a mini-batch size.
+COMMON_PARAMS = {"grad_noise": Param(0.0, 0.0, 100.0, "gradient noise σ")}
+DATA_PARAMS = {"batch_size": Param(0, 0, 100_000, "batch size B (0 = all n)", integer=True)}
+
+
+@dataclass(frozen=True)
+class Point:
+    """A stationary point: where it is and the value there."""
+
+    x: float
+    y: float
+    value: float
+    kind: str = "minimum"  # "minimum" | "saddle" | "maximum"
+
+
+@dataclass(frozen=True)
+class Surface:
+    """A surface with bound parameters. Create it with :func:`surfaces.get`."""
+
+    spec: Spec
+    params: dict[str, float]
+    bounds: tuple[tuple[float, float], tuple[float, float]]
+    minima: tuple[Point, ...]
+    saddles: tuple[Point, ...]
+    starts: tuple[tuple[float, float], ...]
+    kernel_params: np.ndarray
+    data_x: np.ndarray
+    data_y: np.ndarray
+    extra: dict = field(default_factory=dict)
+
+    # -- identity -------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def id(self) -> int:
+        return K.SURFACE_IDS[self.spec.name]
+
+    @property
+    def latex(self) -> str:
+        return self.spec.latex
+
+    @property
+    def teaches(self) -> str:
+        return self.spec.teaches
+
+    @property
+    def title(self) -> str:
+        return self.spec.title
+
+    @property
+    def start(self) -> tuple[float, float]:
+        """The default start point."""
+        return self.starts[0]
+
+    @property
+    def grad_noise(self) -> float:
+        return float(self.params.get("grad_noise", 0.0))
+
+    @property
+    def batch_size(self) -> int:
+        """Mini-batch size actually used: n (full batch) when the parameter is 0 or ≥ n."""
+        n = self.data_y.shape[0]
+        b = int(self.params.get("batch_size", 0))
+        return n if (b <= 0 or b >= n) else b
+
+    @property
+    def escape_radius(self) -> float:
+        """Distance from the origin beyond which a run counts as escaped (inf: never)."""
+        if not self.spec.escapes:
+            return math.inf
+        (x0, x1), (y0, y1) = self.bounds
+        return 10.0 * max(abs(x0), abs(x1), abs(y0), abs(y1))
+
+    # -- formulas -------------------------------------------------------------------------
+    def value(self, x: np.ndarray | float, y: np.ndarray | float) -> np.ndarray:
+        """f(x, y), broadcasting over arrays (a meshgrid gives a contour grid)."""
+        xs, ys = np.broadcast_arrays(np.asarray(x, np.float64), np.asarray(y, np.float64))
+        out = np.empty(xs.size)
+        K.value_grid(
+            self.id,
+            np.ascontiguousarray(xs).ravel(),
+            np.ascontiguousarray(ys).ravel(),
+            self.kernel_params,
+            self.data_x,
+            self.data_y,
+            out,
+        )
+        return out.reshape(xs.shape)
+
+    def _derivatives(self, x: np.ndarray | float, y: np.ndarray | float) -> tuple:
+        xs, ys = np.broadcast_arrays(np.asarray(x, np.float64), np.asarray(y, np.float64))
+        g = np.empty((xs.size, 2))
+        h = np.empty((xs.size, 3))
+        K.derivatives_grid(
+            self.id,
+            np.ascontiguousarray(xs).ravel(),
+            np.ascontiguousarray(ys).ravel(),
+            self.kernel_params,
+            self.data_x,
+            self.data_y,
+            g,
+            h,
+        )
+        return xs.shape, g, h
+
+    def gradient(self, x: np.ndarray | float, y: np.ndarray | float) -> np.ndarray:
+        """∇f over the whole data set, shape ``broadcast(x, y).shape + (2,)``."""
+        shape, g, _ = self._derivatives(x, y)
+        return g.reshape(shape + (2,))
+
+    def hessian(self, x: np.ndarray | float, y: np.ndarray | float) -> np.ndarray:
+        """∇²f, shape ``broadcast(x, y).shape + (2, 2)``."""
+        shape, _, h = self._derivatives(x, y)
+        full = np.stack([h[:, 0], h[:, 1], h[:, 1], h[:, 2]], axis=-1)
+        return full.reshape(shape + (2, 2))
+
+    def nearest_minimum(self, x: float, y: float) -> Point | None:
+        """The listed minimum closest to (x, y), or None for surfaces without one."""
+        if not self.minima:
+            return None
+        return min(self.minima, key=lambda m: math.hypot(m.x - x, m.y - y))
+
+    def grid(self, resolution: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(xs, ys, Z) over the plot bounds: 1-D axes and Z of shape (len(ys), len(xs))."""
+        (x0, x1), (y0, y1) = self.bounds
+        xs = np.linspace(x0, x1, resolution)
+        ys = np.linspace(y0, y1, resolution)
+        X, Y = np.meshgrid(xs, ys)
+        return xs, ys, self.value(X, Y)
+
+
+# ---- builders: derived metadata from the bound parameters -------------------------------
+
+
+def _analytic(bounds: tuple, minima: list, starts: list, saddles: list = (), kp: tuple = ()):
+    return {
+        "bounds": bounds,
+        "minima": minima,
+        "saddles": list(saddles),
+        "starts": starts,
+        "kernel_params": kp,
+    }
+
+
+def _build_ravine(p: dict) -> dict:
+    a = math.radians(p["angle"])
+    return _analytic(
+        ((-3.0, 3.0), (-3.0, 3.0)),
+        [(0.0, 0.0)],
+        [(-2.5, 1.0), (2.5, -2.0)],
+        kp=(p["kappa"], math.cos(a), math.sin(a)),
+    )
+
+
+def _build_plateau(p: dict) -> dict:
+    w = p["width"]
+    # Start where the gradient is ~1e-4: r·e^(−r²/2w²)/w² ≈ 1e-4.
+    return _analytic(
+        ((-6.0 * w, 6.0 * w), (-6.0 * w, 6.0 * w)),
+        [(0.0, 0.0)],
+        [(4.0 * w, 2.0 * w), (-3.5 * w, -3.0 * w)],
+        kp=(w,),
+    )
+
+
+def _noisy_linreg_data(p: dict) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(int(p["seed"]))
+    n = int(p["n"])
+    xs = rng.uniform(0.0, 2.0, n)
+    ys = p["w_true"] * xs + p["b_true"] + p["noise"] * rng.standard_normal(n)
+    return np.column_stack([xs, np.ones(n)]), ys
+
+
+def _build_noisy_linreg(p: dict) -> dict:
+    dx, dy = _noisy_linreg_data(p)
+    # Least squares in closed form: the exact minimum of the MSE.
+    w, b = np.linalg.lstsq(dx, dy, rcond=None)[0]
+    cw, cb = p["w_true"], p["b_true"]
+    return {
+        "bounds": ((cw - 5.0, cw + 5.0), (cb - 5.0, cb + 5.0)),
+        "minima": [(float(w), float(b))],
+        "saddles": [],
+        "starts": [(cw - 4.0, cb + 4.0), (cw + 4.0, cb + 4.0)],
+        "kernel_params": (),
+        "data": (dx, dy),
+    }
+
+
+def _sparse_logreg_data(p: dict) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(int(p["seed"]))
+    n = int(p["n"])
+    dense = rng.standard_normal(n)
+    rare = np.where(rng.random(n) < p["density"], rng.standard_normal(n) + 2.0, 0.0)
+    logits = 1.0 * dense + 3.0 * rare
+    labels = np.where(rng.random(n) < 1.0 / (1.0 + np.exp(-logits)), 1.0, -1.0)
+    return np.column_stack([dense, rare]), labels
+
+
+def _newton_polish(sid: int, x: float, y: float, kp: np.ndarray, dx: np.ndarray, dy: np.ndarray):
+    """Refine a stationary point to machine precision with Newton's method."""
+    n = dy.shape[0]
+    idx = np.arange(n)
+    for _ in range(100):
+        gx, gy = K.gradient(sid, x, y, kp, dx, dy, idx, n)
+        a, b, c = K.hessian(sid, x, y, kp, dx, dy)
+        det = a * c - b * b
+        sx = (c * gx - b * gy) / det
+        sy = (a * gy - b * gx) / det
+        x, y = x - sx, y - sy
+        if abs(sx) + abs(sy) < 1e-16 * (1.0 + abs(x) + abs(y)):
+            break
+    return float(x), float(y)
+
+
+def _build_sparse_logreg(p: dict) -> dict:
+    dx, dy = _sparse_logreg_data(p)
+    return {
+        "bounds": ((-4.0, 4.0), (-4.0, 4.0)),
+        "minima": [("polish", 0.5, 0.5)],
+        "saddles": [],
+        "starts": [(-3.0, -3.0), (3.0, -3.0)],
+        "kernel_params": (p["l2"],),
+        "data": (dx, dy),
+    }
+
+
+_SPECS: dict[str, Spec] = {}
+
+
+def _register(spec: Spec) -> None:
+    _SPECS[spec.name] = spec
+
+
+_register(
+    Spec(
+        name="ravine",
+        title="Narrow ravine",
+        latex=r"f(x,y)=\tfrac12\left(x'^2+\kappa\,y'^2\right),\quad"
+        r"\begin{pmatrix}x'\\y'\end{pmatrix}=R(\alpha)\begin{pmatrix}x\\y\end{pmatrix}",
+        teaches="A quadratic valley with condition number κ: GD zig-zags across it unless η is "
+        "tiny, momentum averages the zig-zag out, and rotating it (angle α) takes away the "
+        "per-coordinate advantage of AdaGrad/RMSProp/Adam.",
+        params={
+            "kappa": Param(20.0, 1.0, 1000.0, "condition number κ"),
+            "angle": Param(0.0, -90.0, 90.0, "rotation α (degrees)"),
+        },
+        build=_build_ravine,
+    )
+)
+_register(
+    Spec(
+        name="saddle",
+        title="Saddle x² − y²",
+        latex=r"f(x,y)=x^2-y^2",
+        teaches="A saddle point: started on the ridge y = 0, GD slides into the saddle and stays; "
+        "a little noise or a normalised step (Adam) escapes along −y.",
+        params={},
+        build=lambda p: _analytic(
+            ((-2.0, 2.0), (-2.0, 2.0)),
+            [],
+            [(-1.5, 1e-6), (-1.5, 0.0), (-1.5, 0.5)],
+            saddles=[(0.0, 0.0)],
+        ),
+        escapes=True,
+    )
+)
+_register(
+    Spec(
+        name="monkey_saddle",
+        title="Monkey saddle x³ − 3xy²",
+        latex=r"f(x,y)=x^3-3xy^2",
+        teaches="A degenerate saddle (zero Hessian at the origin) with three descending valleys: "
+        "second-order information is useless there and gradients vanish cubically.",
+        params={},
+        build=lambda p: _analytic(
+            ((-2.0, 2.0), (-2.0, 2.0)),
+            [],
+            [(1.5, 0.2), (1.5, 0.0)],
+            saddles=[(0.0, 0.0)],
+        ),
+        escapes=True,
+    )
+)
+_register(
+    Spec(
+        name="plateau",
+        title="Plateau around a well",
+        latex=r"f(x,y)=1-\exp\!\left(-\frac{x^2+y^2}{2w^2}\right)",
+        teaches="A wide, almost flat plateau (‖∇f‖ ≈ 10⁻⁴ at the start) around a well: GD crawls "
+        "because its step is proportional to the gradient, RMSProp/Adam divide the gradient "
+        "by its own size and walk.",
+        params={"width": Param(1.0, 0.2, 5.0, "well width w")},
+        build=_build_plateau,
+    )
+)
+_register(
+    Spec(
+        name="noisy_linreg",
+        title="Noisy linear regression",
+        latex=r"f(w,b)=\frac1n\sum_{i=1}^n\left(w\,x_i+b-y_i\right)^2,\quad"
+        r"y_i=w^\star x_i+b^\star+\sigma\,\xi_i",
+        teaches="Mean-squared error of a line fitted to noisy data: batch size B = n is GD, B = 1 "
+        "is SGD; smaller batches make the path noisy and stop it from settling without LR decay.",
+        params={
+            "n": Param(100, 2, 5000, "data points n", integer=True),
+            "w_true": Param(2.0, -10.0, 10.0, "true slope w*"),
+            "b_true": Param(1.0, -10.0, 10.0, "true intercept b*"),
+            "noise": Param(1.0, 0.0, 10.0, "label noise σ"),
+            "seed": Param(0, 0, 2**31 - 1, "data seed", integer=True),
+        },
+        build=_build_noisy_linreg,
+        sum_of_squares=True,
+        data_surface=True,
+    )
+)
+_register(
+    Spec(
+        name="rosenbrock",
+        title="Rosenbrock banana",
+        latex=r"f(x,y)=(1-x)^2+100\,(y-x^2)^2",
+        teaches="A curved, flat-bottomed valley: easy to find, slow to follow; a classic stress "
+        "test where second-order and quasi-Newton methods shine.",
+        params={},
+        build=lambda p: _analytic(
+            ((-2.0, 2.0), (-1.0, 3.0)), [(1.0, 1.0)], [(-1.5, 2.0), (-1.2, 1.0), (0.0, -0.5)]
+        ),
+        sum_of_squares=True,
+    )
+)
+_register(
+    Spec(
+        name="beale",
+        title="Beale",
+        latex=r"f(x,y)=(1.5-x+xy)^2+(2.25-x+xy^2)^2+(2.625-x+xy^3)^2",
+        teaches="Sharp ridges and flat arms with very different scales in different regions: a "
+        "fixed η that is safe in one place is far too small in another.",
+        params={},
+        build=lambda p: _analytic(
+            ((-4.5, 4.5), (-4.5, 4.5)), [(3.0, 0.5)], [(1.0, 1.4), (-1.0, -1.0)]
+        ),
+        sum_of_squares=True,
+    )
+)
+_register(
+    Spec(
+        name="himmelblau",
+        title="Himmelblau (four minima)",
+        latex=r"f(x,y)=(x^2+y-11)^2+(x+y^2-7)^2",
+        teaches="Four equal minima: which one a method reaches depends on the start point and on "
+        "its momentum, not only on where the gradient points.",
+        params={},
+        build=lambda p: _analytic(
+            ((-5.0, 5.0), (-5.0, 5.0)),
+            [
+                (3.0, 2.0),
+                ("polish", -2.805118, 3.131312),
+                ("polish", -3.779310, -3.283186),
+                ("polish", 3.584428, -1.848126),
+            ],
+            [(0.0, 0.0), (-0.27, -0.92), (-1.0, 0.0)],
+        ),
+    )
+)
+_register(
+    Spec(
+        name="rastrigin",
+        title="Rastrigin (many local minima)",
+        latex=r"f(x,y)=20+x^2+y^2-10\left(\cos 2\pi x+\cos 2\pi y\right)",
+        teaches="A bowl covered in local minima: gradient methods get trapped in the nearest "
+        "dimple; momentum and noise sometimes carry a run further.",
+        params={},
+        build=lambda p: _analytic(((-5.12, 5.12), (-5.12, 5.12)), [(0.0, 0.0)], [(3.2, 2.7)]),
+    )
+)
+_register(
+    Spec(
+        name="booth",
+        title="Booth",
+        latex=r"f(x,y)=(x+2y-7)^2+(2x+y-5)^2",
+        teaches="A tilted quadratic bowl (Hessian eigenvalues 2 and 18, κ = 9): the gentle case "
+        "where every method should work.",
+        params={},
+        build=lambda p: _analytic(((-10.0, 10.0), (-10.0, 10.0)), [(1.0, 3.0)], [(-8.0, -6.0)]),
+    )
+)
+_register(
+    Spec(
+        name="sparse_logreg",
+        title="Logistic regression, sparse feature",
+        latex=r"f(w_1,w_2)=\frac1n\sum_{i=1}^n\log\!\left(1+e^{-y_i(w_1a_i+w_2c_i)}\right)"
+        r"+\tfrac{\lambda}{2}\lVert w\rVert^2",
+        teaches="Feature c is non-zero in only a few examples, so ∂f/∂w₂ is rare and small: "
+        "AdaGrad's per-coordinate step grows for the rare feature, where GD barely moves w₂.",
+        params={
+            "n": Param(500, 10, 5000, "data points n", integer=True),
+            "density": Param(0.05, 0.001, 1.0, "share of non-zero c"),
+            "l2": Param(1e-3, 0.0, 1.0, "L2 penalty λ"),
+            "seed": Param(0, 0, 2**31 - 1, "data seed", integer=True),
+        },
+        build=_build_sparse_logreg,
+        data_surface=True,
+    )
+)
+
+NAMES: tuple[str, ...] = tuple(_SPECS)
+
+
+def spec(name: str) -> Spec:
+    """The :class:`Spec` of a surface by name; ``ValueError`` names the valid ones."""
+    if not isinstance(name, str) or name not in _SPECS:
+        raise ValueError(f"unknown surface {name!r}; valid surfaces: {', '.join(NAMES)}")
+    return _SPECS[name]
+
+
+def all_params(s: Spec) -> dict[str, Param]:
+    """Every parameter a surface accepts: its own, gradient noise, and batch size if data."""
+    out = dict(s.params)
+    if s.data_surface:
+        out.update(DATA_PARAMS)
+    out.update(COMMON_PARAMS)
+    return out
+
+
+def _validated(s: Spec, given: dict) -> dict[str, float]:
+    accepted = all_params(s)
+    unknown = sorted(set(given) - set(accepted))
+    if unknown:
+        raise ValueError(
+            f"surface {s.name!r} has no parameter {unknown[0]!r}; "
+            f"valid: {', '.join(accepted) or 'none'}"
+        )
+    out: dict[str, float] = {}
+    for key, prm in accepted.items():
+        v = given.get(key, prm.default)
+        try:
+            v = float(v)
+        except (TypeError, ValueError):
+            raise ValueError(f"{s.name}.{key} must be a number, got {v!r}") from None
+        if not math.isfinite(v) or not (prm.low <= v <= prm.high):
+            raise ValueError(f"{s.name}.{key} must be in [{prm.low:g}, {prm.high:g}], got {v!r}")
+        if prm.integer:
+            if v != int(v):
+                raise ValueError(f"{s.name}.{key} must be a whole number, got {v!r}")
+            v = int(v)
+        out[key] = v
+    return out
+
+
+_CACHE: dict[tuple, Surface] = {}
+
+
+def get(name: str, **params: float) -> Surface:
+    """The surface ``name`` with ``params`` bound (missing ones take their defaults).
+
+    Raises ``ValueError`` naming the parameter and its valid range on bad input.
+    """
+    s = spec(name)
+    bound = _validated(s, params)
+    key = (name, tuple(sorted(bound.items())))
+    if key not in _CACHE:
+        _CACHE[key] = _make(s, bound)
+    return _CACHE[key]
+
+
+def _make(s: Spec, bound: dict[str, float]) -> Surface:
+    built = s.build(bound)
+    kp = np.zeros(4)
+    kp[: len(built["kernel_params"])] = built["kernel_params"]
+    dx, dy = built.get("data", (np.zeros((0, 2)), np.zeros(0)))
+    dx = np.ascontiguousarray(dx, np.float64)
+    dy = np.ascontiguousarray(dy, np.float64)
+    sid = K.SURFACE_IDS[s.name]
+
+    def point(entry: tuple, kind: str) -> Point:
+        if entry[0] == "polish":
+            x, y = _newton_polish(sid, entry[1], entry[2], kp, dx, dy)
+        else:
+            x, y = float(entry[0]), float(entry[1])
+        return Point(x, y, float(K.value(sid, x, y, kp, dx, dy)), kind)
+
+    return Surface(
+        spec=s,
+        params=bound,
+        bounds=built["bounds"],
+        minima=tuple(point(m, "minimum") for m in built["minima"]),
+        saddles=tuple(point(m, "saddle") for m in built["saddles"]),
+        starts=tuple((float(a), float(b)) for a, b in built["starts"]),
+        kernel_params=kp,
+        data_x=dx,
+        data_y=dy,
+    )
