@@ -1,0 +1,308 @@
+"""A comparison as plain data, its permalink (URL query string) codec, and how to run it.
+
+The app, the presets and ``python -m optviz export`` all speak :class:`Comparison`; the query
+string is its serialisation, so a copied link reopens exactly the same comparison.
+
+Query string keys (all optional; anything missing takes its default)::
+
+    surface=ravine          sp.kappa=50  sp.angle=30      (surface parameters)
+    start=-2.5,1.0          steps=500    seed=0           proj=1 (projection mode)
+    o0=adam  o0.lr=0.001  o0.beta1=0.9  o0.eps_placement=inside    (run 0 and its options)
+    o0.sched=step  o0.sched.step_size=100  o0.sched.gamma=0.5      (run 0's LR schedule)
+    o1=momentum ...                                                (runs 1, 2, …)
+
+Malformed, out-of-range, unknown or repeated keys are ignored, each with a notice saying which
+and why; nothing in the query string is ever evaluated as code.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+import surfaces
+from optviz import engine, optimizers, schedules
+
+MAX_RUNS = 8
+MAX_STEPS = 5000
+DEFAULT_STEPS = 500
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One optimizer of a comparison: its name, the options it overrides, its schedule."""
+
+    optimizer: str
+    options: dict = field(default_factory=dict)  # lr, beta1, … and convention options
+    schedule: dict | None = None  # resolved schedule, None for constant η
+
+    @property
+    def resolved(self) -> dict:
+        """Every option, defaults included."""
+        return optimizers.resolve(self.optimizer, self.options)
+
+    def label(self) -> str:
+        """Short legend text with the settings that matter: "Adam η=0.001 β₁=0.9 β₂=0.999"."""
+        opt = optimizers.get(self.optimizer)
+        r = self.resolved
+        parts = [opt.title]
+        for h in opt.hyperparameters:
+            parts.append(f"{optimizers.SYMBOLS[h]}={r[h]:.4g}")
+        for o in opt.options:
+            if o in optimizers.CHOICE_OPTIONS and r[o] != opt.defaults[o]:
+                parts.append(f"{o}={r[o]}")
+        if self.schedule and self.schedule["name"] != "constant":
+            parts.append(f"[{self.schedule['name']}]")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Everything that decides what is drawn: surface, start, steps, seed and the runs."""
+
+    surface: str = "ravine"
+    surface_params: dict = field(default_factory=dict)
+    start: tuple[float, float] | None = None  # None: the surface's default start
+    steps: int = DEFAULT_STEPS
+    seed: int = 0
+    runs: tuple[RunSpec, ...] = (RunSpec("gd", {"lr": 0.05}), RunSpec("momentum", {"lr": 0.05}))
+    projection: bool = False
+
+    def surface_obj(self) -> surfaces.Surface:
+        return surfaces.get(self.surface, **self.surface_params)
+
+    def start_point(self) -> tuple[float, float]:
+        return self.start if self.start is not None else self.surface_obj().start
+
+    def with_run(self, i: int, run: RunSpec) -> Comparison:
+        runs = list(self.runs)
+        runs[i] = run
+        return replace(self, runs=tuple(runs))
+
+
+def run_comparison(c: Comparison) -> list[engine.Trajectory]:
+    """Every run of ``c`` from the common start, with the same seed (same batches and noise)."""
+    surf = c.surface_obj()
+    return [
+        engine.run(
+            r.optimizer,
+            surf,
+            start=c.start_point(),
+            steps=c.steps,
+            schedule=r.schedule,
+            seed=c.seed,
+            **r.options,
+        )
+        for r in c.runs
+    ]
+
+
+# ---- query string ---------------------------------------------------------------------------
+
+
+def _fmt(v: object) -> str:
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    if isinstance(v, float):
+        return repr(v)  # shortest text that round-trips exactly
+    if isinstance(v, tuple):
+        return ",".join(_fmt(e) for e in v)
+    return str(v)
+
+
+def to_query(c: Comparison) -> dict[str, str]:
+    """The query-string dict of ``c`` (only what differs from the defaults)."""
+    q: dict[str, str] = {"surface": c.surface}
+    for k, v in sorted(c.surface_params.items()):
+        q[f"sp.{k}"] = _fmt(v)
+    if c.start is not None:
+        q["start"] = _fmt((float(c.start[0]), float(c.start[1])))
+    if c.steps != DEFAULT_STEPS:
+        q["steps"] = str(c.steps)
+    if c.seed:
+        q["seed"] = str(c.seed)
+    if c.projection:
+        q["proj"] = "1"
+    for i, r in enumerate(c.runs):
+        q[f"o{i}"] = r.optimizer
+        for k, v in sorted(r.options.items()):
+            q[f"o{i}.{k}"] = _fmt(v)
+        if r.schedule and r.schedule["name"] != "constant":
+            q[f"o{i}.sched"] = r.schedule["name"]
+            for k, v in r.schedule.items():
+                if k != "name":
+                    q[f"o{i}.sched.{k}"] = _fmt(v)
+    return q
+
+
+def _single(params: Mapping, notices: list[str]) -> dict[str, str]:
+    """One string per key; repeated keys are dropped with a notice."""
+    out: dict[str, str] = {}
+    for key in params:
+        value = params[key]
+        if isinstance(value, list | tuple):
+            if len(value) != 1:
+                notices.append(f"ignored repeated parameter {key!r}")
+                continue
+            value = value[0]
+        out[str(key)] = str(value)
+    return out
+
+
+def _parse_value(text: str, like: object) -> object:
+    """Parse ``text`` as the type of the default ``like`` (bool, int, float, str, tuple)."""
+    if isinstance(like, bool):
+        if text in ("1", "true", "True", "on"):
+            return True
+        if text in ("0", "false", "False", "off"):
+            return False
+        raise ValueError(f"expected on/off, got {text!r}")
+    if isinstance(like, int):
+        return int(text)
+    if isinstance(like, float):
+        v = float(text)
+        if not math.isfinite(v):
+            raise ValueError(f"expected a finite number, got {text!r}")
+        return v
+    if isinstance(like, tuple):
+        return tuple(float(e) for e in text.split(","))
+    return text
+
+
+def from_query(params: Mapping) -> tuple[Comparison, list[str]]:
+    """Parse a query string (``st.query_params`` or ``urllib.parse.parse_qs`` output).
+
+    Returns the comparison and a list of notices, one per ignored parameter. Never raises for
+    bad input: every bad value falls back to its default.
+    """
+    notices: list[str] = []
+    q = _single(params, notices)
+    used: set[str] = set()
+    base = Comparison()
+
+    def take(key: str) -> str | None:
+        used.add(key)
+        return q.get(key)
+
+    surface = take("surface") or base.surface
+    if surface not in surfaces.NAMES:
+        notices.append(f"ignored unknown surface {surface[:40]!r}; using {base.surface}")
+        surface = base.surface
+    accepted = surfaces.all_params(surfaces.spec(surface))
+    sp: dict = {}
+    for key in [k for k in q if k.startswith("sp.")]:
+        used.add(key)
+        name = key[3:]
+        if name not in accepted:
+            notices.append(f"ignored {key}: {surface} has no parameter {name!r}")
+            continue
+        prm = accepted[name]
+        try:
+            v = float(q[key])
+            v = int(v) if prm.integer and v == int(v) else v
+            surfaces.get(surface, **{name: v})
+        except (ValueError, OverflowError) as e:
+            notices.append(f"ignored {key}: {e}")
+            continue
+        sp[name] = v
+    try:
+        surf = surfaces.get(surface, **sp)
+    except ValueError as e:  # parameters valid alone but not together
+        notices.append(f"ignored surface parameters: {e}")
+        sp = {}
+        surf = surfaces.get(surface)
+
+    start = None
+    text = take("start")
+    if text is not None:
+        try:
+            x, y = (float(e) for e in text.split(","))
+            engine._check_start(surf, (x, y))
+            start = (x, y)
+        except ValueError:
+            notices.append(f"ignored start={text[:40]!r}: expected two finite numbers 'x,y'")
+
+    def integer(key: str, default: int, low: int, high: int) -> int:
+        text = take(key)
+        if text is None:
+            return default
+        try:
+            v = int(text)
+            if low <= v <= high:
+                return v
+        except ValueError:
+            pass
+        notices.append(f"ignored {key}={text[:40]!r}: expected a whole number in [{low}, {high}]")
+        return default
+
+    steps = integer("steps", base.steps, 1, MAX_STEPS)
+    seed = integer("seed", base.seed, 0, 2**31 - 1)
+    projection = False
+    text = take("proj")
+    if text is not None:
+        try:
+            projection = bool(_parse_value(text, False))
+        except ValueError:
+            notices.append(f"ignored proj={text[:40]!r}: expected 0 or 1")
+
+    runs: list[RunSpec] = []
+    for i in range(MAX_RUNS):
+        name = take(f"o{i}")
+        if name is None:
+            continue
+        prefix = f"o{i}."
+        keys = [k for k in q if k.startswith(prefix)]
+        used.update(keys)
+        if name not in optimizers.NAMES:
+            notices.append(f"ignored o{i}: unknown optimizer {name[:40]!r}")
+            continue
+        opt = optimizers.get(name)
+        options: dict = {}
+        for key in keys:
+            sub = key[len(prefix) :]
+            if sub.startswith("sched"):
+                continue
+            if sub not in opt.defaults:
+                notices.append(f"ignored {key}: {name} has no option {sub!r}")
+                continue
+            try:
+                v = _parse_value(q[key], opt.defaults[sub])
+                optimizers.resolve(name, {**options, sub: v})
+            except ValueError as e:
+                notices.append(f"ignored {key}: {e}")
+                continue
+            options[sub] = v
+        schedule = None
+        sname = q.get(prefix + "sched")
+        if sname is not None:
+            raw: dict = {"name": sname}
+            for key in keys:
+                if key.startswith(prefix + "sched."):
+                    pname = key[len(prefix + "sched.") :]
+                    text = q[key]
+                    raw[pname] = tuple(text.split(",")) if "," in text else text
+            try:
+                schedule = schedules.resolve(raw)
+            except ValueError as e:
+                notices.append(f"ignored the schedule of o{i}: {e}")
+        try:
+            engine._pack(name, surf, options)
+        except ValueError as e:
+            notices.append(f"ignored o{i}: {e}")
+            continue
+        runs.append(RunSpec(name, options, schedule))
+    for key in sorted(set(q) - used):
+        notices.append(f"ignored unknown parameter {key[:40]!r}")
+    return (
+        Comparison(
+            surface=surface,
+            surface_params=sp,
+            start=start,
+            steps=steps,
+            seed=seed,
+            runs=tuple(runs) if runs else base.runs,
+            projection=projection,
+        ),
+        notices,
+    )
