@@ -405,7 +405,7 @@ def nadam_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
 
     Notes:
         ``torch.optim.NAdam`` (η = 2e-3, ψ = ``momentum_decay`` = 4e-3): torch's μ schedule
-        starts at μ₁ ≈ 0.45·β₁... ≈ β₁/2 and reaches β₁ only after ~10⁵ steps, so early NAdam
+        starts at μ₁ ≈ β₁/2 (0.45 for β₁ = 0.9) and reaches β₁ only after ~10⁵ steps, so early NAdam
         steps use much less momentum than β₁ suggests. ``constant`` is Dozat's simplified form
         with μ = β₁ throughout.
     """
@@ -607,7 +607,8 @@ def lbfgs_update(sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags, st, mem):  # 
     Formula (default):
         q \leftarrow g_k;\ \text{for } i = k-1 \dots k-m:\
             \rho_i = 1/(r_i^\top s_i),\ a_i = \rho_i s_i^\top q,\ q \leftarrow q - a_i r_i \\
-        z \leftarrow \gamma_k q,\quad \gamma_k = \frac{s_{k-1}^\top r_{k-1}}{r_{k-1}^\top r_{k-1}} \\
+        z \leftarrow \gamma_k q,\quad
+            \gamma_k = \frac{s_{k-1}^\top r_{k-1}}{r_{k-1}^\top r_{k-1}} \\
         \text{for } i = k-m \dots k-1:\ b = \rho_i r_i^\top z,\ z \leftarrow z + s_i (a_i - b) \\
         \theta_{k+1} = \theta_k - \alpha_k z
 
@@ -763,9 +764,13 @@ def scheduled_lr(sid, sp, k, lr0, f, st):  # noqa: ANN001, ANN201
             t_i = t0
             t_cur = k % t0
         else:
-            n = math.floor(math.log(k / t0 * (mult - 1.0) + 1.0) / math.log(mult))
-            t_cur = k - t0 * (mult**n - 1.0) / (mult - 1.0)
-            t_i = t0 * mult**n
+            # Walk the cycles as torch does: floor(log(...)/log(T_mult)) rounds down at some
+            # restarts (k = 121, T_0 = 1, T_mult = 3) and would miss them.
+            t_i = t0
+            t_cur = float(k)
+            while t_cur >= t_i:
+                t_cur -= t_i
+                t_i *= mult
         return sp[2] + (lr0 - sp[2]) * (1.0 + math.cos(math.pi * t_cur / t_i)) / 2.0
     return math.nan
 

@@ -392,6 +392,9 @@ def formula(name: str, **options: object) -> str:
     active["method"] = name
     for cond, latex in _formula_blocks(opt.update.__doc__ or ""):
         if all(active.get(k) == v for k, v in cond.items()):
+            # Several lines need an environment to render as display maths (KaTeX, matplotlib).
+            if r"\\" in latex:
+                return "\\begin{gathered}\n" + latex + "\n\\end{gathered}"
             return latex
     raise LookupError(f"no formula for {name} with {options}")
 
