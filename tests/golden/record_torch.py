@@ -1,0 +1,209 @@
+"""Record golden Rosenbrock trajectories from ``torch.optim`` for ``tests/test_golden.py``.
+
+Run from the repository root: ``.venv/bin/python tests/golden/record_torch.py``. torch is needed
+only here (it is not a dependency of optviz). Everything is float64 (torch's NAdam keeps its
+μ product in the default dtype, so the default dtype must be float64 too). The gradient is the
+closed form, fed to ``p.grad`` with the same floating-point operations as the kernel's.
+
+Each case writes ``<name>.npz`` with the positions (steps + 1, 2), the start, the torch call
+that produced them, and ``run_kwargs``: the JSON of the ``optviz.run`` arguments that must
+reproduce them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+HERE = Path(__file__).resolve().parent
+STEPS = 1000
+START = (-1.2, 1.0)
+
+
+def rosenbrock(x: float, y: float) -> float:
+    a = 1.0 - x
+    b = y - x * x
+    return a * a + 100.0 * b * b
+
+
+def rosenbrock_gradient(x: float, y: float) -> tuple[float, float]:
+    b = y - x * x
+    return -2.0 * (1.0 - x) - 400.0 * x * b, 200.0 * b
+
+
+# name -> (torch optimizer factory, torch scheduler factory or None, optviz.run kwargs, text)
+Factory = Callable[[list[torch.Tensor]], torch.optim.Optimizer]
+CASES: dict[str, tuple[Factory, Callable | None, dict, str]] = {
+    "sgd": (
+        lambda p: torch.optim.SGD(p, lr=5e-4, foreach=False),
+        None,
+        {"optimizer": "gd", "lr": 5e-4},
+        "SGD(lr=5e-4)",
+    ),
+    "sgd_weight_decay": (
+        lambda p: torch.optim.SGD(p, lr=5e-4, weight_decay=0.1, foreach=False),
+        None,
+        {"optimizer": "gd", "lr": 5e-4, "weight_decay": 0.1},
+        "SGD(lr=5e-4, weight_decay=0.1)",
+    ),
+    "sgd_momentum": (
+        lambda p: torch.optim.SGD(p, lr=1e-4, momentum=0.9, foreach=False),
+        None,
+        {"optimizer": "momentum", "lr": 1e-4, "beta1": 0.9},
+        "SGD(lr=1e-4, momentum=0.9)",
+    ),
+    "sgd_momentum_dampening": (
+        lambda p: torch.optim.SGD(p, lr=2e-4, momentum=0.8, dampening=0.5, foreach=False),
+        None,
+        {"optimizer": "momentum", "lr": 2e-4, "beta1": 0.8, "dampening": 0.5},
+        "SGD(lr=2e-4, momentum=0.8, dampening=0.5)",
+    ),
+    "sgd_nesterov": (
+        lambda p: torch.optim.SGD(p, lr=1e-4, momentum=0.9, nesterov=True, foreach=False),
+        None,
+        {"optimizer": "nesterov", "lr": 1e-4, "beta1": 0.9},
+        "SGD(lr=1e-4, momentum=0.9, nesterov=True)",
+    ),
+    "adagrad": (
+        lambda p: torch.optim.Adagrad(p, lr=0.1, foreach=False),
+        None,
+        {"optimizer": "adagrad", "lr": 0.1},
+        "Adagrad(lr=0.1)",
+    ),
+    "adagrad_lr_decay": (
+        lambda p: torch.optim.Adagrad(p, lr=0.2, lr_decay=0.01, foreach=False),
+        None,
+        {"optimizer": "adagrad", "lr": 0.2, "lr_decay": 0.01},
+        "Adagrad(lr=0.2, lr_decay=0.01)",
+    ),
+    "rmsprop": (
+        lambda p: torch.optim.RMSprop(p, lr=1e-3, alpha=0.99, foreach=False),
+        None,
+        {"optimizer": "rmsprop", "lr": 1e-3, "beta2": 0.99},
+        "RMSprop(lr=1e-3, alpha=0.99)",
+    ),
+    "rmsprop_centered": (
+        lambda p: torch.optim.RMSprop(p, lr=1e-4, alpha=0.99, centered=True, foreach=False),
+        None,
+        {"optimizer": "rmsprop", "lr": 1e-4, "beta2": 0.99, "centered": True},
+        "RMSprop(lr=1e-4, alpha=0.99, centered=True)",
+    ),
+    "adam": (
+        lambda p: torch.optim.Adam(p, lr=1e-2, foreach=False),
+        None,
+        {"optimizer": "adam", "lr": 1e-2},
+        "Adam(lr=1e-2)",
+    ),
+    "adam_weight_decay": (
+        lambda p: torch.optim.Adam(p, lr=3e-3, betas=(0.8, 0.99), weight_decay=0.05, foreach=False),
+        None,
+        {"optimizer": "adam", "lr": 3e-3, "beta1": 0.8, "beta2": 0.99, "weight_decay": 0.05},
+        "Adam(lr=3e-3, betas=(0.8, 0.99), weight_decay=0.05)",
+    ),
+    "amsgrad": (
+        lambda p: torch.optim.Adam(p, lr=1e-2, amsgrad=True, foreach=False),
+        None,
+        {"optimizer": "amsgrad", "lr": 1e-2},
+        "Adam(lr=1e-2, amsgrad=True)",
+    ),
+    "adamw": (
+        lambda p: torch.optim.AdamW(p, lr=1e-2, weight_decay=0.1, foreach=False),
+        None,
+        {"optimizer": "adamw", "lr": 1e-2, "weight_decay": 0.1},
+        "AdamW(lr=1e-2, weight_decay=0.1)",
+    ),
+    "nadam": (
+        lambda p: torch.optim.NAdam(p, lr=1e-2, foreach=False),
+        None,
+        {"optimizer": "nadam", "lr": 1e-2},
+        "NAdam(lr=1e-2)",
+    ),
+    "sgd_momentum_steplr": (
+        lambda p: torch.optim.SGD(p, lr=2e-4, momentum=0.9, foreach=False),
+        lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=150, gamma=0.5),
+        {
+            "optimizer": "momentum",
+            "lr": 2e-4,
+            "beta1": 0.9,
+            "schedule": {"name": "step", "step_size": 150, "gamma": 0.5},
+        },
+        "SGD(lr=2e-4, momentum=0.9) + StepLR(step_size=150, gamma=0.5)",
+    ),
+    "adam_exponentiallr": (
+        lambda p: torch.optim.Adam(p, lr=2e-2, foreach=False),
+        lambda o: torch.optim.lr_scheduler.ExponentialLR(o, gamma=math.exp(-0.003)),
+        {"optimizer": "adam", "lr": 2e-2, "schedule": {"name": "exponential", "k": 0.003}},
+        "Adam(lr=2e-2) + ExponentialLR(gamma=exp(-0.003))",
+    ),
+    "adam_cosine_warm_restarts": (
+        lambda p: torch.optim.Adam(p, lr=2e-2, foreach=False),
+        lambda o: torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(
+            o, T_0=50, T_mult=3, eta_min=1e-3
+        ),
+        {
+            "optimizer": "adam",
+            "lr": 2e-2,
+            "schedule": {"name": "sgdr", "T_0": 50, "T_mult": 3, "eta_min": 1e-3},
+        },
+        "Adam(lr=2e-2) + CosineAnnealingWarmRestarts(T_0=50, T_mult=3, eta_min=1e-3)",
+    ),
+    "adam_reduce_on_plateau": (
+        lambda p: torch.optim.Adam(p, lr=5e-2, foreach=False),
+        lambda o: torch.optim.lr_scheduler.ReduceLROnPlateau(
+            o, factor=0.5, patience=5, threshold=1e-3
+        ),
+        {
+            "optimizer": "adam",
+            "lr": 5e-2,
+            "schedule": {"name": "plateau", "factor": 0.5, "patience": 5, "threshold": 1e-3},
+        },
+        "Adam(lr=5e-2) + ReduceLROnPlateau(factor=0.5, patience=5, threshold=1e-3), "
+        "stepped on the loss before each update",
+    ),
+}
+
+
+def record(make_opt: Factory, make_sched: Callable | None) -> np.ndarray:
+    """Positions after 0…STEPS updates."""
+    p = torch.tensor(START, dtype=torch.float64)
+    opt = make_opt([p])
+    sched = make_sched(opt) if make_sched else None
+    plateau = isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau)
+    out = np.empty((STEPS + 1, 2))
+    out[0] = START
+    for k in range(STEPS):
+        x, y = p.tolist()
+        if plateau:
+            # optviz's plateau schedule sees the loss where the step starts.
+            sched.step(rosenbrock(x, y))
+        p.grad = torch.tensor(rosenbrock_gradient(x, y), dtype=torch.float64)
+        opt.step()
+        if sched is not None and not plateau:
+            sched.step()
+        out[k + 1] = p.tolist()
+    return out
+
+
+def main() -> None:
+    torch.set_default_dtype(torch.float64)
+    for name, (make_opt, make_sched, run_kwargs, text) in CASES.items():
+        xy = record(make_opt, make_sched)
+        if not np.all(np.isfinite(xy)):
+            raise RuntimeError(f"{name}: torch run is not finite")
+        np.savez_compressed(
+            HERE / f"{name}.npz",
+            xy=xy,
+            start=np.array(START),
+            torch_call=np.array(f"torch {torch.__version__}: torch.optim.{text}"),
+            run_kwargs=np.array(json.dumps(run_kwargs)),
+        )
+        print(f"{name:28s} final ({xy[-1, 0]: .6f}, {xy[-1, 1]: .6f})")
+
+
+if __name__ == "__main__":
+    main()
