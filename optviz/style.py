@@ -82,4 +82,7 @@ def surface_png(surf: surfaces.Surface, width: int = 800, height: int = 800) -> 
     Cached per surface and size: the static background is drawn once, only paths move.
     """
     resolution = int(min(max(width, height), 400))
+    if surf.spec.data_surface:
+        # Each value sums over every data point: 120² points keep the first draw under ~1 s.
+        resolution = min(resolution, 120)
     return _surface_png(surf.name, tuple(sorted(surf.params.items())), width, height, resolution)

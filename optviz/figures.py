@@ -1,0 +1,1011 @@
+"""Plotly figures of a comparison: pure functions from surfaces and trajectories to figures.
+
+Every builder takes the run colours from the caller (``style.run_colors``), so one run has one
+colour in every chart, and a ``projection`` flag for large fonts, thick lines and big markers.
+Nothing here imports Streamlit.
+
+The race figure draws the surface as a layout image rather than a contour trace: a contour
+trace disappears when a Plotly animation starts (plotly.js#4491), an image does not. Animation
+frames carry only what moves (growing paths, heads, the step cursor), as float32 arrays, and the
+growing paths are simplified (to under a pixel, at most ``FRAME_PATH_POINTS`` points per frame),
+which keeps the figure small enough to ship on every rerun (~1 MB for 4 runs × 1000 steps).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+import surfaces
+from optviz import style
+from optviz.engine import Trajectory
+
+CLICK_GRID = "click-grid"
+GRID_POINTS = 41  # per axis: the clickable resolution of the contour panel
+FRAME_MS = 60  # frame duration at 1× speed
+SPEEDS = (0.5, 1.0, 2.0)
+LOSS_FLOOR = 1e-16  # f − f* below this (round-off) is drawn at the floor of the log axis
+LOSS_CAP = 1e30  # larger losses only occur on the way to divergence; float32-safe
+SIMPLIFY = 1e-3  # growing-path simplification tolerance, as a share of the plot span
+# Most points of a run's growing path in one frame: bounds the frames' size for noisy paths
+# (the thin full path underneath and the last frame keep every point).
+FRAME_PATH_POINTS = 300
+TEMPLATE = "plotly_white"
+
+
+# ---- shared helpers --------------------------------------------------------------------------
+
+
+def _sizes(projection: bool) -> tuple[int, float, int]:
+    return style.FONT_SIZE[projection], style.LINE_WIDTH[projection], style.MARKER_SIZE[projection]
+
+
+def _axis_names(surface: surfaces.Surface) -> tuple[str, str]:
+    """What the two coordinates mean: x, y for a function, w, b for a line fit, …"""
+    if surface.name == "noisy_linreg":
+        return "slope w", "intercept b"
+    if surface.name == "sparse_logreg":
+        return "w₁ (dense feature)", "w₂ (sparse feature)"
+    return "x", "y"
+
+
+def _f32(a: np.ndarray) -> np.ndarray:
+    """float32 copy for the figure JSON (half the bytes of float64; ~7 digits shown anyway)."""
+    return np.clip(np.asarray(a, np.float64), -LOSS_CAP, LOSS_CAP).astype(np.float32)
+
+
+def _check_runs(trajs: Sequence[Trajectory], labels: Sequence[str], colors: Sequence[str]) -> None:
+    if not (len(trajs) == len(labels) == len(colors)):
+        raise ValueError(
+            f"trajs, labels and colors must have the same length, got "
+            f"{len(trajs)}, {len(labels)}, {len(colors)}"
+        )
+
+
+def _inside(xy: np.ndarray, bounds: tuple) -> np.ndarray:
+    (x0, x1), (y0, y1) = bounds
+    return (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
+
+
+def _exit_point(xy: np.ndarray, bounds: tuple) -> np.ndarray:
+    """Where a path that ends outside the plot was last seen: its border crossing.
+
+    The last valid point of a diverged run is often 10⁹ away; its "x" marker goes where the
+    path leaves the plot instead (or on the final point when that is visible).
+    """
+    inside = _inside(xy, bounds)
+    if inside[-1] or not inside.any():
+        return xy[-1]
+    i = int(np.flatnonzero(inside)[-1])
+    p, q = xy[i], xy[i + 1]
+    d = q - p
+    t = 1.0
+    for axis, (lo, hi) in enumerate(bounds):
+        if d[axis] > 0:
+            t = min(t, (hi - p[axis]) / d[axis])
+        elif d[axis] < 0:
+            t = min(t, (lo - p[axis]) / d[axis])
+    return p + t * d
+
+
+def _simplify(xy: np.ndarray, tol: float, max_points: int) -> np.ndarray:
+    """Indices (sorted) of the points Ramer–Douglas–Peucker keeps at tolerance ``tol``, or at
+    the larger tolerance that leaves ``max_points`` when ``tol`` leaves more (noisy paths).
+
+    Each kept point remembers the tolerance up to which it survives (its split distance,
+    capped by its parent's), so the tighter cap is a threshold, not a second pass.
+    """
+    n = len(xy)
+    if n <= 2:
+        return np.arange(n)
+    survives = np.zeros(n)
+    survives[0] = survives[-1] = np.inf
+    stack = [(0, n - 1, np.inf)]
+    while stack:
+        a, b, parent = stack.pop()
+        if b - a < 2:
+            continue
+        seg = xy[b] - xy[a]
+        rel = xy[a + 1 : b] - xy[a]
+        length = math.hypot(seg[0], seg[1])
+        if length > 0:
+            dist = np.abs(rel[:, 0] * seg[1] - rel[:, 1] * seg[0]) / length
+        else:
+            dist = np.hypot(rel[:, 0], rel[:, 1])
+        j = int(np.argmax(dist))
+        if dist[j] > tol:
+            m = a + 1 + j
+            survives[m] = min(float(dist[j]), parent)
+            stack += [(a, m, survives[m]), (m, b, survives[m])]
+    kept = np.flatnonzero(survives > 0)
+    if kept.size > max_points:
+        kept = np.sort(kept[np.argsort(-survives[kept], kind="stable")[:max_points]])
+    return kept
+
+
+@lru_cache(maxsize=32)
+def _image_uri(name: str, params: tuple, width: int, height: int) -> str:
+    """The surface PNG as a data URI, reduced to a 64-colour palette (a third of the bytes)."""
+    from PIL import Image
+
+    png = style.surface_png(surfaces.get(name, **dict(params)), width, height)
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    small = image.quantize(colors=64, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    buf = io.BytesIO()
+    small.save(buf, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _add_surface_image(
+    fig: go.Figure, surface: surfaces.Surface, xref: str, yref: str, projection: bool
+) -> None:
+    (x0, x1), (y0, y1) = surface.bounds
+    longest = 1000 if projection else 800
+    ratio = (x1 - x0) / (y1 - y0)
+    width, height = (
+        (longest, round(longest / ratio)) if ratio >= 1 else (round(longest * ratio), longest)
+    )
+    params = tuple(sorted(surface.params.items()))
+    fig.add_layout_image(
+        source=_image_uri(surface.name, params, max(width, 2), max(height, 2)),
+        xref=xref,
+        yref=yref,
+        x=x0,
+        y=y1,
+        sizex=x1 - x0,
+        sizey=y1 - y0,
+        xanchor="left",
+        yanchor="top",
+        sizing="stretch",
+        layer="below",
+    )
+
+
+def _contour_axes(
+    fig: go.Figure, surface: surfaces.Surface, row: int | None = None, col: int | None = None
+) -> None:
+    """Axis ranges exactly the bounds; equal scale unless the box is very elongated."""
+    (x0, x1), (y0, y1) = surface.bounds
+    xname, yname = _axis_names(surface)
+    where = {"row": row, "col": col} if row else {}
+    fig.update_xaxes(
+        range=[x0, x1], title_text=xname, constrain="domain", showgrid=False, zeroline=False,
+        ticks="outside", mirror=True, showline=True, linecolor="#444", **where,
+    )  # fmt: skip
+    ratio = (x1 - x0) / (y1 - y0)
+    equal = {"scaleanchor": "x", "scaleratio": 1} if 0.5 <= ratio <= 2.0 else {}
+    fig.update_yaxes(
+        range=[y0, y1], title_text=yname, constrain="domain", showgrid=False, zeroline=False,
+        ticks="outside", mirror=True, showline=True, linecolor="#444", **equal, **where,
+    )  # fmt: skip
+
+
+def _landmarks(surface: surfaces.Surface, starts: np.ndarray, projection: bool) -> list:
+    """Start point(s), minima (stars) and saddle points (diamonds) as marker traces."""
+    _, _, marker = _sizes(projection)
+    keep = {"unselected": {"marker": {"opacity": 1}}, "showlegend": False}
+    out = []
+    if surface.minima:
+        out.append(
+            go.Scatter(
+                x=[m.x for m in surface.minima],
+                y=[m.y for m in surface.minima],
+                mode="markers",
+                name="minimum",
+                marker={
+                    "symbol": "star",
+                    "size": marker * 1.5,
+                    "color": "#FFD700",
+                    "line": {"color": "black", "width": 1.5},
+                },  # fmt: skip
+                hovertemplate="minimum (%{x:.4g}, %{y:.4g})<br>f* = %{customdata:.6g}"
+                "<extra></extra>",
+                customdata=[m.value for m in surface.minima],
+                **keep,
+            )
+        )
+    if surface.saddles:
+        out.append(
+            go.Scatter(
+                x=[s.x for s in surface.saddles],
+                y=[s.y for s in surface.saddles],
+                mode="markers",
+                name="saddle point",
+                marker={
+                    "symbol": "diamond",
+                    "size": marker * 1.2,
+                    "color": "white",
+                    "line": {"color": "black", "width": 2},
+                },  # fmt: skip
+                hovertemplate="saddle point (%{x:.4g}, %{y:.4g})<extra></extra>",
+                **keep,
+            )
+        )
+    out.append(
+        go.Scatter(
+            x=starts[:, 0],
+            y=starts[:, 1],
+            mode="markers",
+            name="start",
+            marker={
+                "symbol": "circle",
+                "size": marker * 1.1,
+                "color": "white",
+                "line": {"color": "black", "width": 2.5 if projection else 2},
+            },  # fmt: skip
+            hovertemplate="start (%{x:.4g}, %{y:.4g})<extra></extra>",
+            **keep,
+        )
+    )
+    return out
+
+
+def _starts(trajs: Sequence[Trajectory]) -> np.ndarray:
+    if not trajs:
+        return np.zeros((0, 2))
+    return np.unique(np.array([t.xy[0] for t in trajs]), axis=0)
+
+
+def _end_marker(
+    surface: surfaces.Surface,
+    traj: Trajectory,
+    label: str,
+    color: str,
+    projection: bool,
+) -> tuple[go.Scatter | None, dict | None]:
+    """An "x" where a diverged or escaped run was last seen, and its annotation."""
+    if traj.status not in ("diverged", "escaped"):
+        return None, None
+    font, line, marker = _sizes(projection)
+    where = _exit_point(traj.valid_xy, surface.bounds)
+    trace = go.Scatter(
+        x=[where[0]],
+        y=[where[1]],
+        mode="markers",
+        legendgroup=label,
+        showlegend=False,
+        name=label,
+        marker={
+            "symbol": "x-thin",
+            "size": marker * 1.4,
+            "color": color,
+            "line": {"color": color, "width": line * 1.2},
+        },  # fmt: skip
+        unselected={"marker": {"opacity": 1}},
+        cliponaxis=False,
+        hovertemplate=f"{label}<br>{traj.message}<extra></extra>",
+    )
+    note = {
+        "x": float(where[0]),
+        "y": float(where[1]),
+        "text": traj.message,
+        "showarrow": True,
+        "arrowcolor": color,
+        "arrowwidth": 1.5,
+        "font": {"color": color, "size": font},
+        "bgcolor": "rgba(255,255,255,0.85)",
+        "bordercolor": color,
+    }
+    return trace, note
+
+
+def _place_notes(notes: list[dict], surface: surfaces.Surface, xref: str, yref: str) -> list:
+    """Annotations pointing inwards from the border, staggered so they do not overlap."""
+    (x0, x1), (y0, y1) = surface.bounds
+    out = []
+    for i, note in enumerate(notes):
+        right = note["x"] > (x0 + x1) / 2
+        top = note["y"] > (y0 + y1) / 2
+        shift = 40 + 34 * i
+        out.append(
+            {
+                **note, "xref": xref, "yref": yref,
+                "ax": -60 if right else 60, "ay": shift if top else -shift,
+            }
+        )  # fmt: skip
+    return out
+
+
+def _loss_view(surface: surfaces.Surface, trajs: Sequence[Trajectory]) -> tuple:
+    """What the loss panel plots: f − f* on a log axis when f* is known, else f linearly.
+
+    Surfaces without a minimum (the saddles) are unbounded below, so neither log f nor
+    log (f − f*) exists; a linear axis is the honest choice there.
+    """
+    if surface.minima:
+        f_star = min(m.value for m in surface.minima)
+        curves = [np.maximum(t.valid_loss - f_star, LOSS_FLOOR) for t in trajs]
+        title = "f(θ) − f*  (log scale)" if f_star != 0 else "f(θ)  (log scale)"
+        return curves, True, title
+    return [t.valid_loss.copy() for t in trajs], False, "f(θ)  (linear: unbounded below)"
+
+
+def _loss_range(curves: list[np.ndarray], log: bool) -> list:
+    """y range of the loss panel (log10 units on a log axis)."""
+    values = np.concatenate([c[np.isfinite(c)] for c in curves] or [np.ones(1)])
+    starts = np.array([c[0] for c in curves if c.size] or [1.0])
+    if log:
+        values = np.maximum(values, LOSS_FLOOR)
+        lo = math.log10(float(values.min()))
+        # Diverging losses would squash every other curve: cap the view at 1000 × the start.
+        hi = math.log10(min(float(values.max()), float(starts.max()) * 1e3))
+        pad = max(0.05 * (hi - lo), 0.1)
+        return [lo - pad, hi + pad]
+    lo, hi = float(values.min()), float(values.max())
+    pad = 0.05 * (hi - lo) or 1.0
+    return [lo - pad, hi + pad]
+
+
+def _frame_steps(last: int, frames: int) -> np.ndarray:
+    """Steps shown by the animation frames: every step if they fit, else evenly spaced."""
+    if frames < 2:
+        raise ValueError(f"frames must be at least 2, got {frames}")
+    if last + 1 <= frames:
+        return np.arange(last + 1)
+    return np.unique(np.round(np.linspace(0, last, frames)).astype(int))
+
+
+def _base_layout(font: int, height: int, uirevision: str) -> dict:
+    return {
+        "template": TEMPLATE,
+        "height": height,
+        "font": {"size": font, "family": "Arial, Helvetica, sans-serif", "color": "#111"},
+        "uirevision": uirevision,
+        "hovermode": "closest",
+        "hoverlabel": {"font": {"size": font}},
+        "legend": {
+            "orientation": "h",
+            "x": 0,
+            "xanchor": "left",
+            "y": 1.02,
+            "yanchor": "bottom",
+            "font": {"size": font},
+            "itemsizing": "constant",
+        },  # fmt: skip
+        "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+    }
+
+
+def _uirevision(surface: surfaces.Surface, kind: str) -> str:
+    """Stable while the surface stays the same, so zoom survives reruns but resets on change."""
+    return f"{kind}:{surface.name}:{sorted(surface.params.items())}"
+
+
+def _path_trace(
+    xy: np.ndarray, label: str, color: str, width: float, steps: np.ndarray | None = None
+) -> go.Scatter:
+    return go.Scatter(
+        x=_f32(xy[:, 0]),
+        y=_f32(xy[:, 1]),
+        mode="lines",
+        name=label,
+        legendgroup=label,
+        line={"color": color, "width": width},
+        customdata=steps if steps is not None else np.arange(len(xy), dtype=np.int32),
+        hovertemplate=f"{label}<br>step %{{customdata}}<br>(%{{x:.5g}}, %{{y:.5g}})<extra></extra>",
+    )
+
+
+# ---- race figure -----------------------------------------------------------------------------
+
+
+def race_figure(
+    surface: surfaces.Surface,
+    trajs: Sequence[Trajectory],
+    labels: Sequence[str],
+    colors: Sequence[str],
+    *,
+    frames: int = 150,
+    projection: bool = False,
+    height: int | None = None,
+) -> go.Figure:
+    """The main view: paths racing on the surface (left) and their loss curves (right).
+
+    Left, the surface (a layout image spanning ``surface.bounds``) with every run's full path
+    (thin), its growing path and head (animated), the common start (white circle), minima
+    (stars) and saddle points (diamonds); a diverged or escaped run ends in an "x" with
+    "diverged at step k". Right, the loss curves with a step cursor moving with the heads.
+    Play buttons at three speeds, Pause, and a slider over the step (≤ ``frames`` frames).
+    The figure opens on the last frame; Play restarts from step 0.
+
+    Trace 0 is the invisible "click-grid" (``GRID_POINTS``² markers over the contour panel,
+    ``customdata`` = (x, y)) so that a Streamlit point selection reports where one clicked.
+    """
+    _check_runs(trajs, labels, colors)
+    font, line, marker = _sizes(projection)
+    # Projection: 720 px still fits a 1280×720 projector with the page header scrolled away.
+    height = height or (720 if projection else 560)
+    spacing = 0.11 if projection else 0.08
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.45, 0.55], horizontal_spacing=spacing)
+    (x0, x1), (y0, y1) = surface.bounds
+    span = max(x1 - x0, y1 - y0)
+
+    gx, gy = np.meshgrid(np.linspace(x0, x1, GRID_POINTS), np.linspace(y0, y1, GRID_POINTS))
+    grid = np.round(np.column_stack([gx.ravel(), gy.ravel()]), 12)
+    fig.add_trace(
+        go.Scatter(
+            x=grid[:, 0], y=grid[:, 1], customdata=grid, mode="markers", name=CLICK_GRID,
+            marker={"size": 14 if projection else 10, "color": "rgba(0,0,0,0)", "opacity": 0},
+            selected={"marker": {"opacity": 0}}, unselected={"marker": {"opacity": 0}},
+            hoverinfo="none", showlegend=False,
+        ),
+        row=1, col=1,
+    )  # fmt: skip
+
+    last = max((t.stopped_at for t in trajs), default=0)
+    shown = _frame_steps(last, frames)
+    curves, log, loss_title = _loss_view(surface, trajs)
+    y_range = _loss_range(curves, log)
+    cursor_y = [10 ** y_range[0], 10 ** y_range[1]] if log else y_range
+    dots = len(shown) >= last + 1 and last <= 150  # few steps: show every iterate as a dot
+
+    notes, grow_idx, kept = [], [], []
+    for traj, label, color in zip(trajs, labels, colors, strict=True):
+        xy = traj.valid_xy
+        # The full path stays faintly visible under the growing one while playing.
+        fig.add_trace(_path_trace(xy, label, color, line * 0.45), row=1, col=1)
+        fig.data[-1].update(opacity=0.55, showlegend=False)
+        kept.append(_simplify(xy, SIMPLIFY * span, FRAME_PATH_POINTS))
+        fig.add_trace(
+            go.Scatter(
+                x=_f32(xy[:, 0]), y=_f32(xy[:, 1]), mode="lines+markers" if dots else "lines",
+                name=label, legendgroup=label, hoverinfo="skip",
+                line={"color": color, "width": line},
+                marker={"color": color, "size": marker * 0.45},
+                unselected={"marker": {"opacity": 1}},
+            ),
+            row=1, col=1,
+        )  # fmt: skip
+        grow_idx.append(len(fig.data) - 1)
+        end, note = _end_marker(surface, traj, label, color, projection)
+        if end is not None:
+            fig.add_trace(end, row=1, col=1)
+            notes.append(note)
+
+    for lm in _landmarks(surface, _starts(trajs), projection):
+        fig.add_trace(lm, row=1, col=1)
+
+    for traj, curve, label, color in zip(trajs, curves, labels, colors, strict=True):
+        fig.add_trace(
+            go.Scatter(
+                x0=0, dx=1, y=_f32(curve), mode="lines", name=label, legendgroup=label,
+                showlegend=False, line={"color": color, "width": line * 0.7},
+                hovertemplate=f"{label}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>",
+            ),
+            row=1, col=2,
+        )  # fmt: skip
+        if traj.status in ("diverged", "escaped"):
+            fig.add_trace(
+                go.Scatter(
+                    x=[traj.stopped_at], y=_f32(curve[-1:]), mode="markers", legendgroup=label,
+                    name=label, showlegend=False,
+                    marker={
+                        "symbol": "x-thin", "size": marker, "color": color,
+                        "line": {"color": color, "width": line},
+                    },  # fmt: skip
+                    hovertemplate=f"{label}<br>{traj.message}<extra></extra>",
+                ),
+                row=1, col=2,
+            )  # fmt: skip
+
+    def heads_at(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rows = np.array([min(k, t.stopped_at) for t in trajs], dtype=np.int32)
+        xy = np.array([t.xy[r] for t, r in zip(trajs, rows, strict=True)]).reshape(-1, 2)
+        loss = np.array([c[r] for c, r in zip(curves, rows, strict=True)])
+        return xy, rows, loss
+
+    head_xy, head_rows, head_loss = heads_at(last)
+    head_marker = {
+        "color": list(colors), "size": marker, "line": {"color": "white", "width": 2},
+    }  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=[last, last], y=cursor_y, mode="lines", name="step", showlegend=False,
+            line={"color": "#333", "width": max(1.0, line * 0.5), "dash": "dot"},
+            hoverinfo="skip",
+        ),
+        row=1, col=2,
+    )  # fmt: skip
+    cursor_idx = len(fig.data) - 1
+    fig.add_trace(
+        go.Scatter(
+            x=head_rows, y=_f32(head_loss), mode="markers", name="now",
+            showlegend=False, marker=head_marker, hoverinfo="skip", cliponaxis=False,
+        ),
+        row=1, col=2,
+    )  # fmt: skip
+    loss_head_idx = len(fig.data) - 1
+    fig.add_trace(
+        go.Scatter(
+            x=_f32(head_xy[:, 0]), y=_f32(head_xy[:, 1]), mode="markers", name="heads",
+            showlegend=False, marker=head_marker, unselected={"marker": {"opacity": 1}},
+            hoverinfo="skip",
+        ),
+        row=1, col=1,
+    )  # fmt: skip
+    head_idx = len(fig.data) - 1
+
+    animated = [*grow_idx, cursor_idx, loss_head_idx, head_idx]
+    # Frames as plain dicts: validating 150 × (N + 3) traces through plotly costs ~1 s.
+    frame_list = []
+    for k in shown:
+        k = int(k)
+        data = []
+        for traj, keep in zip(trajs, kept, strict=True):
+            row = min(k, traj.stopped_at)
+            if dots or k == last:
+                idx = np.arange(row + 1)
+            else:
+                idx = keep[: np.searchsorted(keep, row, side="right")]
+                if idx[-1] != row:
+                    idx = np.append(idx, row)
+            data.append({"type": "scatter", "x": _f32(traj.xy[idx, 0]), "y": _f32(traj.xy[idx, 1])})
+        xy, rows, loss = heads_at(k)
+        data.append({"type": "scatter", "x": [k, k]})
+        data.append({"type": "scatter", "x": rows, "y": _f32(loss)})
+        data.append({"type": "scatter", "x": _f32(xy[:, 0]), "y": _f32(xy[:, 1])})
+        frame_list.append({"name": str(k), "data": data, "traces": animated})
+
+    _contour_axes(fig, surface, row=1, col=1)
+    _add_surface_image(fig, surface, "x", "y", projection)
+    fig.update_xaxes(
+        range=[0, max(last, 1)], title_text="step", row=1, col=2, showline=True,
+        linecolor="#444", mirror=True, ticks="outside",
+    )  # fmt: skip
+    fig.update_yaxes(
+        type="log" if log else "linear", range=y_range, title_text=loss_title, row=1, col=2,
+        showline=True, linecolor="#444", mirror=True, ticks="outside", exponentformat="power",
+        automargin=True,
+    )  # fmt: skip
+    if log:  # one label per decade (or fewer), not the 2-5 minor labels of a short range
+        fig.update_yaxes(dtick=max(1, math.ceil((y_range[1] - y_range[0]) / 7)), row=1, col=2)
+    layout = _base_layout(font, height, _uirevision(surface, "race"))
+    layout["margin"] = {"l": 10, "r": 20, "t": 60, "b": 10}
+    layout["annotations"] = _place_notes(notes, surface, "x", "y")
+    layout["updatemenus"] = [_play_buttons(font)]
+    layout["sliders"] = [_step_slider(shown, font)]
+    fig.update_layout(**layout)
+    fig.frames = frame_list
+    return fig
+
+
+def _animate_args(duration: float) -> dict:
+    return {
+        "frame": {"duration": duration, "redraw": False},
+        "transition": {"duration": 0},
+        "mode": "immediate",
+        "fromcurrent": True,
+    }
+
+
+def _play_buttons(font: int) -> dict:
+    buttons = [
+        {"label": f"▶ {s:g}×", "method": "animate", "args": [None, _animate_args(FRAME_MS / s)]}
+        for s in SPEEDS
+    ]
+    pause = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}
+    buttons.append({"label": "❚❚ Pause", "method": "animate", "args": [[None], pause]})
+    return {
+        "type": "buttons",
+        "direction": "left",
+        "showactive": False,
+        "x": 0.0,
+        "xanchor": "left",
+        "y": 0.0,
+        "yanchor": "top",
+        "pad": {"t": font * 4 + 10, "r": 10},
+        "font": {"size": font},
+        "buttons": buttons,
+    }
+
+
+def _step_slider(shown: np.ndarray, font: int) -> dict:
+    jump = {"frame": {"duration": 0, "redraw": False}, "transition": {"duration": 0}}
+    return {
+        "active": len(shown) - 1,
+        "x": 0.36,
+        "len": 0.64,
+        "xanchor": "left",
+        "y": 0.0,
+        "yanchor": "top",
+        "pad": {"t": font * 3, "b": 10},
+        "currentvalue": {"prefix": "step ", "visible": True, "xanchor": "right",
+                         "font": {"size": font + 2, "color": "#111"}},
+        # 150 tick labels would overlap: hide them, the current value says the step.
+        "font": {"color": "rgba(0,0,0,0)", "size": 8},
+        "ticklen": 3,
+        "minorticklen": 0,
+        "steps": [
+            {"label": str(int(k)), "method": "animate",
+             "args": [[str(int(k))], {**jump, "mode": "immediate"}]}
+            for k in shown
+        ],
+    }  # fmt: skip
+
+
+# ---- 3-D surface -----------------------------------------------------------------------------
+
+
+def surface3d_figure(
+    surface: surfaces.Surface,
+    trajs: Sequence[Trajectory],
+    labels: Sequence[str],
+    colors: Sequence[str],
+    *,
+    projection: bool = False,
+) -> go.Figure:
+    """The surface in 3-D with the paths lifted slightly above it.
+
+    Heights are clipped to the 1st–97th percentile band (the minimum is kept when the surface
+    has one) so a few steep corners do not flatten everything else; colours follow the same
+    geometric contour levels as the 2-D view. Path points outside the plot box are dropped.
+    """
+    _check_runs(trajs, labels, colors)
+    font, line, marker = _sizes(projection)
+    xs, ys, z = surface.grid(90)
+    finite = z[np.isfinite(z)]
+    lo = float(finite.min()) if surface.minima else float(np.percentile(finite, 1))
+    hi = float(np.percentile(finite, 97))
+    if hi <= lo:
+        hi = lo + 1.0
+    zc = np.clip(z, lo, hi)
+    levels = style.contour_levels(z)
+    shade = np.searchsorted(levels, z).astype(np.float32)
+    lift = 0.03 * (hi - lo)
+    xname, yname = _axis_names(surface)
+    fig = go.Figure(
+        go.Surface(
+            x=_f32(xs), y=_f32(ys), z=_f32(zc), surfacecolor=shade, showscale=False,
+            colorscale=[[0.0, "#f4f4f4"], [1.0, "#5a5a5a"]],
+            lighting={"ambient": 0.75, "diffuse": 0.5, "specular": 0.05},
+            hovertemplate=f"{xname}=%{{x:.3g}}<br>{yname}=%{{y:.3g}}<br>f=%{{z:.4g}}"
+            "<extra></extra>", name="surface",
+            contours={"z": {"show": False}},
+        )
+    )  # fmt: skip
+    for traj, label, color in zip(trajs, labels, colors, strict=True):
+        xy = traj.valid_xy.copy()
+        xy[~_inside(xy, surface.bounds)] = np.nan
+        zp = np.clip(surface.value(xy[:, 0], xy[:, 1]), lo, hi) + lift
+        fig.add_trace(
+            go.Scatter3d(
+                x=_f32(xy[:, 0]), y=_f32(xy[:, 1]), z=_f32(zp), mode="lines", name=label,
+                legendgroup=label, line={"color": color, "width": line * 2},
+                customdata=np.arange(len(xy), dtype=np.int32),
+                hovertemplate=f"{label}<br>step %{{customdata}}<br>f=%{{z:.4g}}<extra></extra>",
+            )
+        )  # fmt: skip
+        ok = np.flatnonzero(np.isfinite(zp))
+        if ok.size:
+            end = ok[-1]
+            fig.add_trace(
+                go.Scatter3d(
+                    x=[xy[end, 0]], y=[xy[end, 1]], z=[zp[end]], mode="markers", name=label,
+                    legendgroup=label, showlegend=False,
+                    marker={
+                        "color": color, "size": marker * 0.5,
+                        "symbol": "x" if traj.status in ("diverged", "escaped") else "circle",
+                    },
+                    hovertemplate=f"{label}<br>{traj.message}<extra></extra>",
+                )
+            )  # fmt: skip
+    starts = _starts(trajs)
+    if starts.size:
+        fig.add_trace(
+            go.Scatter3d(
+                x=starts[:, 0], y=starts[:, 1],
+                z=np.clip(surface.value(starts[:, 0], starts[:, 1]), lo, hi) + lift,
+                mode="markers", name="start", showlegend=False,
+                marker={"color": "white", "size": marker * 0.6, "line": {"color": "black",
+                                                                          "width": 3}},
+                hovertemplate="start<extra></extra>",
+            )
+        )  # fmt: skip
+    for m in surface.minima:
+        fig.add_trace(
+            go.Scatter3d(
+                x=[m.x], y=[m.y], z=[min(max(m.value, lo), hi) + lift], mode="markers",
+                name="minimum", showlegend=False,
+                marker={"color": "#FFD700", "size": marker * 0.6, "symbol": "diamond",
+                        "line": {"color": "black", "width": 2}},
+                hovertemplate=f"minimum f*={m.value:.4g}<extra></extra>",
+            )
+        )  # fmt: skip
+    (x0, x1), (y0, y1) = surface.bounds
+    ratio = (x1 - x0) / (y1 - y0)
+    axis = {"tickfont": {"size": round(font * 0.6)}, "nticks": 6}
+    layout = _base_layout(font, 800 if projection else 560, _uirevision(surface, "3d"))
+    layout["scene"] = {
+        "xaxis": {**axis, "title": {"text": xname, "font": {"size": font}}, "range": [x0, x1]},
+        "yaxis": {**axis, "title": {"text": yname, "font": {"size": font}}, "range": [y0, y1]},
+        "zaxis": {**axis, "title": {"text": "f", "font": {"size": font}}},
+        "aspectmode": "manual",
+        "aspectratio": {"x": min(ratio, 1.0) * 1.2, "y": min(1 / ratio, 1.0) * 1.2, "z": 0.7},
+        "camera": {"eye": {"x": -1.1, "y": -1.3, "z": 1.7}},
+    }
+    layout["margin"] = {"l": 0, "r": 0, "t": 40, "b": 0}
+    fig.update_layout(**layout)
+    return fig
+
+
+# ---- optimizer dynamics ----------------------------------------------------------------------
+
+
+def _positive(a: np.ndarray) -> np.ndarray:
+    """Non-positive and NaN values cannot sit on a log axis: leave gaps there."""
+    out = np.asarray(a, np.float64).copy()
+    out[~(out > 0)] = np.nan
+    return _f32(out)
+
+
+def _decades(series: list[np.ndarray]) -> tuple[list[float], int]:
+    """Log-axis range in whole decades (at least one), capped at 1000 × the largest value of
+    any run's first steps, so a diverging run does not squash the others; and a tick step
+    (in decades) that keeps to about five labels."""
+    values = np.concatenate([np.asarray(v, np.float64).ravel() for v in series] or [[1.0]])
+    values = values[np.isfinite(values) & (values > 0)]
+    if not values.size:
+        return [-1.0, 1.0], 1
+    early = [v[:3][np.isfinite(v[:3]) & (v[:3] > 0)] for v in series if np.size(v)]
+    early_max = max((float(e.max()) for e in early if e.size), default=float(values.max()))
+    lo = math.floor(math.log10(values.min()))
+    hi = math.ceil(math.log10(min(float(values.max()), 1e3 * early_max)))
+    hi = max(hi, lo + 1)
+    return [lo - 0.05, hi + 0.05], max(1, math.ceil((hi - lo) / 5))
+
+
+def dynamics_figure(
+    trajs: Sequence[Trajectory],
+    labels: Sequence[str],
+    colors: Sequence[str],
+    *,
+    projection: bool = False,
+) -> go.Figure:
+    """What each optimizer did per step: step length ‖Δθ‖, gradient norm ‖g‖ and the effective
+    learning rate per coordinate (solid: first coordinate, dotted: second), log y axes.
+
+    ‖Δθₜ‖ and the effective rate are drawn at the update t that used them; ‖g‖ is the gradient
+    the optimizer saw at iterate t (mini-batch and noise included).
+    """
+    _check_runs(trajs, labels, colors)
+    font, line, _ = _sizes(projection)
+    fig = make_subplots(
+        rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.08,
+        subplot_titles=(
+            "step length ‖θₜ − θₜ₋₁‖",
+            "gradient norm ‖gₜ‖ (as used: noise and mini-batch included)",
+            "effective learning rate per coordinate (solid: 1st, dotted: 2nd)",
+        ),
+    )  # fmt: skip
+    for note in fig.layout.annotations:
+        note.font = {"size": font}
+    width = line * 0.7
+    panels: tuple[list, list, list] = ([], [], [])
+    for traj, label, color in zip(trajs, labels, colors, strict=True):
+        n = traj.stopped_at
+        xy = traj.valid_xy
+        step = np.linalg.norm(np.diff(xy, axis=0), axis=1)
+        gnorm = np.linalg.norm(traj.grad[: n + 1], axis=1)
+        eff = traj.lr_eff[:n]
+        for series, values in zip(panels, (step, gnorm, eff.ravel()), strict=True):
+            series.append(values)
+        common = {"mode": "lines", "name": label, "legendgroup": label}
+        hover = f"{label}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>"
+        fig.add_trace(
+            go.Scatter(x0=1, dx=1, y=_positive(step), line={"color": color, "width": width},
+                       hovertemplate=hover, **common),
+            row=1, col=1,
+        )  # fmt: skip
+        fig.add_trace(
+            go.Scatter(x0=0, dx=1, y=_positive(gnorm), line={"color": color, "width": width},
+                       showlegend=False, hovertemplate=hover, **common),
+            row=2, col=1,
+        )  # fmt: skip
+        for c, dash in ((0, "solid"), (1, "dot")):
+            fig.add_trace(
+                go.Scatter(
+                    x0=1, dx=1, y=_positive(eff[:, c]),
+                    line={"color": color, "width": width, "dash": dash}, showlegend=False,
+                    hovertemplate=f"{label} (coordinate {c + 1})<br>step %{{x}}<br>%{{y:.4g}}"
+                    "<extra></extra>",
+                    **common,
+                ),
+                row=3, col=1,
+            )  # fmt: skip
+    for row, series in enumerate(panels, start=1):
+        y_range, dtick = _decades(series)
+        fig.update_yaxes(range=y_range, dtick=dtick, row=row, col=1)
+    fig.update_yaxes(type="log", exponentformat="power", showline=True, linecolor="#444")
+    fig.update_xaxes(showline=True, linecolor="#444")
+    fig.update_xaxes(title_text="step", row=3, col=1)
+    layout = _base_layout(font, 900 if projection else 640, "dynamics")
+    layout["margin"] = {"l": 10, "r": 10, "t": 90, "b": 10}
+    layout["legend"]["y"] = 1.05
+    fig.update_layout(**layout)
+    return fig
+
+
+# ---- gradient field --------------------------------------------------------------------------
+
+
+def _arrows(surface: surfaces.Surface, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Line segments of −∇f arrows on an n×n grid, NaN-separated, for one Scatter trace.
+
+    Direction is exact; length grows with log‖∇f‖ (from 35 % to 90 % of the grid spacing) so
+    steep and flat regions are told apart without the steep ones swamping the picture.
+    """
+    (x0, x1), (y0, y1) = surface.bounds
+    hx, hy = (x1 - x0) / n, (y1 - y0) / n
+    gx, gy = np.meshgrid(x0 + hx * (np.arange(n) + 0.5), y0 + hy * (np.arange(n) + 0.5))
+    g = surface.gradient(gx, gy).reshape(-1, 2)
+    px, py = gx.ravel(), gy.ravel()
+    norm = np.hypot(g[:, 0], g[:, 1])
+    ok = norm > 0
+    logn = np.log10(np.where(ok, norm, 1.0))
+    span = np.ptp(logn[ok]) if ok.any() else 0.0
+    rank = (logn - logn[ok].min()) / span if span > 0 else np.ones_like(logn)
+    length = (0.35 + 0.55 * rank) * min(hx, hy)
+    # Unit direction of −∇f in screen units (x and y may be scaled differently).
+    dx, dy = -g[:, 0] / hx, -g[:, 1] / hy
+    d = np.hypot(dx, dy)
+    d[d == 0] = 1.0
+    ux, uy = dx / d * length / min(hx, hy) * hx, dy / d * length / min(hx, hy) * hy
+    tail_x, tail_y = px - ux / 2, py - uy / 2
+    tip_x, tip_y = px + ux / 2, py + uy / 2
+    head = 0.35
+    cos, sin = math.cos(math.radians(25)), math.sin(math.radians(25))
+    bx1 = tip_x - head * (ux * cos - uy * sin * hx / hy)
+    by1 = tip_y - head * (uy * cos + ux * sin * hy / hx)
+    bx2 = tip_x - head * (ux * cos + uy * sin * hx / hy)
+    by2 = tip_y - head * (uy * cos - ux * sin * hy / hx)
+    nan = np.full_like(px, np.nan)
+    xs = np.column_stack([tail_x, tip_x, bx1, nan, tip_x, bx2, nan])[ok].ravel()
+    ys = np.column_stack([tail_y, tip_y, by1, nan, tip_y, by2, nan])[ok].ravel()
+    return xs, ys
+
+
+def gradient_field_figure(
+    surface: surfaces.Surface,
+    trajs: Sequence[Trajectory],
+    labels: Sequence[str],
+    colors: Sequence[str],
+    *,
+    projection: bool = False,
+) -> go.Figure:
+    """Arrows of −∇f (the direction plain gradient descent takes) on the contours, and the
+    paths on top: where a path leaves the arrows, momentum or preconditioning is at work."""
+    _check_runs(trajs, labels, colors)
+    font, line, marker = _sizes(projection)
+    fig = go.Figure()
+    xs, ys = _arrows(surface, 15 if projection else 21)
+    fig.add_trace(
+        go.Scatter(
+            x=_f32(xs), y=_f32(ys), mode="lines", name="−∇f (length ∝ log‖∇f‖)",
+            line={"color": "#4a4a4a", "width": 1.6 if projection else 1.1}, hoverinfo="skip",
+        )
+    )  # fmt: skip
+    notes = []
+    for traj, label, color in zip(trajs, labels, colors, strict=True):
+        fig.add_trace(_path_trace(traj.valid_xy, label, color, line))
+        end, note = _end_marker(surface, traj, label, color, projection)
+        if end is not None:
+            fig.add_trace(end)
+            notes.append(note)
+    for lm in _landmarks(surface, _starts(trajs), projection):
+        fig.add_trace(lm)
+    _contour_axes(fig, surface)
+    _add_surface_image(fig, surface, "x", "y", projection)
+    layout = _base_layout(font, 800 if projection else 560, _uirevision(surface, "field"))
+    layout["margin"] = {"l": 10, "r": 10, "t": 60, "b": 10}
+    layout["annotations"] = _place_notes(notes, surface, "x", "y")
+    fig.update_layout(**layout)
+    return fig
+
+
+# ---- data fit (noisy linear regression) ------------------------------------------------------
+
+
+def data_fit_figure(
+    surface: surfaces.Surface,
+    trajs: Sequence[Trajectory],
+    labels: Sequence[str],
+    colors: Sequence[str],
+    *,
+    step: int | None = None,
+    projection: bool = False,
+) -> go.Figure:
+    """The data (xᵢ, yᵢ) and each run's line w·x + b at ``step`` (default: its last valid step),
+    with the least-squares line dashed. Only for ``noisy_linreg`` (ValueError otherwise)."""
+    if surface.name != "noisy_linreg":
+        raise ValueError(f"data_fit_figure needs the noisy_linreg surface, not {surface.name!r}")
+    _check_runs(trajs, labels, colors)
+    if step is not None and (isinstance(step, bool) or step < 0):
+        raise ValueError(f"step must be a whole number ≥ 0, got {step!r}")
+    font, line, marker = _sizes(projection)
+    x, y = surface.data_x[:, 0], surface.data_y
+    x_lo, x_hi = float(x.min()), float(x.max())
+    pad = 0.05 * (x_hi - x_lo or 1.0)
+    line_x = np.array([x_lo - pad, x_hi + pad])
+    fig = go.Figure(
+        go.Scatter(
+            x=x, y=y, mode="markers", name=f"data (n = {len(y)})",
+            marker={"color": "#777", "size": marker * 0.6, "opacity": 0.7},
+            hovertemplate="x=%{x:.3g}<br>y=%{y:.3g}<extra></extra>",
+        )
+    )  # fmt: skip
+    if surface.minima:
+        w, b = surface.minima[0].x, surface.minima[0].y
+        fig.add_trace(
+            go.Scatter(
+                x=line_x, y=w * line_x + b, mode="lines", name=f"least squares w={w:.3g} b={b:.3g}",
+                line={"color": "black", "width": line * 0.6, "dash": "dash"}, hoverinfo="skip",
+            )
+        )  # fmt: skip
+    for traj, label, color in zip(trajs, labels, colors, strict=True):
+        row = traj.stopped_at if step is None else min(int(step), traj.stopped_at)
+        w, b = traj.xy[row]
+        fig.add_trace(
+            go.Scatter(
+                x=line_x, y=w * line_x + b, mode="lines", name=label, legendgroup=label,
+                line={"color": color, "width": line},
+                hovertemplate=f"{label}<br>step {row}: w={w:.4g}, b={b:.4g}<extra></extra>",
+            )
+        )  # fmt: skip
+    title = "fitted lines at the last step" if step is None else f"fitted lines at step {step}"
+    layout = _base_layout(font, 800 if projection else 480, "fit")
+    layout["margin"] = {"l": 10, "r": 10, "t": 90, "b": 10}
+    layout["title"] = {"text": title, "x": 0.5, "y": 0.99, "yanchor": "top"}
+    layout["legend"]["y"] = 1.0
+    fig.update_layout(**layout)
+    fig.update_xaxes(title_text="x", showline=True, linecolor="#444")
+    fig.update_yaxes(title_text="y", showline=True, linecolor="#444")
+    return fig
+
+
+# ---- results table ---------------------------------------------------------------------------
+
+
+def results_rows(
+    surface: surfaces.Surface,
+    trajs: Sequence[Trajectory],
+    labels: Sequence[str],
+    *,
+    tol: float = 1e-3,
+) -> list[dict]:
+    """One row per run: what happened, final loss, distance to the nearest known minimum
+    (None when the surface has none) and the first step where ‖∇f‖ ≤ tol or f ≤ f* + tol
+    (None if never). ‖∇f‖ is the full, noise-free gradient at the iterate."""
+    if len(trajs) != len(labels):
+        raise ValueError(f"got {len(trajs)} trajectories but {len(labels)} labels")
+    f_star = min((m.value for m in surface.minima), default=None)
+    rows = []
+    for traj, label in zip(trajs, labels, strict=True):
+        xy = traj.valid_xy
+        x, y = traj.final
+        nearest = surface.nearest_minimum(x, y)
+        gnorm = np.linalg.norm(surface.gradient(xy[:, 0], xy[:, 1]), axis=1)
+        reached = gnorm <= tol
+        if f_star is not None:
+            reached |= traj.valid_loss <= f_star + tol
+        hit = np.flatnonzero(reached)
+        rows.append(
+            {
+                "optimizer": label,
+                "status": traj.message,
+                "final loss": float(traj.valid_loss[-1]),
+                "distance to minimum": (
+                    None if nearest is None else math.hypot(x - nearest.x, y - nearest.y)
+                ),
+                "steps to tol": int(hit[0]) if hit.size else None,
+            }
+        )
+    return rows

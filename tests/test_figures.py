@@ -1,0 +1,274 @@
+"""The Plotly figures: traces, frames, colours, divergence notes, image placement, sizes."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+
+import numpy as np
+import pytest
+
+import optviz
+import surfaces
+from optviz import figures, style
+
+# (surface, runs (optimizer, options), steps, start): small, fast cases with every status.
+CASES = {
+    "rosenbrock": ("rosenbrock", [("gd", {"lr": 1e-3}), ("adam", {"lr": 0.05})], 300, None),
+    "diverged": (
+        "rosenbrock",
+        [("gd", {"lr": 0.01}), ("momentum", {"lr": 1e-3, "beta1": 0.9})],
+        200,
+        None,
+    ),
+    "saddle": ("saddle", [("gd", {"lr": 0.1}), ("adam", {"lr": 0.05})], 300, (-1.5, 0.5)),
+    "noisy_linreg": ("noisy_linreg", [("gd", {"lr": 0.1}), ("rmsprop", {"lr": 0.01})], 80, None),
+}
+
+
+def make(case: str) -> tuple:
+    name, specs, steps, start = CASES[case]
+    surf = surfaces.get(name)
+    trajs = [optviz.run(o, surf, steps=steps, start=start, **kw) for o, kw in specs]
+    labels = [f"{o} {i}" for i, (o, _) in enumerate(specs)]
+    colors = style.run_colors(len(specs))
+    return surf, trajs, labels, colors
+
+
+def decoded(value) -> np.ndarray:
+    """A trace array as plotly serialises it (list or base64 typed array) → NumPy."""
+    if isinstance(value, dict) and "bdata" in value:
+        raw = base64.b64decode(value["bdata"])
+        out = np.frombuffer(raw, dtype=np.dtype(value["dtype"]))
+        shape = value.get("shape")
+        return out.reshape([int(n) for n in str(shape).split(",")]) if shape else out
+    return np.asarray(value, dtype=float)
+
+
+def trace_named(spec: dict, name: str) -> list[dict]:
+    return [t for t in spec["data"] if t.get("name") == name]
+
+
+@pytest.fixture(scope="module", params=sorted(CASES))
+def race(request) -> tuple:
+    surf, trajs, labels, colors = make(request.param)
+    fig = figures.race_figure(surf, trajs, labels, colors, frames=40)
+    return request.param, surf, trajs, labels, colors, json.loads(fig.to_json())
+
+
+def test_frames_are_few_increasing_and_end_on_the_last_step(race):
+    _, _, trajs, _, _, spec = race
+    names = [int(f["name"]) for f in spec["frames"]]
+    assert 2 <= len(names) <= 40
+    assert names == sorted(set(names))
+    assert names[0] == 0
+    assert names[-1] == max(t.stopped_at for t in trajs)
+    labels = [int(s["label"]) for s in spec["layout"]["sliders"][0]["steps"]]
+    assert labels == names
+
+
+def test_heads_in_the_last_frame_sit_on_each_final_valid_point(race):
+    _, _, trajs, _, _, spec = race
+    last = spec["frames"][-1]
+    heads = last["data"][-1]  # the head trace is animated last
+    assert spec["data"][last["traces"][-1]]["name"] == "heads"
+    xy = np.column_stack([decoded(heads["x"]), decoded(heads["y"])])
+    expected = np.array([t.final for t in trajs])
+    np.testing.assert_allclose(xy, expected, rtol=1e-6)
+
+
+def test_only_moving_traces_are_animated_and_frames_do_not_redraw(race):
+    _, _, trajs, _, _, spec = race
+    for frame in spec["frames"]:
+        assert len(frame["traces"]) == len(trajs) + 3
+        assert len(frame["data"]) == len(frame["traces"])
+    for button in spec["layout"]["updatemenus"][0]["buttons"]:
+        assert button["args"][1]["frame"]["redraw"] is False
+
+
+def test_every_trace_of_a_run_has_its_colour(race):
+    _, _, _, labels, colors, spec = race
+    for label, color in zip(labels, colors, strict=True):
+        traces = [t for t in spec["data"] if t.get("legendgroup") == label]
+        assert len(traces) >= 3  # full path, growing path, loss curve
+        for t in traces:
+            used = t.get("line", {}).get("color") or t.get("marker", {}).get("color")
+            assert used == color, (label, t.get("name"))
+        assert sum(t.get("showlegend", True) for t in traces) == 1
+        assert any(t["name"] == label and t.get("showlegend", True) for t in traces)
+    heads = trace_named(spec, "heads")[0]
+    assert heads["marker"]["color"] == list(colors)
+
+
+def test_divergence_and_escape_are_annotated(race):
+    case, _, trajs, _, _, spec = race
+    texts = [a["text"] for a in spec["layout"].get("annotations", [])]
+    expected = {"diverged": "diverged", "saddle": "escaped"}.get(case)
+    assert [t.status == expected for t in trajs].count(True) >= (1 if expected else 0)
+    for t in trajs:
+        if t.status in ("diverged", "escaped"):
+            assert t.message in texts
+            assert t.message.startswith(t.status + " at step ")
+        else:
+            assert not any(t.message == x for x in texts)
+
+
+def test_layout_image_spans_exactly_the_bounds(race):
+    _, surf, _, _, _, spec = race
+    (x0, x1), (y0, y1) = surf.bounds
+    (image,) = spec["layout"]["images"]
+    assert image["source"].startswith("data:image/png;base64,")
+    assert (image["xref"], image["yref"], image["layer"]) == ("x", "y", "below")
+    assert (image["x"], image["y"], image["xanchor"], image["yanchor"]) == (x0, y1, "left", "top")
+    assert image["sizex"] == pytest.approx(x1 - x0)
+    assert image["sizey"] == pytest.approx(y1 - y0)
+    assert image["sizing"] == "stretch"
+    assert spec["layout"]["xaxis"]["range"] == [x0, x1]
+    assert spec["layout"]["yaxis"]["range"] == [y0, y1]
+
+
+def test_click_grid_covers_the_bounds_and_carries_its_points(race):
+    _, surf, _, _, _, spec = race
+    (x0, x1), (y0, y1) = surf.bounds
+    grid = spec["data"][0]
+    assert grid["name"] == figures.CLICK_GRID
+    x, y = decoded(grid["x"]), decoded(grid["y"])
+    assert x.size == figures.GRID_POINTS**2
+    assert (x.min(), x.max(), y.min(), y.max()) == pytest.approx((x0, x1, y0, y1))
+    custom = decoded(grid["customdata"]).reshape(-1, 2)
+    np.testing.assert_allclose(custom, np.column_stack([x, y]))
+    assert grid["hoverinfo"] == "none"
+    assert grid["marker"]["opacity"] == 0
+
+
+def test_loss_axis_is_log_only_where_the_loss_is_bounded_below(race):
+    case, surf, _, _, _, spec = race
+    axis = spec["layout"]["xaxis2"], spec["layout"]["yaxis2"]
+    assert axis[1]["type"] == ("linear" if case == "saddle" else "log")
+    assert ("linear" in axis[1]["title"]["text"]) == (case == "saddle")
+
+
+def test_projection_mode_is_bigger():
+    surf, trajs, labels, colors = make("rosenbrock")
+    normal = figures.race_figure(surf, trajs, labels, colors, frames=10)
+    big = figures.race_figure(surf, trajs, labels, colors, frames=10, projection=True)
+    assert big.layout.font.size > normal.layout.font.size
+    assert big.layout.height > normal.layout.height
+    width = [f.data[2].line.width for f in (normal, big)]  # the first growing path
+    assert width[1] > width[0]
+
+
+def test_many_steps_stay_small():
+    """4 runs × 1000 steps: the figure is shipped to the browser on every rerun.
+
+    Limit 2 MB: about what Streamlit's own measured 200-frame animation costs (3.3 MB) less
+    the contour trace we replace with an image; it measures ~1 MB.
+    """
+    surf = surfaces.get("rosenbrock")
+    specs = [
+        ("gd", {"lr": 1e-3}),
+        ("momentum", {"lr": 1e-3, "beta1": 0.9}),
+        ("adam", {"lr": 0.05}),
+        ("rmsprop", {"lr": 0.01}),
+    ]
+    trajs = [optviz.run(o, surf, steps=1000, **kw) for o, kw in specs]
+    fig = figures.race_figure(surf, trajs, [o for o, _ in specs], style.run_colors(4))
+    assert len(fig.frames) == 150
+    assert len(fig.to_json()) < 2_000_000
+
+
+def test_few_steps_get_one_frame_per_step():
+    surf, trajs, labels, colors = make("noisy_linreg")
+    fig = figures.race_figure(surf, trajs, labels, colors, frames=150)
+    assert [f.name for f in fig.frames] == [str(k) for k in range(81)]
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_other_figures_keep_run_colours(case):
+    surf, trajs, labels, colors = make(case)
+    built = [
+        figures.surface3d_figure(surf, trajs, labels, colors),
+        figures.dynamics_figure(trajs, labels, colors),
+        figures.gradient_field_figure(surf, trajs, labels, colors),
+    ]
+    if case == "noisy_linreg":
+        built.append(figures.data_fit_figure(surf, trajs, labels, colors))
+    for fig in built:
+        for label, color in zip(labels, colors, strict=True):
+            traces = [t for t in fig.data if t.legendgroup == label]
+            assert traces, label
+            for t in traces:
+                used = t.line.color if t.mode and "lines" in t.mode else t.marker.color
+                assert used == color
+
+
+def test_dynamics_has_three_log_panels_and_two_dashes():
+    surf, trajs, labels, colors = make("rosenbrock")
+    fig = figures.dynamics_figure(trajs, labels, colors)
+    assert [fig.layout[f"yaxis{s}"].type for s in ("", "2", "3")] == ["log"] * 3
+    dashes = {t.line.dash for t in fig.data if t.yaxis == "y3"}
+    assert dashes == {"solid", "dot"}
+    assert len(fig.data) == 4 * len(trajs)
+
+
+def test_3d_paths_lie_above_the_clipped_surface():
+    surf, trajs, labels, colors = make("rosenbrock")
+    fig = figures.surface3d_figure(surf, trajs, labels, colors)
+    mesh = fig.data[0]
+    z_top = float(np.nanmax(mesh.z))
+    for t in fig.data[1:]:
+        if t.legendgroup in labels and t.mode == "lines":
+            x, y, z = (np.asarray(v, float) for v in (t.x, t.y, t.z))
+            ok = np.isfinite(z)
+            under = np.clip(surf.value(x[ok], y[ok]), None, z_top)
+            assert np.all(z[ok] > under)
+
+
+def test_data_fit_lines_use_the_run_parameters():
+    surf, trajs, labels, colors = make("noisy_linreg")
+    fig = figures.data_fit_figure(surf, trajs, labels, colors, step=5)
+    for traj, label in zip(trajs, labels, strict=True):
+        (line,) = [t for t in fig.data if t.name == label]
+        w, b = traj.xy[5]
+        np.testing.assert_allclose(np.asarray(line.y), w * np.asarray(line.x) + b, rtol=1e-6)
+    with pytest.raises(ValueError, match="noisy_linreg"):
+        figures.data_fit_figure(surfaces.get("saddle"), [], [], [])
+
+
+def test_results_rows_match_hand_computed_values():
+    surf, trajs, labels, _ = make("diverged")
+    rows = figures.results_rows(surf, trajs, labels, tol=1e-2)
+    assert [r["optimizer"] for r in rows] == labels
+    for row, traj in zip(rows, trajs, strict=True):
+        x, y = traj.final
+        assert row["status"] == traj.message
+        assert row["final loss"] == pytest.approx(traj.loss[traj.stopped_at])
+        assert row["distance to minimum"] == pytest.approx(math.hypot(x - 1.0, y - 1.0))
+        grad = surf.gradient(traj.valid_xy[:, 0], traj.valid_xy[:, 1])
+        hits = [
+            k
+            for k in range(traj.stopped_at + 1)
+            if np.linalg.norm(grad[k]) <= 1e-2 or traj.loss[k] <= 1e-2
+        ]
+        assert row["steps to tol"] == (hits[0] if hits else None)
+    saddle_rows = figures.results_rows(*make("saddle")[:2], ["a", "b"])
+    assert all(r["distance to minimum"] is None for r in saddle_rows)
+
+
+def test_mismatched_inputs_are_rejected():
+    surf, trajs, labels, colors = make("rosenbrock")
+    with pytest.raises(ValueError, match="same length"):
+        figures.race_figure(surf, trajs, labels, colors[:1])
+    with pytest.raises(ValueError, match="frames"):
+        figures.race_figure(surf, trajs, labels, colors, frames=1)
+
+
+def test_noisy_paths_are_capped_per_frame_but_exact_at_the_end():
+    surf = surfaces.get("noisy_linreg", batch_size=1)
+    trajs = [optviz.run("gd", surf, steps=2000, lr=0.05)]
+    fig = figures.race_figure(surf, trajs, ["sgd"], style.run_colors(1), frames=20)
+    sizes = [len(f.data[0].x) for f in fig.frames]
+    assert max(sizes[:-1]) <= figures.FRAME_PATH_POINTS + 1
+    assert sizes[-1] == 2001
+    np.testing.assert_allclose(np.asarray(fig.frames[-1].data[0].x), trajs[0].xy[:, 0], rtol=1e-6)
