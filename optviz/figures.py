@@ -47,7 +47,7 @@ def _sizes(projection: bool) -> tuple[int, float, int]:
     return style.FONT_SIZE[projection], style.LINE_WIDTH[projection], style.MARKER_SIZE[projection]
 
 
-def _axis_names(surface: surfaces.Surface) -> tuple[str, str]:
+def axis_names(surface: surfaces.Surface) -> tuple[str, str]:
     """What the two coordinates mean: x, y for a function, w, b for a line fit, …"""
     if surface.name == "noisy_linreg":
         return "slope w", "intercept b"
@@ -74,7 +74,7 @@ def _inside(xy: np.ndarray, bounds: tuple) -> np.ndarray:
     return (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
 
 
-def _exit_point(xy: np.ndarray, bounds: tuple) -> np.ndarray:
+def exit_point(xy: np.ndarray, bounds: tuple) -> np.ndarray:
     """Where a path that ends outside the plot was last seen: its border crossing.
 
     The last valid point of a diverged run is often 10⁹ away; its "x" marker goes where the
@@ -173,7 +173,7 @@ def _contour_axes(
 ) -> None:
     """Axis ranges exactly the bounds; equal scale unless the box is very elongated."""
     (x0, x1), (y0, y1) = surface.bounds
-    xname, yname = _axis_names(surface)
+    xname, yname = axis_names(surface)
     where = {"row": row, "col": col} if row else {}
     fig.update_xaxes(
         range=[x0, x1], title_text=xname, constrain="domain", showgrid=False, zeroline=False,
@@ -264,7 +264,7 @@ def _end_marker(
     if traj.status not in ("diverged", "escaped"):
         return None, None
     font, line, marker = _sizes(projection)
-    where = _exit_point(traj.valid_xy, surface.bounds)
+    where = exit_point(traj.valid_xy, surface.bounds)
     trace = go.Scatter(
         x=[where[0]],
         y=[where[1]],
@@ -313,7 +313,7 @@ def _place_notes(notes: list[dict], surface: surfaces.Surface, xref: str, yref: 
     return out
 
 
-def _loss_view(surface: surfaces.Surface, trajs: Sequence[Trajectory]) -> tuple:
+def loss_view(surface: surfaces.Surface, trajs: Sequence[Trajectory]) -> tuple:
     """What the loss panel plots: f − f* on a log axis when f* is known, else f linearly.
 
     Surfaces without a minimum (the saddles) are unbounded below, so neither log f nor
@@ -327,7 +327,7 @@ def _loss_view(surface: surfaces.Surface, trajs: Sequence[Trajectory]) -> tuple:
     return [t.valid_loss.copy() for t in trajs], False, "f(θ)  (linear: unbounded below)"
 
 
-def _loss_range(curves: list[np.ndarray], log: bool) -> list:
+def loss_range(curves: list[np.ndarray], log: bool) -> list:
     """y range of the loss panel (log10 units on a log axis)."""
     values = np.concatenate([c[np.isfinite(c)] for c in curves] or [np.ones(1)])
     starts = np.array([c[0] for c in curves if c.size] or [1.0])
@@ -443,8 +443,8 @@ def race_figure(
 
     last = max((t.stopped_at for t in trajs), default=0)
     shown = _frame_steps(last, frames)
-    curves, log, loss_title = _loss_view(surface, trajs)
-    y_range = _loss_range(curves, log)
+    curves, log, loss_title = loss_view(surface, trajs)
+    y_range = loss_range(curves, log)
     cursor_y = [10 ** y_range[0], 10 ** y_range[1]] if log else y_range
     dots = len(shown) >= last + 1 and last <= 150  # few steps: show every iterate as a dot
 
@@ -661,7 +661,7 @@ def surface3d_figure(
     levels = style.contour_levels(z)
     shade = np.searchsorted(levels, z).astype(np.float32)
     lift = 0.03 * (hi - lo)
-    xname, yname = _axis_names(surface)
+    xname, yname = axis_names(surface)
     fig = go.Figure(
         go.Surface(
             x=_f32(xs), y=_f32(ys), z=_f32(zc), surfacecolor=shade, showscale=False,
