@@ -107,6 +107,10 @@ def momentum_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
         v_t \leftarrow \beta_1 v_{t-1} + (1-\tau)\, g_t \quad (v_1 = g_1) \\
         \theta_t \leftarrow \theta_{t-1} - \eta\, v_t
 
+    Formula (momentum_form=ema, bias_correction=on):
+        v_t \leftarrow \beta_1 v_{t-1} + (1-\beta_1)\, g_t \quad (v_0 = 0) \\
+        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{1-\beta_1^t}\, v_t
+
     Formula (momentum_form=ema):
         v_t \leftarrow \beta_1 v_{t-1} + (1-\beta_1)\, g_t \quad (v_0 = 0) \\
         \theta_t \leftarrow \theta_{t-1} - \eta\, v_t
@@ -224,6 +228,24 @@ def adagrad_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
 def rmsprop_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
     r"""RMSProp: AdaGrad with a leaky (exponential) average; β₂ is the decay α / ρ / γ.
 
+    Formula (centered=on, eps_placement=outside):
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2,\quad
+        \bar g_t \leftarrow \beta_2 \bar g_{t-1} + (1-\beta_2)\, g_t \\
+        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sqrt{v_t - \bar g_t^2} + \epsilon}\, g_t
+
+    Formula (centered=on, eps_placement=inside):
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2,\quad
+        \bar g_t \leftarrow \beta_2 \bar g_{t-1} + (1-\beta_2)\, g_t \\
+        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sqrt{v_t - \bar g_t^2 + \epsilon}}\, g_t
+
+    Formula (accumulator_init=first_grad, eps_placement=outside):
+        v_1 = g_1^2,\quad v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sqrt{v_t} + \epsilon}\, g_t
+
+    Formula (accumulator_init=first_grad, eps_placement=inside):
+        v_1 = g_1^2,\quad v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sqrt{v_t + \epsilon}}\, g_t
+
     Formula (eps_placement=outside):
         v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
         \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sqrt{v_t} + \epsilon}\, g_t
@@ -333,12 +355,31 @@ def _adam_step(x, y, lr, hp, flags, st, v0, v1):  # noqa: ANN001, ANN201
 def amsgrad_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
     r"""AMSGrad: Adam whose denominator never shrinks (running max of v).
 
-    Formula (default):
+    Formula (bias_correction=on, eps_placement=outside):
         m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
         v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
         v^{\max}_t = \max(v^{\max}_{t-1}, v_t) \\
         \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{1-\beta_1^t}\,
             \frac{m_t}{\sqrt{v^{\max}_t / (1-\beta_2^t)} + \epsilon}
+
+    Formula (bias_correction=on, eps_placement=inside):
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        v^{\max}_t = \max(v^{\max}_{t-1}, v_t) \\
+        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{1-\beta_1^t}\,
+            \frac{m_t}{\sqrt{v^{\max}_t / (1-\beta_2^t) + \epsilon}}
+
+    Formula (bias_correction=off, eps_placement=outside):
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        v^{\max}_t = \max(v^{\max}_{t-1}, v_t) \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\, \frac{m_t}{\sqrt{v^{\max}_t} + \epsilon}
+
+    Formula (bias_correction=off, eps_placement=inside):
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        v^{\max}_t = \max(v^{\max}_{t-1}, v_t) \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\, \frac{m_t}{\sqrt{v^{\max}_t + \epsilon}}
 
     Notes:
         ``torch.optim.Adam(amsgrad=True)``. The ε and bias-correction options are Adam's.
@@ -361,11 +402,29 @@ def amsgrad_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
 def adamw_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
     r"""AdamW: Adam with weight decay λ decoupled from the gradient.
 
-    Formula (default):
+    Formula (bias_correction=on, eps_placement=outside):
         \theta_{t-1} \leftarrow (1-\eta\lambda)\,\theta_{t-1} \\
         m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\quad
         v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
         \theta_t \leftarrow \theta_{t-1} - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
+
+    Formula (bias_correction=on, eps_placement=inside):
+        \theta_{t-1} \leftarrow (1-\eta\lambda)\,\theta_{t-1} \\
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\quad
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t + \epsilon}}
+
+    Formula (bias_correction=off, eps_placement=outside):
+        \theta_{t-1} \leftarrow (1-\eta\lambda)\,\theta_{t-1} \\
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\quad
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\, \frac{m_t}{\sqrt{v_t} + \epsilon}
+
+    Formula (bias_correction=off, eps_placement=inside):
+        \theta_{t-1} \leftarrow (1-\eta\lambda)\,\theta_{t-1} \\
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\quad
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\, \frac{m_t}{\sqrt{v_t + \epsilon}}
 
     Notes:
         ``torch.optim.AdamW`` (default λ = ``weight_decay`` = 1e-2): the decay shrinks θ
@@ -387,7 +446,7 @@ def adamw_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
 def nadam_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
     r"""NAdam: Adam with a Nesterov look-ahead on the first moment.
 
-    Formula (nadam_schedule=torch):
+    Formula (nadam_schedule=torch, eps_placement=outside):
         \mu_t = \beta_1\left(1 - \tfrac12\, 0.96^{t\psi}\right) \\
         m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\quad
         v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
@@ -396,12 +455,28 @@ def nadam_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
             + \frac{\mu_{t+1}\, m_t}{1-\prod_{i\le t+1}\mu_i}\right)
             \Big/ \left(\sqrt{v_t/(1-\beta_2^t)} + \epsilon\right)
 
-    Formula (nadam_schedule=constant):
+    Formula (nadam_schedule=torch, eps_placement=inside):
+        \mu_t = \beta_1\left(1 - \tfrac12\, 0.96^{t\psi}\right) \\
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\quad
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\left(
+            \frac{(1-\mu_t)\, g_t}{1-\prod_{i\le t}\mu_i}
+            + \frac{\mu_{t+1}\, m_t}{1-\prod_{i\le t+1}\mu_i}\right)
+            \Big/ \sqrt{v_t/(1-\beta_2^t) + \epsilon}
+
+    Formula (nadam_schedule=constant, eps_placement=outside):
         m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\quad
         v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
         \theta_t \leftarrow \theta_{t-1} - \eta\left(
             \frac{(1-\beta_1)\, g_t}{1-\beta_1^t} + \frac{\beta_1\, m_t}{1-\beta_1^{t+1}}\right)
             \Big/ \left(\sqrt{v_t/(1-\beta_2^t)} + \epsilon\right)
+
+    Formula (nadam_schedule=constant, eps_placement=inside):
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\quad
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\left(
+            \frac{(1-\beta_1)\, g_t}{1-\beta_1^t} + \frac{\beta_1\, m_t}{1-\beta_1^{t+1}}\right)
+            \Big/ \sqrt{v_t/(1-\beta_2^t) + \epsilon}
 
     Notes:
         ``torch.optim.NAdam`` (η = 2e-3, ψ = ``momentum_decay`` = 4e-3): torch's μ schedule
@@ -476,6 +551,9 @@ def line_search(mode, sid, p, dx, dy, idx, x, y, f0, gx, gy, px, py, a0):  # noq
                 return a
             a *= 0.5
         return a
+    if not (slope0 < 0.0):
+        # No descent along p (p = 0 at a stationary point): stay instead of an ∞·0 = NaN step.
+        return 0.0
     # Bracket the first minimum along the ray: start with a move of 1e-3 relative to the
     # scale of θ and double until the slope stops being negative (η is not used here).
     lo = 0.0
@@ -626,13 +704,12 @@ def lbfgs_update(sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags, st, mem):  # 
             st[N_MEM] = min(st[N_MEM] + 1.0, m)
     count = int(st[N_MEM])
     qx, qy = gx, gy
-    alphas = np.empty(m)
     newest = int(st[MEM_HEAD]) - 1
     for j in range(count):
         i = (newest - j) % m
         rho = 1.0 / (mem[i, 2] * mem[i, 0] + mem[i, 3] * mem[i, 1])
         a = rho * (mem[i, 0] * qx + mem[i, 1] * qy)
-        alphas[j] = a
+        mem[i, 4] = a
         qx -= a * mem[i, 2]
         qy -= a * mem[i, 3]
     gamma = 1.0
@@ -646,8 +723,8 @@ def lbfgs_update(sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags, st, mem):  # 
         i = (newest - j) % m
         rho = 1.0 / (mem[i, 2] * mem[i, 0] + mem[i, 3] * mem[i, 1])
         b = rho * (mem[i, 2] * zx + mem[i, 3] * zy)
-        zx += mem[i, 0] * (alphas[j] - b)
-        zy += mem[i, 1] * (alphas[j] - b)
+        zx += mem[i, 0] * (mem[i, 4] - b)
+        zy += mem[i, 1] * (mem[i, 4] - b)
     px, py = -zx, -zy
     if px * gx + py * gy >= 0.0:
         px, py = -gx, -gy
@@ -754,7 +831,10 @@ def scheduled_lr(sid, sp, k, lr0, f, st):  # noqa: ANN001, ANN201
         else:
             st[PL_BAD] += 1.0
         if st[PL_BAD] > sp[1]:
-            st[PL_FACTOR] *= sp[0]
+            # torch ignores a reduction smaller than its eps = 1e-8 (η stalls near 1e-8).
+            old = max(lr0 * st[PL_FACTOR], sp[3])
+            if old - max(lr0 * st[PL_FACTOR] * sp[0], sp[3]) > 1e-8:
+                st[PL_FACTOR] *= sp[0]
             st[PL_BAD] = 0.0
         return max(lr0 * st[PL_FACTOR], sp[3])
     if sid == S_SGDR:
@@ -780,18 +860,142 @@ def scheduled_lr(sid, sp, k, lr0, f, st):  # noqa: ANN001, ANN201
 # ======================================================================================
 
 
-@njit(cache=True, error_model="numpy")
-def _sample_gradient(sid, p, dx, dy, idx_full, batches, noise, k, x, y):  # noqa: ANN001, ANN201
-    # The gradient an optimizer sees at step k: mini-batch rows k of `batches` (or all data),
-    # plus the k-th row of the seeded noise.
-    if batches.shape[0] > 0:
-        gx, gy = gradient(sid, x, y, p, dx, dy, batches[k], batches.shape[1])
-    else:
-        gx, gy = gradient(sid, x, y, p, dx, dy, idx_full, idx_full.shape[0])
-    if noise.shape[0] > 0:
-        gx += noise[k, 0]
-        gy += noise[k, 1]
-    return gx, gy
+# The surface formulas of surfaces._kernels, inlined at Numba-IR level into the first-order step
+# loops: a regular call passes the four arrays p, dx, dy, idx as ~30 machine words and costs
+# ~10 ns, more than the maths. Same Python functions, so the formulas still live once.
+_gradient_inline = njit(inline="always", error_model="numpy")(gradient.py_func)
+_value_inline = njit(inline="always", error_model="numpy")(value.py_func)
+
+
+# _nrt=False: no reference counting here. With it, each inlined surface call increfs and
+# decrefs its array arguments (8 atomic NRT calls per step). Nothing in the loop allocates
+# (L-BFGS's memory comes in preallocated as ``mem``).
+@njit(cache=True, error_model="numpy", _nrt=False)
+def _steps(  # noqa: ANN201
+    oid,  # noqa: ANN001
+    sid,  # noqa: ANN001
+    steps,  # noqa: ANN001
+    hp,  # noqa: ANN001
+    flags,  # noqa: ANN001
+    p,  # noqa: ANN001
+    dx,  # noqa: ANN001
+    dy,  # noqa: ANN001
+    idx_full,  # noqa: ANN001
+    batches,  # noqa: ANN001
+    noise,  # noqa: ANN001
+    sched_id,  # noqa: ANN001
+    sp,  # noqa: ANN001
+    tol,  # noqa: ANN001
+    escape_radius,  # noqa: ANN001
+    record,  # noqa: ANN001
+    xy,  # noqa: ANN001
+    loss,  # noqa: ANN001
+    grad,  # noqa: ANN001
+    lr_out,  # noqa: ANN001
+    eff,  # noqa: ANN001
+    st,  # noqa: ANN001
+    mem,  # noqa: ANN001
+    x,  # noqa: ANN001
+    y,  # noqa: ANN001
+    f,  # noqa: ANN001
+):
+    """simulate's step loop: starts from (x, y) with loss f and the initialised state ``st``;
+    returns (status, last, x, y, f) with the last valid point and its loss."""
+    n = dy.shape[0]
+    n_batch = batches.shape[1] if batches.shape[0] > 0 else 0
+    n_noise = noise.shape[0]
+    lr0 = hp[LR]
+    status = OK
+    last = steps
+    for k in range(steps):
+        r = k * record  # row of the step's inputs
+        t = k + 1
+        qx = x
+        qy = y
+        if oid == NESTEROV and flags[NESTEROV_FORM] == 1:
+            qx = x - hp[BETA1] * st[M0]
+            qy = y - hp[BETA1] * st[M1]
+        # The gradient the optimizer sees: mini-batch rows k of `batches` (or all data), plus
+        # the k-th row of the seeded noise.
+        if n_batch > 0:
+            idx = batches[k]
+            nidx = n_batch
+        else:
+            idx = idx_full
+            nidx = n
+        gx, gy = _gradient_inline(sid, qx, qy, p, dx, dy, idx, nidx)
+        if n_noise > 0:
+            gx += noise[k, 0]
+            gy += noise[k, 1]
+        grad[r, 0] = gx
+        grad[r, 1] = gy
+        if not (math.isfinite(gx) and math.isfinite(gy)):
+            status = DIVERGED
+            last = k
+            break
+        if tol > 0.0:
+            fgx, fgy = gradient(sid, x, y, p, dx, dy, idx_full, n)
+            if math.hypot(fgx, fgy) <= tol:
+                status = CONVERGED
+                last = k
+                break
+        # scheduled_lr is not inlined (it takes two arrays); the constant η needs no call.
+        lr = lr0 if sched_id == S_CONSTANT else scheduled_lr(sched_id, sp, k, lr0, f, st)
+        if oid == GD:
+            nx, ny, ex, ey = gd_update(x, y, gx, gy, lr, t, hp, flags, st)
+        elif oid == MOMENTUM:
+            nx, ny, ex, ey = momentum_update(x, y, gx, gy, lr, t, hp, flags, st)
+        elif oid == NESTEROV:
+            nx, ny, ex, ey = nesterov_update(x, y, gx, gy, lr, t, hp, flags, st)
+        elif oid == ADAGRAD:
+            nx, ny, ex, ey = adagrad_update(x, y, gx, gy, lr, t, hp, flags, st)
+        elif oid == RMSPROP:
+            nx, ny, ex, ey = rmsprop_update(x, y, gx, gy, lr, t, hp, flags, st)
+        elif oid == ADAM:
+            nx, ny, ex, ey = adam_update(x, y, gx, gy, lr, t, hp, flags, st)
+        elif oid == NADAM:
+            nx, ny, ex, ey = nadam_update(x, y, gx, gy, lr, t, hp, flags, st)
+        elif oid == ADAMW:
+            nx, ny, ex, ey = adamw_update(x, y, gx, gy, lr, t, hp, flags, st)
+        elif oid == AMSGRAD:
+            nx, ny, ex, ey = amsgrad_update(x, y, gx, gy, lr, t, hp, flags, st)
+        elif oid == NEWTON:
+            nx, ny, ex, ey = newton_update(sid, p, dx, dy, x, y, gx, gy, lr, hp, flags)
+        elif oid == BFGS or oid == DFP:
+            nx, ny, ex, ey = quasi_newton_update(
+                oid, sid, p, dx, dy, idx_full, x, y, f, gx, gy, lr, flags, st
+            )
+        elif oid == LBFGS:
+            nx, ny, ex, ey = lbfgs_update(
+                sid, p, dx, dy, idx_full, x, y, f, gx, gy, lr, flags, st, mem
+            )
+        elif oid == LEVENBERG_MARQUARDT:
+            nx, ny, ex, ey = levenberg_marquardt_update(sid, p, dx, dy, x, y, f, gx, gy, lr, st)
+        else:
+            nx, ny, ex, ey = steepest_descent_update(
+                sid, p, dx, dy, idx_full, x, y, f, gx, gy, lr, flags
+            )
+        lr_out[r] = lr
+        eff[r, 0] = ex
+        eff[r, 1] = ey
+        fn = _value_inline(sid, nx, ny, p, dx, dy)
+        if not (math.isfinite(fn) and abs(nx) <= BIG and abs(ny) <= BIG):
+            status = DIVERGED
+            last = k
+            break
+        x = nx
+        y = ny
+        f = fn
+        w = (k + 1) * record
+        xy[w, 0] = x
+        xy[w, 1] = y
+        loss[w] = f
+        # hypot is a libm call (~10 ns); most surfaces have no escape radius (inf).
+        if escape_radius < math.inf and math.hypot(x, y) > escape_radius:
+            status = ESCAPED
+            last = k + 1
+            break
+    return status, last, x, y, f
 
 
 @njit(cache=True, error_model="numpy")
@@ -836,95 +1040,22 @@ def simulate(  # noqa: ANN201
     st[H11] = 1.0
     st[PL_BEST] = math.inf
     st[PL_FACTOR] = 1.0
-    mem = np.zeros((max(flags[HISTORY_SIZE], 1), 4))
-    lr0 = hp[LR]
+    # L-BFGS pairs (s, r) and the two-loop coefficient of each pair.
+    mem = np.zeros((max(flags[HISTORY_SIZE], 1), 5))
     x = x0
     y = y0
     f = value(sid, x, y, p, dx, dy)
     xy[0, 0] = x
     xy[0, 1] = y
     loss[0] = f
-    status = OK
-    last = steps
-    for k in range(steps):
-        r = k * record  # row of the step's inputs
-        t = k + 1
-        qx = x
-        qy = y
-        if oid == NESTEROV and flags[NESTEROV_FORM] == 1:
-            qx = x - hp[BETA1] * st[M0]
-            qy = y - hp[BETA1] * st[M1]
-        gx, gy = _sample_gradient(sid, p, dx, dy, idx_full, batches, noise, k, qx, qy)
-        grad[r, 0] = gx
-        grad[r, 1] = gy
-        if not (math.isfinite(gx) and math.isfinite(gy)):
-            status = DIVERGED
-            last = k
-            break
-        if tol > 0.0:
-            fgx, fgy = gradient(sid, x, y, p, dx, dy, idx_full, n)
-            if math.hypot(fgx, fgy) <= tol:
-                status = CONVERGED
-                last = k
-                break
-        lr = scheduled_lr(sched_id, sp, k, lr0, f, st)
-        if oid == GD:
-            nx, ny, ex, ey = gd_update(x, y, gx, gy, lr, t, hp, flags, st)
-        elif oid == MOMENTUM:
-            nx, ny, ex, ey = momentum_update(x, y, gx, gy, lr, t, hp, flags, st)
-        elif oid == NESTEROV:
-            nx, ny, ex, ey = nesterov_update(x, y, gx, gy, lr, t, hp, flags, st)
-        elif oid == ADAGRAD:
-            nx, ny, ex, ey = adagrad_update(x, y, gx, gy, lr, t, hp, flags, st)
-        elif oid == RMSPROP:
-            nx, ny, ex, ey = rmsprop_update(x, y, gx, gy, lr, t, hp, flags, st)
-        elif oid == ADAM:
-            nx, ny, ex, ey = adam_update(x, y, gx, gy, lr, t, hp, flags, st)
-        elif oid == NADAM:
-            nx, ny, ex, ey = nadam_update(x, y, gx, gy, lr, t, hp, flags, st)
-        elif oid == ADAMW:
-            nx, ny, ex, ey = adamw_update(x, y, gx, gy, lr, t, hp, flags, st)
-        elif oid == AMSGRAD:
-            nx, ny, ex, ey = amsgrad_update(x, y, gx, gy, lr, t, hp, flags, st)
-        elif oid == NEWTON:
-            nx, ny, ex, ey = newton_update(sid, p, dx, dy, x, y, gx, gy, lr, hp, flags)
-        elif oid == BFGS or oid == DFP:
-            nx, ny, ex, ey = quasi_newton_update(
-                oid, sid, p, dx, dy, idx_full, x, y, f, gx, gy, lr, flags, st
-            )
-        elif oid == LBFGS:
-            nx, ny, ex, ey = lbfgs_update(
-                sid, p, dx, dy, idx_full, x, y, f, gx, gy, lr, flags, st, mem
-            )
-        elif oid == LEVENBERG_MARQUARDT:
-            nx, ny, ex, ey = levenberg_marquardt_update(sid, p, dx, dy, x, y, f, gx, gy, lr, st)
-        else:
-            nx, ny, ex, ey = steepest_descent_update(
-                sid, p, dx, dy, idx_full, x, y, f, gx, gy, lr, flags
-            )
-        lr_out[r] = lr
-        eff[r, 0] = ex
-        eff[r, 1] = ey
-        fn = value(sid, nx, ny, p, dx, dy)
-        if not (math.isfinite(fn) and abs(nx) <= BIG and abs(ny) <= BIG):
-            status = DIVERGED
-            last = k
-            break
-        x = nx
-        y = ny
-        f = fn
-        w = (k + 1) * record
-        xy[w, 0] = x
-        xy[w, 1] = y
-        loss[w] = f
-        if math.hypot(x, y) > escape_radius:
-            status = ESCAPED
-            last = k + 1
-            break
-    if status == OK:
+    status, last, x, y, f = _steps(
+        oid, sid, steps, hp, flags, p, dx, dy, idx_full, batches, noise, sched_id, sp, tol,
+        escape_radius, record, xy, loss, grad, lr_out, eff, st, mem, x, y, f,
+    )  # fmt: skip
+    if status == OK or status == ESCAPED:
         # The last row's gradient: the full gradient where the run ended (no noise, no batch).
         gx, gy = gradient(sid, x, y, p, dx, dy, idx_full, n)
-        w = steps * record
+        w = last * record
         grad[w, 0] = gx
         grad[w, 1] = gy
         lr_out[w] = math.nan
@@ -972,6 +1103,8 @@ def simulate_many(  # noqa: ANN201
 ):
     """Independent runs in parallel (``prange`` over runs only): row i uses ``starts[i]`` and
     ``hps[i]``; finals, statuses and stopped_at indices are written per run."""
+    # A literal 0 would compile simulate a second time, for the type Literal[int](0).
+    no_record = np.int64(0)
     for i in prange(starts.shape[0]):
         xy = np.empty((1, 2))
         loss = np.empty(1)
@@ -980,7 +1113,8 @@ def simulate_many(  # noqa: ANN201
         eff = np.empty((1, 2))
         s, last = simulate(
             oid, sid, starts[i, 0], starts[i, 1], steps, hps[i], flags, p, dx, dy,
-            batches, noise, sched_id, sp, tol, escape_radius, 0, xy, loss, grad, lr_out, eff,
+            batches, noise, sched_id, sp, tol, escape_radius, no_record, xy, loss, grad,
+            lr_out, eff,
         )  # fmt: skip
         final_xy[i, 0] = xy[0, 0]
         final_xy[i, 1] = xy[0, 1]

@@ -20,6 +20,10 @@ import math
 import numpy as np
 from numba import njit
 
+from surfaces import _jit_cache
+
+_jit_cache.configure()
+
 RAVINE = 0
 SADDLE = 1
 MONKEY_SADDLE = 2

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import optviz
 import surfaces
-from optviz import _kernel, optimizers
+from optviz import _batch, _kernel, optimizers
 
 STEPS = 50
 
@@ -397,3 +397,4 @@ def test_one_compiled_signature_for_everything():
     optviz.run_batch("newton", "saddle", starts=[[1, 2], [3, 4]], steps=20)
     assert len(_kernel.simulate.signatures) == 1, _kernel.simulate.signatures
     assert len(_kernel.simulate_many.signatures) == 1, _kernel.simulate_many.signatures
+    assert len(_batch.simulate_blocked.signatures) == 1, _batch.simulate_blocked.signatures
