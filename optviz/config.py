@@ -26,7 +26,7 @@ from optviz import engine, optimizers, schedules
 
 MAX_RUNS = 8
 MAX_STEPS = 5000
-DEFAULT_STEPS = 500
+DEFAULT_STEPS = 150
 
 
 @dataclass(frozen=True)
@@ -61,12 +61,17 @@ class RunSpec:
 class Comparison:
     """Everything that decides what is drawn: surface, start, steps, seed and the runs."""
 
+    # The default is the first lecture scenario: GD zig-zags across the rotated ravine (κ = 50,
+    # η just below the stability limit 2/κ) while momentum glides along it.
     surface: str = "ravine"
     surface_params: dict = field(default_factory=dict)
     start: tuple[float, float] | None = None  # None: the surface's default start
     steps: int = DEFAULT_STEPS
     seed: int = 0
-    runs: tuple[RunSpec, ...] = (RunSpec("gd", {"lr": 0.05}), RunSpec("momentum", {"lr": 0.05}))
+    runs: tuple[RunSpec, ...] = (
+        RunSpec("gd", {"lr": 0.038}),
+        RunSpec("momentum", {"lr": 0.004}),  # β₁ = 0.9, its default
+    )
     projection: bool = False
 
     def surface_obj(self) -> surfaces.Surface:

@@ -291,8 +291,8 @@ _register(
         "tiny, momentum averages the zig-zag out, and rotating it (angle α) takes away the "
         "per-coordinate advantage of AdaGrad/RMSProp/Adam.",
         params={
-            "kappa": Param(20.0, 1.0, 1000.0, "condition number κ"),
-            "angle": Param(0.0, -90.0, 90.0, "rotation α (degrees)"),
+            "kappa": Param(50.0, 1.0, 1000.0, "condition number κ"),
+            "angle": Param(30.0, -90.0, 90.0, "rotation α (degrees)"),
         },
         build=_build_ravine,
     )

@@ -268,7 +268,16 @@ def test_noisy_paths_are_capped_per_frame_but_exact_at_the_end():
     surf = surfaces.get("noisy_linreg", batch_size=1)
     trajs = [optviz.run("gd", surf, steps=2000, lr=0.05)]
     fig = figures.race_figure(surf, trajs, ["sgd"], style.run_colors(1), frames=20)
-    sizes = [len(f.data[0].x) for f in fig.frames]
+    sizes = [len(decoded(f.data[0].x)) for f in fig.frames]
     assert max(sizes[:-1]) <= figures.FRAME_PATH_POINTS + 1
     assert sizes[-1] == 2001
-    np.testing.assert_allclose(np.asarray(fig.frames[-1].data[0].x), trajs[0].xy[:, 0], rtol=1e-6)
+    np.testing.assert_allclose(decoded(fig.frames[-1].data[0].x), trajs[0].xy[:, 0], rtol=1e-6)
+
+
+def test_steps_to_tol_uses_the_loss_gap_not_a_tiny_plateau_gradient():
+    surf = surfaces.get("plateau")
+    trajs = [optviz.run("gd", surf, steps=50, lr=0.1), optviz.run("adam", surf, steps=300, lr=0.05)]
+    rows = figures.results_rows(surf, trajs, ["gd", "adam"], tol=1e-3)
+    assert rows[0]["steps to tol"] is None  # ‖∇f‖ ≈ 2e-4 < tol at the start, but f ≈ 1
+    k = rows[1]["steps to tol"]
+    assert k is not None and trajs[1].loss[k] <= 1e-3 < trajs[1].loss[k - 1]

@@ -1,0 +1,742 @@
+"""optviz: the Streamlit app a lecturer projects in class.
+
+Layout and widgets only. Widgets fill a plain :class:`optviz.config.Comparison`; the engine
+(:func:`optviz.config.run_comparison`, cached), the figure builders (:mod:`optviz.figures`) and
+the exporters (:mod:`optviz.export`) do the work. The comparison is mirrored to the URL query
+string, so a copied link reopens exactly the same view.
+
+Widget keys are the state: ``surface``, ``sp.<surface>.<param>``, ``start_x``/``start_y``,
+``steps``, ``seed``, ``proj``, ``link`` and, for run slot i, ``o<i>.opt``, ``o<i>.<option>``,
+``o<i>.sched`` and ``o<i>.sched.<param>``. Presets, the permalink and the add/remove buttons all
+go through :func:`write_state`, which writes a comparison into those keys.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import replace
+
+import numpy as np
+import streamlit as st
+
+import optviz
+import surfaces
+from optviz import config, export, figures, optimizers, presets, schedules, style
+from optviz.config import Comparison, RunSpec
+
+RACE_KEY = "race"
+FRAMES = 60  # animation frames shipped to the browser (subsampled from the steps)
+MAX_UI_STEPS = config.MAX_STEPS
+
+# Log-spaced, round values for the η and ε sliders; β sliders get the values people use.
+_MANTISSAS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0)
+LR_VALUES = tuple(float(f"{m * 10.0**e:.3g}") for e in range(-5, 1) for m in _MANTISSAS) + (10.0,)
+EPS_VALUES = (0.0,) + tuple(10.0**e for e in range(-12, 1))
+BETA_VALUES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.98)
+BETA_VALUES += (0.99, 0.995, 0.999, 0.9995, 0.9999)
+SLIDER_VALUES = {"lr": LR_VALUES, "beta1": BETA_VALUES, "beta2": BETA_VALUES, "eps": EPS_VALUES}
+HYPER_LABELS = {
+    "lr": "learning rate η",
+    "beta1": "β₁ (momentum)",
+    "beta2": "β₂ (squared-gradient decay)",
+    "eps": "ε",
+}
+EXPORT_SIZES = ("800×600", "1280×720", "1920×1080")
+EXPORT_FORMATS = {
+    "GIF": ("gif", "image/gif"),
+    "MP4": ("mp4", "video/mp4"),
+    "PNG": ("png", "image/png"),
+    "CSV": ("csv", "text/csv"),
+    "JSON": ("json", "application/json"),
+}
+
+PROJECTION_CSS = """
+<style>
+header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
+[data-testid="stSidebarCollapseButton"], [data-testid="stStatusWidget"], footer {
+  display: none !important;
+}
+.block-container { padding: 0.5rem 1.5rem 0.5rem 1.5rem !important; max-width: none !important; }
+section[data-testid="stSidebar"] { width: 400px !important; }
+@media (max-width: 1500px) { section[data-testid="stSidebar"] { width: 300px !important; } }
+.stApp, .stMarkdown p, .stMarkdown li, .stCaption, label, button[role="tab"] p,
+[data-testid="stTab"] p, [data-baseweb="tab"] p {
+  font-size: 1.45rem !important;
+}
+[data-testid="stSidebar"] label p, [data-testid="stSidebar"] .stMarkdown p {
+  font-size: 1.15rem !important;
+}
+.run-status { font-size: 1.6rem !important; }
+</style>
+"""
+NORMAL_CSS = """
+<style>
+.block-container { padding: 1.5rem 2rem 1rem 2rem !important; max-width: none !important; }
+section[data-testid="stSidebar"] { width: 360px !important; }
+@media (max-width: 1500px) { section[data-testid="stSidebar"] { width: 290px !important; } }
+.run-status { font-size: 1.05rem; }
+</style>
+"""
+
+
+# ---- engine and figures, cached ---------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner="Loading the compiled optimizer kernels…")
+def warm_up() -> bool:
+    """Load (or compile) every kernel once per server, before the first interaction."""
+    optviz.warm()
+    return True
+
+
+def normalized(c: Comparison) -> Comparison:
+    """``c`` with options equal to their defaults dropped, so equal setups compare equal."""
+    runs = []
+    for run in c.runs:
+        defaults = optimizers.get(run.optimizer).defaults
+        options = {k: v for k, v in run.resolved.items() if v != defaults[k]}
+        schedule = run.schedule if run.schedule and run.schedule["name"] != "constant" else None
+        runs.append(RunSpec(run.optimizer, options, schedule))
+    surf = c.surface_obj()
+    start = None if c.start is None or tuple(c.start) == surf.start else c.start
+    accepted = surfaces.all_params(surf.spec)
+    sp = {k: v for k, v in c.surface_params.items() if v != accepted[k].default}
+    return replace(c, surface_params=sp, start=start, runs=tuple(runs), projection=False)
+
+
+def query_key(c: Comparison) -> tuple[tuple[str, str], ...]:
+    """A hashable plain form of a comparison (its normalized permalink, without projection)."""
+    return tuple(sorted(config.to_query(normalized(c)).items()))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def cached_runs(key: tuple[tuple[str, str], ...], _c: Comparison) -> list[optviz.Trajectory]:
+    """``run_comparison(_c)``, cached on ``key`` (the comparison's query string)."""
+    return config.run_comparison(_c)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def cached_race_figure(
+    key: tuple, _c: Comparison, _trajs: list, projection: bool, height: int, pick: bool
+) -> object:
+    """The animated race figure, built once per comparison, styling and click mode.
+
+    The invisible click grid (41² SVG markers) costs the browser ~0.5 s per redraw, so it is
+    only drawn while "pick the start by clicking" is on.
+    """
+    surf = _c.surface_obj()
+    colors = style.run_colors(len(_c.runs), projection)
+    return figures.race_figure(
+        surf, _trajs, run_labels(_c), colors, frames=FRAMES, projection=projection,
+        height=height, click_grid=pick,
+    )  # fmt: skip
+
+
+def run_labels(c: Comparison) -> list[str]:
+    """Legend text per run; duplicates get a "#k" so every run stays distinguishable."""
+    labels = [r.label() for r in c.runs]
+    return [f"{lab} #{i + 1}" if labels.count(lab) > 1 else lab for i, lab in enumerate(labels)]
+
+
+# ---- state: comparison <-> widget keys --------------------------------------------------------
+
+
+def _sp_key(surface: str, name: str) -> str:
+    return f"sp.{surface}.{name}"
+
+
+def write_state(c: Comparison) -> None:
+    """Write ``c`` into the widget keys (before the widgets are drawn)."""
+    ss = st.session_state
+    ss["surface"] = c.surface
+    for name, prm in surfaces.all_params(surfaces.spec(c.surface)).items():
+        value = c.surface_params.get(name, prm.default)
+        ss[_sp_key(c.surface, name)] = int(value) if prm.integer else float(value)
+    x, y = c.start_point()
+    ss["start_x"], ss["start_y"] = float(x), float(y)
+    ss["steps"] = int(c.steps)
+    ss["seed"] = int(c.seed)
+    ss["proj"] = bool(c.projection)
+    ss["n_runs"] = len(c.runs)
+    for i, run in enumerate(c.runs):
+        ss[f"o{i}.opt"] = run.optimizer
+        _write_run_options(i, run)
+
+
+def _write_run_options(i: int, run: RunSpec) -> None:
+    ss = st.session_state
+    for name, value in run.resolved.items():
+        ss[f"o{i}.{name}"] = value
+    sched = schedules.resolve(run.schedule)
+    ss[f"o{i}.sched"] = sched["name"]
+    for name in schedules.NAMES:
+        for pname, (default, _, _) in schedules.get(name).params.items():
+            value = sched.get(pname, default) if name == sched["name"] else default
+            ss[f"o{i}.sched.{name}.{pname}"] = (
+                ", ".join(f"{v:g}" for v in value) if isinstance(value, tuple) else float(value)
+            )
+
+
+def read_run(i: int, link: bool) -> tuple[RunSpec, str | None]:
+    """Run slot i as a RunSpec (options that differ from the defaults), or an error text."""
+    ss = st.session_state
+    name = ss[f"o{i}.opt"]
+    opt = optimizers.get(name)
+    options: dict = {}
+    for key, default in opt.defaults.items():
+        source = f"link.{key}" if link and key in optimizers.HYPERPARAMETERS else f"o{i}.{key}"
+        value = ss.get(source, default)
+        if value != default or type(value) is not type(default):
+            options[key] = value
+    schedule = None
+    sname = ss.get(f"o{i}.sched", "constant")
+    if sname != "constant":
+        raw: dict = {"name": sname}
+        for pname, (default, _, _) in schedules.get(sname).params.items():
+            value = ss.get(f"o{i}.sched.{sname}.{pname}", default)
+            raw[pname] = tuple(str(value).split(",")) if isinstance(default, tuple) else value
+        try:
+            schedule = schedules.resolve(raw)
+        except ValueError as e:
+            return RunSpec(name, options), f"schedule ignored: {e}"
+    try:
+        optimizers.resolve(name, options)
+    except ValueError as e:
+        return RunSpec(name), f"options ignored: {e}"
+    return RunSpec(name, options, schedule), None
+
+
+def read_state() -> tuple[Comparison, list[str]]:
+    """The comparison the widgets describe, and problems that made a run or value be skipped."""
+    ss = st.session_state
+    problems: list[str] = []
+    surface = ss["surface"]
+    spec = surfaces.spec(surface)
+    sp = {}
+    for name, prm in surfaces.all_params(spec).items():
+        value = ss.get(_sp_key(surface, name), prm.default)
+        if value != prm.default:
+            sp[name] = value
+    try:
+        surf = surfaces.get(surface, **sp)
+    except ValueError as e:
+        problems.append(f"surface parameters ignored: {e}")
+        sp, surf = {}, surfaces.get(surface)
+    start: tuple[float, float] | None = (float(ss["start_x"]), float(ss["start_y"]))
+    if not np.isfinite(surf.value(*start)):
+        problems.append(f"start {start} ignored: the loss is not finite there")
+        start = None
+    if start == surf.start:
+        start = None
+    runs = []
+    link = bool(ss.get("link", False))
+    for i in range(ss["n_runs"]):
+        run, problem = read_run(i, link)
+        if optimizers.get(run.optimizer).needs_sum_of_squares and not spec.sum_of_squares:
+            problems.append(f"{run.optimizer} left out: it needs a sum-of-squares surface")
+            continue
+        if problem:
+            problems.append(f"{run.optimizer}: {problem}")
+        runs.append(run)
+    comparison = Comparison(
+        surface=surface,
+        surface_params=sp,
+        start=start,
+        steps=int(ss["steps"]),
+        seed=int(ss["seed"]),
+        runs=tuple(runs) or Comparison().runs,
+        projection=bool(ss.get("proj", False)),
+    )
+    return comparison, problems
+
+
+def _current() -> Comparison:
+    return read_state()[0]
+
+
+def _with_runs(c: Comparison, runs: list[RunSpec]) -> Comparison:
+    return replace(c, runs=tuple(runs))
+
+
+# ---- callbacks (run before the script, so they may write widget keys) -------------------------
+
+
+def on_preset() -> None:
+    name = st.session_state.get("preset")
+    if not name:
+        return
+    comparison = replace(presets.get(name).comparison, projection=st.session_state["proj"])
+    write_state(comparison)
+    st.session_state["loaded_preset"] = name
+    st.session_state["notices"] = []
+
+
+def on_surface() -> None:
+    surface = st.session_state["surface"]
+    params = {
+        name: st.session_state.get(_sp_key(surface, name), prm.default)
+        for name, prm in surfaces.all_params(surfaces.spec(surface)).items()
+    }
+    try:
+        start = surfaces.get(surface, **params).start
+    except ValueError:
+        start = surfaces.get(surface).start
+    st.session_state["start_x"], st.session_state["start_y"] = start
+
+
+def on_optimizer(i: int) -> None:
+    """A slot switched optimizer: its sliders take that optimizer's defaults."""
+    name = st.session_state[f"o{i}.opt"]
+    _write_run_options(i, RunSpec(name))
+
+
+def on_add() -> None:
+    c = _current()
+    used = {r.optimizer for r in c.runs}
+    name = next((n for n in optimizers.FIRST_ORDER if n not in used), "adam")
+    write_state(_with_runs(c, [*c.runs, RunSpec(name)]))
+
+
+def on_remove(i: int) -> None:
+    c = _current()
+    runs = [r for k, r in enumerate(c.runs) if k != i]
+    write_state(_with_runs(c, runs))
+
+
+def on_link() -> None:
+    """Linking starts from the values of the first run that has each hyperparameter."""
+    ss = st.session_state
+    for h in optimizers.HYPERPARAMETERS:
+        holders = [i for i in range(ss["n_runs"]) if h in optimizers.get(ss[f"o{i}.opt"]).defaults]
+        key = f"o{holders[0]}.{h}" if holders else None
+        ss[f"link.{h}"] = ss[key] if key in ss else optimizers.get("adam").defaults[h]
+
+
+def apply_click() -> None:
+    """A click on the contour's invisible grid sets the start point (once per new click)."""
+    ss = st.session_state
+    event = ss.get(RACE_KEY)
+    points = []
+    if event:
+        selection = event.get("selection", {}) if isinstance(event, dict) else event.selection
+        points = selection.get("points", []) if selection else []
+    grid = ss.get("click_curve")
+    points = [p for p in points if grid is None or p.get("curve_number") == grid]
+    if not points:
+        ss["click_seen"] = None
+        return
+    point = points[-1]
+    try:  # the grid's x, y are its (x, y); customdata may arrive encoded, so it is not used
+        x, y = float(point["x"]), float(point["y"])
+    except (KeyError, TypeError, ValueError):
+        return
+    if not (math.isfinite(x) and math.isfinite(y)):
+        return
+    if ss.get("click_seen") == (x, y):
+        return
+    ss["click_seen"] = (x, y)
+    ss["start_x"], ss["start_y"] = x, y
+
+
+# ---- URL -------------------------------------------------------------------------------------
+
+
+def load_url_once() -> None:
+    """On a session's first run, the query string decides the comparison (or the defaults)."""
+    ss = st.session_state
+    if ss.get("url_loaded"):
+        return
+    raw = {key: st.query_params.get_all(key) for key in st.query_params}
+    comparison, notices = config.from_query(raw) if raw else (Comparison(), [])
+    write_state(comparison)
+    ss["notices"] = notices
+    ss["url_loaded"] = True
+
+
+def sync_url(c: Comparison) -> None:
+    query = config.to_query(c)
+    if st.query_params.to_dict() != query:
+        st.query_params.from_dict(query)
+
+
+# ---- sidebar ---------------------------------------------------------------------------------
+
+
+_KEPT = re.compile(r"^(sp\.|link\.|o\d+\.(?!remove$))")
+
+
+def _keep_widget_state() -> None:
+    """Keep the values of widgets not drawn in this run (other surfaces, linked sliders)."""
+    ss = st.session_state
+    for key in list(ss.keys()):
+        if isinstance(key, str) and _KEPT.match(key):
+            ss[key] = ss[key]
+
+
+def _fmt_value(v: float) -> str:
+    return "0" if v == 0 else f"{v:.6g}"
+
+
+def hyper_slider(key: str, name: str, label: str) -> None:
+    """A select-slider over round log-spaced values; the current value is always an option."""
+    current = float(st.session_state[key])
+    values = SLIDER_VALUES[name]
+    if current not in values:
+        values = tuple(sorted((*values, current)))
+    st.select_slider(label, options=values, key=key, format_func=_fmt_value)
+
+
+def _number(key: str, label: str, low: float, high: float, integer: bool, step: float) -> None:
+    if integer:
+        st.number_input(label, min_value=int(low), max_value=int(high), step=1, key=key)
+    else:
+        st.number_input(
+            label, min_value=float(low), max_value=float(high), step=step, format="%g", key=key
+        )
+
+
+def _step_for(low: float, high: float) -> float:
+    return 10.0 ** math.floor(math.log10(max(high - low, 1e-9))) / 100.0
+
+
+def surface_ui() -> None:
+    names = surfaces.NAMES
+    st.selectbox(
+        "Surface",
+        names,
+        key="surface",
+        format_func=lambda n: surfaces.spec(n).title,
+        on_change=on_surface,
+    )
+    surface = st.session_state["surface"]
+    with st.expander("Surface parameters", expanded=False):
+        for name, prm in surfaces.all_params(surfaces.spec(surface)).items():
+            key = _sp_key(surface, name)
+            if key not in st.session_state:
+                st.session_state[key] = int(prm.default) if prm.integer else float(prm.default)
+            step = 0.05 if name == "grad_noise" else _step_for(prm.low, prm.high)
+            _number(key, prm.label, prm.low, prm.high, prm.integer, step)
+    c1, c2 = st.columns(2)
+    with c1:
+        st.number_input("start x", step=0.1, format="%g", key="start_x")
+    with c2:
+        st.number_input("start y", step=0.1, format="%g", key="start_y")
+    st.toggle("Pick the start by clicking on the plot", key="pick")
+    c1, c2 = st.columns(2)
+    with c1:
+        st.number_input("steps", min_value=1, max_value=MAX_UI_STEPS, step=50, key="steps")
+    with c2:
+        st.number_input("seed", min_value=0, max_value=2**31 - 1, step=1, key="seed")
+
+
+def _option_ui(i: int, opt: optimizers.Optimizer) -> None:
+    ss = st.session_state
+    for name in opt.options:
+        key = f"o{i}.{name}"
+        if key not in ss:
+            ss[key] = opt.defaults[name]
+        if name in optimizers.CHOICE_OPTIONS:
+            choices = optimizers.CHOICE_OPTIONS[name][1]
+            st.selectbox(
+                name.replace("_", " "),
+                choices,
+                key=key,
+                format_func=lambda v: ("on" if v else "off") if isinstance(v, bool) else str(v),
+            )
+        elif name in optimizers.FLOAT_OPTIONS:
+            rng = optimizers.FLOAT_OPTIONS[name][1]
+            high = min(rng.high, 1e6)
+            _number(key, name.replace("_", " "), rng.low, high, False, _step_for(0.0, 1.0))
+        else:
+            _, low, high = optimizers.INT_OPTIONS[name]
+            _number(key, name.replace("_", " "), low, high, True, 1)
+
+
+def _schedule_ui(i: int) -> None:
+    ss = st.session_state
+    key = f"o{i}.sched"
+    if key not in ss:
+        ss[key] = "constant"
+    st.selectbox(
+        "LR schedule", schedules.NAMES, key=key, format_func=lambda n: schedules.get(n).title
+    )
+    sched = schedules.get(ss[key])
+    if sched.name == "constant":
+        return
+    st.latex(sched.latex)
+    for pname, (default, low, high) in sched.params.items():
+        pkey = f"o{i}.sched.{sched.name}.{pname}"
+        if isinstance(default, tuple):
+            if pkey not in ss:
+                ss[pkey] = ", ".join(f"{v:g}" for v in default)
+            st.text_input(f"{pname} (comma-separated)", key=pkey)
+        else:
+            if pkey not in ss:
+                ss[pkey] = float(default)
+            _number(pkey, pname, low, min(high, 1e9), False, _step_for(0.0, max(default, 1.0)))
+
+
+def run_ui(i: int, color: str, link: bool) -> None:
+    ss = st.session_state
+    name = ss[f"o{i}.opt"]
+    opt = optimizers.get(name)
+    with st.expander(f"{i + 1}. {opt.title}", expanded=i < 2 and ss["n_runs"] <= 3):
+        st.markdown(
+            f"<div style='height:6px;background:{color};border-radius:3px'></div>",
+            unsafe_allow_html=True,
+        )
+        st.selectbox(
+            "optimizer",
+            optimizers.NAMES,
+            key=f"o{i}.opt",
+            format_func=lambda n: optimizers.get(n).title,
+            on_change=on_optimizer,
+            args=(i,),
+        )
+        if not link:
+            for h in opt.hyperparameters:
+                key = f"o{i}.{h}"
+                if key not in ss:
+                    ss[key] = opt.defaults[h]
+                hyper_slider(key, h, HYPER_LABELS[h])
+        _option_ui(i, opt)
+        _schedule_ui(i)
+        if ss["n_runs"] > 1:
+            st.button("Remove", key=f"o{i}.remove", on_click=on_remove, args=(i,))
+
+
+def linked_ui() -> None:
+    ss = st.session_state
+    used = {h for i in range(ss["n_runs"]) for h in optimizers.get(ss[f"o{i}.opt"]).hyperparameters}
+    st.caption("One set of sliders for every run (each uses those it has).")
+    for h in optimizers.HYPERPARAMETERS:
+        if h in used:
+            key = f"link.{h}"
+            if key not in ss:
+                ss[key] = optimizers.get("adam").defaults[h]
+            hyper_slider(key, h, HYPER_LABELS[h])
+
+
+def sidebar_ui() -> None:
+    ss = st.session_state
+    with st.sidebar:
+        st.selectbox(
+            "Lecture scenario (preset)",
+            list(presets.PRESETS),
+            index=None,
+            placeholder="Choose a preset…",
+            key="preset",
+            format_func=lambda n: presets.PRESETS[n].title,
+            on_change=on_preset,
+        )
+        st.toggle("Projection mode", key="proj")
+        if ss.get("proj"):
+            # The server cannot see the screen: 680 px fits a 1280×720 projector with its
+            # play bar; taller screens can have more.
+            st.select_slider(
+                "Figure height (px)", (560, 680, 800, 900, 1000), value=680, key="fig_height"
+            )
+        st.toggle("Link hyperparameters", key="link", on_change=on_link)
+        surface_ui()
+        st.markdown("**Optimizers**")
+        link = bool(ss.get("link"))
+        if link:
+            linked_ui()
+        colors = style.run_colors(ss["n_runs"], ss["proj"])
+        for i in range(ss["n_runs"]):
+            run_ui(i, colors[i], link)
+        st.button(
+            "+ Add optimizer",
+            on_click=on_add,
+            disabled=ss["n_runs"] >= config.MAX_RUNS,
+            key="add_run",
+        )
+
+
+# ---- main area -------------------------------------------------------------------------------
+
+
+def status_lines(c: Comparison, trajs: list, colors: list[str]) -> None:
+    parts = []
+    for label, t, color in zip(run_labels(c), trajs, colors, strict=True):
+        msg = t.message
+        loss = t.loss[t.stopped_at]
+        text = msg if msg != "ok" else f"final loss {loss:.4g}"
+        if t.status == "diverged":
+            text = f"<b>⚠ {msg}</b>"
+        parts.append(
+            f"<span class='run-status' style='color:{color};margin-right:1.6em'>"
+            f"<b>■</b> {label}: {text}</span>"
+        )
+    st.markdown(" ".join(parts), unsafe_allow_html=True)
+
+
+def formula_cards(c: Comparison) -> None:
+    seen: set[tuple] = set()
+    for run in c.runs:
+        opt = optimizers.get(run.optimizer)
+        choices = {k: v for k, v in run.resolved.items() if k in optimizers.CHOICE_OPTIONS}
+        ident = (run.optimizer, tuple(sorted(choices.items())))
+        if ident in seen:
+            continue
+        seen.add(ident)
+        st.markdown(f"**{opt.title}** — {opt.fixes}")
+        st.latex(optimizers.formula(run.optimizer, **choices))
+        note = optimizers.notes(run.optimizer)
+        if note:
+            st.caption(note)
+
+
+@st.fragment
+def export_panel(c: Comparison, trajs: list) -> None:
+    """Render the current comparison to a file; a fragment, so rendering reruns only this."""
+    cols = st.columns(4)
+    fmt = cols[0].selectbox("Format", list(EXPORT_FORMATS), key="ex.format")
+    size = cols[1].selectbox("Size", EXPORT_SIZES, key="ex.size")
+    fps = cols[2].number_input("Frames per second", 1, 60, 20, key="ex.fps")
+    frames = cols[3].number_input("Frames", 2, 1000, 150, key="ex.frames")
+    cols = st.columns(4)
+    loop = cols[0].number_input("Loop (0 = forever)", 0, 1000, 0, key="ex.loop")
+    hold = cols[1].number_input("Hold last frame (s)", 0.0, 60.0, 1.0, 0.5, key="ex.hold")
+    only = cols[2].toggle("Trajectory only", key="ex.only")
+    proj = cols[3].toggle("Projection styling", value=c.projection, key="ex.proj")
+    ext, mime = EXPORT_FORMATS[fmt]
+    if st.button("Render", type="primary", key="ex.render"):
+        width, height = (int(v) for v in size.split("×"))
+        bar = st.progress(0.0, text=f"Rendering {fmt}…")
+        try:
+            opts = export.ExportOptions(
+                width=width,
+                height=height,
+                fps=int(fps),
+                frames=int(frames),
+                loop=int(loop),
+                hold_last=float(hold),
+                projection=bool(proj),
+                trajectory_only=bool(only),
+            )
+            data = _render(fmt, c, trajs, opts, lambda f: bar.progress(min(max(f, 0.0), 1.0)))
+        except ValueError as e:
+            bar.empty()
+            st.error(f"Export failed: {e}")
+            return
+        bar.progress(1.0, text=f"{fmt} ready: {len(data) / 1e6:.2f} MB")
+        st.session_state["ex.data"] = (data, f"optviz-{c.surface}.{ext}", mime)
+    if "ex.data" in st.session_state:
+        data, file_name, mime = st.session_state["ex.data"]
+        st.download_button(f"Download {file_name}", data, file_name, mime, key="ex.download")
+
+
+def _render(fmt: str, c: Comparison, trajs: list, opts: object, progress: object) -> bytes:
+    if fmt == "GIF":
+        return export.render_gif(c, trajs, opts, progress=progress)
+    if fmt == "MP4":
+        return export.render_mp4(c, trajs, opts, progress=progress)
+    if fmt == "PNG":
+        return export.render_png(c, trajs, opts, progress=progress)
+    if fmt == "CSV":
+        return export.trajectories_csv(c, trajs).encode()
+    return export.comparison_json(c, trajs).encode()
+
+
+TABS = ("Results", "Dynamics", "3D", "Gradient field", "Data fit", "Formulas", "Export")
+
+
+def tabs_ui(c: Comparison, trajs: list, colors: list[str]) -> None:
+    surf = c.surface_obj()
+    labels = run_labels(c)
+    proj = c.projection
+    names = [t for t in TABS if t != "Data fit" or surf.name == "noisy_linreg"]
+    tabs = dict(zip(names, st.tabs(names, key="tab", on_change="rerun"), strict=True))
+    # Only the open tab is built: the hidden views cost nothing per slider move.
+    with tabs["Results"]:
+        if tabs["Results"].open:
+            st.dataframe(
+                figures.results_rows(surf, trajs, labels),
+                hide_index=True,
+                column_config={
+                    "final loss": st.column_config.NumberColumn(format="%.4g"),
+                    "distance to minimum": st.column_config.NumberColumn(format="%.3g"),
+                },
+            )
+    with tabs["Dynamics"]:
+        if tabs["Dynamics"].open:
+            st.plotly_chart(
+                figures.dynamics_figure(trajs, labels, colors, projection=proj), theme=None
+            )
+    with tabs["3D"]:
+        if tabs["3D"].open:
+            st.plotly_chart(
+                figures.surface3d_figure(surf, trajs, labels, colors, projection=proj),
+                theme=None,
+            )
+    with tabs["Gradient field"]:
+        if tabs["Gradient field"].open:
+            fig = figures.gradient_field_figure(surf, trajs, labels, colors, projection=proj)
+            st.plotly_chart(fig, theme=None)
+    if "Data fit" in tabs:
+        with tabs["Data fit"]:
+            if tabs["Data fit"].open:
+                fig = figures.data_fit_figure(surf, trajs, labels, colors, projection=proj)
+                st.plotly_chart(fig, theme=None)
+    with tabs["Formulas"]:
+        if tabs["Formulas"].open:
+            formula_cards(c)
+    with tabs["Export"]:
+        if tabs["Export"].open:
+            export_panel(c, trajs)
+
+
+def race_ui(c: Comparison, trajs: list, colors: list[str]) -> None:
+    height = int(st.session_state.get("fig_height", 680)) if c.projection else 560
+    pick = bool(st.session_state.get("pick"))
+    fig = cached_race_figure(query_key(c), c, trajs, c.projection, height, pick)
+    st.session_state["click_curve"] = 0 if pick else None  # the click grid is trace 0
+    st.plotly_chart(
+        fig,
+        key=RACE_KEY,
+        theme=None,  # Streamlit's theme shrinks and greys the fonts projection mode enlarges
+        on_select="rerun",
+        selection_mode="points",
+        config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]},
+    )
+
+
+def main() -> None:
+    """The app: sidebar widgets → Comparison → cached engine → figures."""
+    st.set_page_config(page_title="optviz", page_icon="📉", layout="wide")
+    warm_up()
+    ss = st.session_state
+    load_url_once()
+    _keep_widget_state()
+    apply_click()
+    sidebar_ui()
+    comparison, problems = read_state()
+    st.markdown(PROJECTION_CSS if comparison.projection else NORMAL_CSS, unsafe_allow_html=True)
+    sync_url(comparison)
+
+    surf = comparison.surface_obj()
+    if not comparison.projection:
+        st.markdown(f"**{surf.title}** — {surf.teaches}")
+    if ss.get("notices"):
+        st.warning(
+            "Some link parameters were ignored (defaults used):\n\n"
+            + "\n".join(f"- {n}" for n in ss["notices"])
+        )
+    for problem in problems:
+        st.warning(problem)
+    preset = ss.get("loaded_preset")
+    if preset and not comparison.projection:
+        p = presets.get(preset)
+        same = query_key(p.comparison) == query_key(comparison)
+        st.info(f"**{p.title}**{'' if same else ' (modified)'}. {p.description}")
+
+    trajs = cached_runs(query_key(comparison), comparison)
+    colors = style.run_colors(len(comparison.runs), comparison.projection)
+    race_ui(comparison, trajs, colors)
+    status_lines(comparison, trajs, colors)
+    tabs_ui(comparison, trajs, colors)
+
+
+main()

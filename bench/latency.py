@@ -1,0 +1,158 @@
+"""Slider → redrawn chart latency in real Chromium: optviz against a trivial one-chart app.
+
+Starts ``bench/trivial_app.py`` (one slider, one small chart) and ``app.py`` with 4 optimizers ×
+1000 steps, moves a slider N times in each (one key press on the slider's range input, always
+to a value not seen before, so nothing is served from a cache), and measures the time from the
+key press to the moment the chart's data in the page has changed. Also counts the websocket
+bytes the server sends per interaction.
+
+    .venv/bin/python bench/latency.py [--moves 30]
+
+Target (issue 3): optviz p95 ≤ trivial p95 + 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+OPTVIZ_QUERY = (
+    "surface=rosenbrock&steps=1000&o0=gd&o0.lr=0.0001&o1=momentum&o1.lr=0.0001"
+    "&o2=adam&o2.lr=0.01&o3=rmsprop&o3.lr=0.001"
+)
+CHART = "[data-testid=stPlotlyChart] .js-plotly-plot"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(script: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("streamlit")), "run", str(script),
+            "--server.headless=true", "--server.address=127.0.0.1", f"--server.port={port}",
+            "--server.fileWatcherType=none", "--browser.gatherUsageStats=false",
+        ],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return proc, url
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError(f"{script} did not start")
+
+
+def trace_json(page, part: str) -> str:
+    return page.evaluate(
+        """([sel, part]) => {
+            const gd = document.querySelector(sel);
+            const t = gd.data.find(t => (t.name || '').includes(part)) || gd.data[0];
+            return JSON.stringify([t.x, t.y]);
+        }""",
+        [CHART, part],
+    )
+
+
+def measure(browser, url: str, trace: str, slider_scope: str | None, moves: int) -> tuple:
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    received = [0]
+
+    def on_ws(ws) -> None:
+        ws.on("framereceived", lambda payload: received.__setitem__(0, received[0] + len(payload)))
+
+    page.on("websocket", on_ws)
+    page.goto(url)
+    page.wait_for_selector(CHART, timeout=120_000)
+    page.wait_for_timeout(1500)
+    if slider_scope:
+        page.get_by_text(slider_scope).first.click()
+        page.wait_for_timeout(500)
+    slider = page.locator("[data-testid=stSlider] input[type=range]").first
+    slider.focus()
+    times, sizes = [], []
+    for _ in range(moves + 2):  # the first two are warm-up and not counted
+        old = trace_json(page, trace)
+        received[0] = 0
+        t0 = time.perf_counter()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(
+            """([sel, part, old]) => {
+                const gd = document.querySelector(sel);
+                const t = gd && gd.data && (gd.data.find(t => (t.name || '').includes(part))
+                          || gd.data[0]);
+                return t && JSON.stringify([t.x, t.y]) !== old;
+            }""",
+            arg=[CHART, trace, old],
+            polling="raf",
+            timeout=30_000,
+        )
+        times.append(time.perf_counter() - t0)
+        page.wait_for_timeout(250)  # let the run finish before the next press
+        sizes.append(received[0])
+    page.close()
+    return times[2:], sizes[2:]
+
+
+def summary(name: str, times: list[float], sizes: list[int]) -> tuple[float, float]:
+    ms = sorted(1e3 * t for t in times)
+    median = statistics.median(ms)
+    p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
+    kb = statistics.median(sizes) / 1e3
+    print(
+        f"{name:8s} n={len(ms)}  median {median:6.0f} ms  p95 {p95:6.0f} ms  "
+        f"min {ms[0]:5.0f}  max {ms[-1]:5.0f}  sent per move ≈ {kb:.0f} kB"
+    )
+    return median, p95
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--moves", type=int, default=30)
+    args = parser.parse_args()
+    trivial, trivial_url = start(ROOT / "bench" / "trivial_app.py")
+    app, app_url = start(ROOT / "app.py")
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            t_times, t_sizes = measure(browser, trivial_url, "sin", None, args.moves)
+            o_times, o_sizes = measure(
+                browser, f"{app_url}/?{OPTVIZ_QUERY}", "Gradient descent",
+                "1. Gradient descent", args.moves,
+            )  # fmt: skip
+            browser.close()
+    finally:
+        for proc in (trivial, app):
+            proc.kill()
+            proc.wait(timeout=10)
+    print("slider → redrawn chart, 1920×1080, Chromium headless")
+    _, t95 = summary("trivial", t_times, t_sizes)
+    _, o95 = summary("optviz", o_times, o_sizes)
+    verdict = "meets" if o95 <= t95 + 100 else "MISSES"
+    print(f"p95 difference {o95 - t95:+.0f} ms ({verdict} the target of ≤ +100 ms)")
+
+
+if __name__ == "__main__":
+    main()

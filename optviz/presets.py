@@ -1,0 +1,270 @@
+"""Presets: the lectures' scenarios, each one comparison that makes its point in one click.
+
+Every preset was tuned by running it (see ``tests/test_app.py`` for the checks that keep the
+lesson visible): the zig-zag really zig-zags, the plateau GD really crawls, and so on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from optviz.config import Comparison, RunSpec
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named comparison with the paragraph shown when it is loaded."""
+
+    name: str
+    title: str
+    description: str
+    comparison: Comparison
+
+
+_ADAM_TABLE = (
+    RunSpec("momentum", {"lr": 0.01, "beta1": 0.9}),
+    RunSpec("adagrad", {"lr": 0.01, "eps": 1e-8}),
+    RunSpec("rmsprop", {"lr": 1e-4, "beta2": 0.9, "eps": 1e-8}),
+    RunSpec("adam", {"lr": 1e-4, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}),
+)
+_BATCH_RUNS = (
+    RunSpec("gd", {"lr": 0.05}),
+    RunSpec("momentum", {"lr": 0.005, "beta1": 0.9}),
+    RunSpec("adam", {"lr": 0.05}),
+)
+_BATCH_TEXT = (
+    "Mean-squared error of a line fitted to 100 noisy points, w on the x-axis and b on the "
+    "y-axis. {what} Same seed, so every optimizer sees the same mini-batches. Compare the three "
+    "batch-size presets: the noise of the path grows as B shrinks, and with a constant η the runs "
+    "never settle exactly at the least-squares fit (the marked minimum); see the LR-decay preset "
+    "for the cure."
+)
+
+
+def _batch_preset(name: str, batch_size: int, title: str, what: str) -> Preset:
+    return Preset(
+        name,
+        title,
+        _BATCH_TEXT.format(what=what),
+        Comparison(
+            surface="noisy_linreg",
+            surface_params={"batch_size": batch_size},
+            steps=500,
+            runs=_BATCH_RUNS,
+        ),
+    )
+
+
+_ALL = (
+    Preset(
+        "ravine_zigzag",
+        "GD zig-zags in a ravine; momentum does not",
+        "A rotated quadratic valley with condition number κ = 50. GD's η = 0.038 is just below the "
+        "stability limit 2/κ = 0.04 across the valley, so every step overshoots the valley floor "
+        "and the path zig-zags, while along the valley the same η is tiny and progress is slow. "
+        "Momentum (η = 0.004, β₁ = 0.9) averages successive gradients: the zig-zag components "
+        "cancel, the steady component along the valley accumulates, and it reaches the minimum "
+        "first. Open the dynamics tab to see GD's step size oscillate.",
+        Comparison(
+            surface="ravine",
+            surface_params={"kappa": 50.0, "angle": 30.0},
+            steps=150,
+            runs=(RunSpec("gd", {"lr": 0.038}), RunSpec("momentum", {"lr": 0.004, "beta1": 0.9})),
+        ),
+    ),
+    Preset(
+        "nesterov_overshoot",
+        "Nesterov brakes where momentum overshoots",
+        "The Booth bowl with the same η = 0.01 and β₁ = 0.9 for both. Classical momentum builds up "
+        "speed, overshoots the minimum and spirals around it for many steps; Nesterov evaluates "
+        "the gradient at the look-ahead point, sees the slope turn before it gets there and "
+        "brakes, settling in a fraction of the steps. Compare the loss curves on the right.",
+        Comparison(
+            surface="booth",
+            steps=100,
+            runs=(
+                RunSpec("momentum", {"lr": 0.01, "beta1": 0.9}),
+                RunSpec("nesterov", {"lr": 0.01, "beta1": 0.9}),
+            ),
+        ),
+    ),
+    Preset(
+        "saddle_ridge",
+        "Saddle x² − y²: GD gets stuck on the ridge, Adam escapes",
+        "Started a hair off the ridge, at y = 10⁻⁶. The gradient along y is 2y ≈ 2·10⁻⁶, so GD "
+        "(η = 0.01) slides straight into the saddle point and sits there: its distance from the "
+        "ridge grows only by a factor 1.02 per step. Momentum accumulates that tiny push and "
+        "leaves after ~170 steps; Adam divides the gradient by its own size, so even a 10⁻⁶ "
+        'slope gives a full-size step and it escapes. Runs that leave the plot say "escaped".',
+        Comparison(
+            surface="saddle",
+            start=(-1.5, 1e-6),
+            steps=300,
+            runs=(
+                RunSpec("gd", {"lr": 0.01}),
+                RunSpec("momentum", {"lr": 0.01, "beta1": 0.9}),
+                RunSpec("adam", {"lr": 0.05}),
+            ),
+        ),
+    ),
+    Preset(
+        "saddle_noise",
+        "Saddle x² − y² with gradient noise: noise escapes too",
+        "Started exactly on the ridge (y = 0), where the true gradient has no y component at all: "
+        "without noise every first-order method would stop at the saddle. Here the gradient "
+        'carries Gaussian noise σ = 0.1 (the surface parameter "gradient noise σ"), as SGD\'s '
+        "mini-batch gradients do. The noise kicks the runs off the ridge and the negative "
+        "curvature does the rest: noisy GD escapes too, later than momentum and Adam.",
+        Comparison(
+            surface="saddle",
+            surface_params={"grad_noise": 0.1},
+            start=(-1.5, 0.0),
+            steps=500,
+            runs=(
+                RunSpec("gd", {"lr": 0.01}),
+                RunSpec("momentum", {"lr": 0.01, "beta1": 0.9}),
+                RunSpec("adam", {"lr": 0.05}),
+            ),
+        ),
+    ),
+    Preset(
+        "plateau",
+        "Plateau: GD crawls, RMSProp and Adam walk",
+        "A wide flat plateau around a well; at the start ‖∇f‖ ≈ 10⁻⁴. GD's step is η·∇f, so with "
+        "η = 0.1 it moves 10⁻⁵ per step and after 300 steps has barely left the start; momentum "
+        "only multiplies that by 1/(1−β₁) = 10. RMSProp and Adam divide the gradient by its "
+        "running RMS, so their steps are about η whatever the slope: they cross the plateau and "
+        "drop into the well. See the effective learning rate in the dynamics tab.",
+        Comparison(
+            surface="plateau",
+            steps=300,
+            runs=(
+                RunSpec("gd", {"lr": 0.1}),
+                RunSpec("momentum", {"lr": 0.1, "beta1": 0.9}),
+                RunSpec("rmsprop", {"lr": 0.01}),
+                RunSpec("adam", {"lr": 0.05}),
+            ),
+        ),
+    ),
+    Preset(
+        "adagrad_vanishing",
+        "AdaGrad's step vanishes; RMSProp keeps going",
+        "Rosenbrock's banana valley. AdaGrad divides η by the root of the sum of all past squared "
+        "gradients; that sum only grows, so the effective step keeps shrinking and AdaGrad stalls "
+        "half-way along the valley. RMSProp uses a leaky average instead (β₂ = 0.99), so old "
+        "gradients are forgotten, the step stays alive and it reaches (1, 1). The dynamics tab "
+        "shows AdaGrad's effective learning rate falling like 1/√t.",
+        Comparison(
+            surface="rosenbrock",
+            start=(-1.5, 2.0),
+            steps=2000,
+            runs=(RunSpec("adagrad", {"lr": 0.1}), RunSpec("rmsprop", {"lr": 0.003})),
+        ),
+    ),
+    _batch_preset(
+        "batch_1",
+        1,
+        "Noisy regression, batch size B = 1 (SGD)",
+        "With B = 1 every step follows the gradient of a single data point: the path is a random "
+        "walk around the descent direction and keeps jittering near the minimum.",
+    ),
+    _batch_preset(
+        "batch_32",
+        32,
+        "Noisy regression, mini-batch B = 32",
+        "With B = 32 the gradient is an average over 32 points: the path is visibly smoother than "
+        "with B = 1 but still wobbles near the minimum.",
+    ),
+    _batch_preset(
+        "batch_full",
+        0,
+        "Noisy regression, full batch B = n",
+        "With B = n (batch size 0 means all points) the gradient is exact: this is plain gradient "
+        "descent, the paths are smooth and converge to the least-squares fit.",
+    ),
+    Preset(
+        "adam_lecture_table",
+        "The Adam lecture's hyperparameter table",
+        "The settings from the Adam lecture's experiments: SGD-Momentum η = 0.01, β = 0.9; "
+        "AdaGrad η = 0.01; RMSProp η = 10⁻⁴, β₂ = 0.9; Adam η = 10⁻⁴, β₁ = 0.9, β₂ = 0.999; "
+        "ε = 10⁻⁸, on the noisy regression with B = 32. Those η were tuned for an MNIST network; "
+        "on this 2-D problem the adaptive methods take steps of about η, so at η = 10⁻⁴ RMSProp "
+        "and Adam move only ~0.2 in 2000 steps while momentum converges: a good η depends on the "
+        "problem's scale, not only on the method.",
+        Comparison(
+            surface="noisy_linreg",
+            surface_params={"batch_size": 32},
+            steps=2000,
+            runs=_ADAM_TABLE,
+        ),
+    ),
+    Preset(
+        "newton_saddle",
+        "Newton jumps to the saddle; BFGS goes downhill",
+        "On x² − y² the textbook Newton step −H⁻¹∇f solves for the stationary point of the local "
+        "quadratic model, which here is the saddle itself: one step lands exactly on (0, 0) and "
+        "stays. Newton's method does not know up from down. BFGS starts from the identity as its "
+        "inverse-Hessian estimate and uses a backtracking line search that demands a decrease, so "
+        "it heads downhill and escapes. The guarded Newton (|eigenvalues|) escapes too.",
+        Comparison(
+            surface="saddle",
+            start=(-1.5, 0.5),
+            steps=30,
+            runs=(
+                RunSpec("newton", {"newton_form": "textbook"}),
+                RunSpec("bfgs", {}),
+                RunSpec("newton", {"newton_form": "guarded"}),
+            ),
+        ),
+    ),
+    Preset(
+        "lr_schedules",
+        "Learning-rate decay schedules side by side",
+        "SGD with batch size 1 on the noisy regression, η = 0.1 for all four. With a constant η "
+        "the mini-batch noise keeps the run bouncing around the minimum for ever; step decay "
+        "(halve every 100 steps), exponential decay (e^(−0.005 t)) and 1/t decay (1/(1 + 0.02 t)) "
+        "shrink the steps and let the run settle. 1/t decays too fast at first here and arrives "
+        "late.",
+        Comparison(
+            surface="noisy_linreg",
+            surface_params={"batch_size": 1},
+            steps=1000,
+            runs=(
+                RunSpec("gd", {"lr": 0.1}),
+                RunSpec("gd", {"lr": 0.1}, {"name": "step", "step_size": 100.0, "gamma": 0.5}),
+                RunSpec("gd", {"lr": 0.1}, {"name": "exponential", "k": 0.005}),
+                RunSpec("gd", {"lr": 0.1}, {"name": "inverse_time", "k": 0.02}),
+            ),
+        ),
+    ),
+    Preset(
+        "rosenbrock_second_order",
+        "Rosenbrock: first-order vs second-order methods",
+        "The curved banana valley from (−1.5, 2). GD (η = 10⁻³, larger diverges on the steep "
+        "walls) and Adam follow the valley slowly; Newton's method uses the exact curvature and "
+        "arrives in a handful of steps; BFGS and L-BFGS build a curvature estimate from gradients "
+        "alone and arrive in a few dozen; Levenberg–Marquardt exploits the sum-of-squares form.",
+        Comparison(
+            surface="rosenbrock",
+            start=(-1.5, 2.0),
+            steps=300,
+            runs=(
+                RunSpec("gd", {"lr": 1e-3}),
+                RunSpec("adam", {"lr": 0.05}),
+                RunSpec("newton", {}),
+                RunSpec("bfgs", {}),
+                RunSpec("lbfgs", {}),
+                RunSpec("levenberg_marquardt", {}),
+            ),
+        ),
+    ),
+)
+
+PRESETS: dict[str, Preset] = {p.name: p for p in _ALL}
+
+
+def get(name: str) -> Preset:
+    """The preset called ``name``; ``ValueError`` lists the valid names."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; valid presets: {', '.join(PRESETS)}")
+    return PRESETS[name]

@@ -1,0 +1,250 @@
+"""The Streamlit app through AppTest: start-up, presets, per-run sliders, permalink, notices."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from optviz import config, presets
+from optviz.config import Comparison
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def fresh(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def race_spec(at: AppTest) -> dict:
+    return json.loads(at.get("plotly_chart")[0].proto.spec)
+
+
+def decode(values: object) -> np.ndarray:
+    """Plotly's JSON arrays: plain lists or base64 typed arrays ({"dtype", "bdata"})."""
+    if isinstance(values, dict):
+        import base64
+
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
+    return np.asarray(values if values is not None else [], dtype=float)
+
+
+def traces_by_color(spec: dict) -> dict[str, list[tuple]]:
+    """Line/marker colour -> the (x, y) data of every trace drawn in that colour."""
+    out: dict[str, list[tuple]] = {}
+    for trace in spec["data"]:
+        color = (trace.get("line") or {}).get("color") or (trace.get("marker") or {}).get("color")
+        if isinstance(color, str):
+            xy = (tuple(decode(trace.get("x")).round(12)), tuple(decode(trace.get("y")).round(12)))
+            out.setdefault(color, []).append(xy)
+    return out
+
+
+@pytest.fixture(scope="module")
+def app() -> AppTest:
+    """One app session reused by the tests that only move forward (faster than a fresh one)."""
+    return fresh()
+
+
+def test_starts_without_exception_and_shows_the_race(app):
+    assert not app.exception
+    spec = race_spec(app)
+    # The click grid costs the browser time on every redraw: only there while picking.
+    assert not any(t.get("name") == "click-grid" for t in spec["data"])
+    assert spec.get("frames"), "the race figure is animated"
+    assert app.query_params["surface"] == Comparison().surface
+
+
+@pytest.mark.parametrize("name", list(presets.PRESETS))
+def test_every_preset_runs(app, name):
+    app.selectbox(key="preset").set_value(name).run()
+    assert not app.exception
+    preset = presets.get(name)
+    assert app.session_state["surface"] == preset.comparison.surface
+    assert app.session_state["n_runs"] == len(preset.comparison.runs)
+    assert any(preset.title in info.value for info in app.info), "description is shown"
+    assert "(modified)" not in app.info[0].value
+    parsed, notices = config.from_query(dict(app.query_params))
+    assert notices == []
+    assert [r.optimizer for r in parsed.runs] == [r.optimizer for r in preset.comparison.runs]
+
+
+def test_changing_one_learning_rate_changes_only_that_path():
+    at = fresh()
+    at.selectbox(key="preset").set_value("plateau").run()
+    before = traces_by_color(race_spec(at))
+    at.select_slider(key="o2.lr").set_value(0.003).run()
+    assert not at.exception
+    after = traces_by_color(race_spec(at))
+    from optviz import style
+
+    colors = style.run_colors(4)
+    for i, color in enumerate(colors):
+        changed = before[color] != after[color]
+        assert changed == (i == 2), f"run {i} ({color}) changed: {changed}"
+    assert at.query_params["o2.lr"] == "0.003"
+
+
+def paths(comparison: Comparison) -> list[np.ndarray]:
+    return [t.xy for t in config.run_comparison(comparison)]
+
+
+@pytest.mark.parametrize("name", ["lr_schedules", "saddle_ridge", "adam_lecture_table"])
+def test_permalink_round_trips(name):
+    preset = presets.get(name).comparison
+    at = fresh(config.to_query(preset))
+    assert not at.exception
+    assert not at.warning
+    again, notices = config.from_query(dict(at.query_params))
+    assert notices == []
+    for mine, theirs in zip(paths(again), paths(preset), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    first = preset.runs[0]
+    assert at.session_state["o0.opt"] == first.optimizer
+    assert math.isclose(at.session_state["o0.lr"], first.resolved["lr"])
+
+
+DEFAULT_QUERY = config.to_query(Comparison())
+GD_ONLY = {"surface": "ravine", "o0": "gd"}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"lr": "abc"}, DEFAULT_QUERY),
+        ({"surface": "../../etc"}, DEFAULT_QUERY),
+        ({"o0": "gd", "o0.lr": "1e999"}, GD_ONLY),
+        ({"o0": "gd", "o0.lr": "1" + "0" * 400}, GD_ONLY),
+        ({"o0": ["gd", "adam"]}, DEFAULT_QUERY),
+        ({"steps": "-5", "start": "nan,1"}, DEFAULT_QUERY),
+        ({"o0": "<script>", "proj": "maybe"}, DEFAULT_QUERY),
+    ],
+    ids=["unknown-key", "path-surface", "inf-lr", "huge-lr", "repeated", "bad-values", "bad-names"],
+)
+def test_hostile_query_strings_give_a_notice_and_the_defaults(query, expected):
+    at = fresh(query)
+    assert not at.exception
+    assert at.warning, "a visible notice"
+    assert "ignored" in at.warning[0].value
+    assert dict(at.query_params) == expected
+    assert race_spec(at)["data"]
+
+
+def test_projection_toggle_enlarges_the_figure_font_and_goes_to_the_url():
+    at = fresh()
+    normal = race_spec(at)["layout"]["font"]["size"]
+    at.toggle(key="proj").set_value(True).run()
+    assert not at.exception
+    assert race_spec(at)["layout"]["font"]["size"] > normal
+    assert at.query_params["proj"] == "1"
+    assert fresh({**DEFAULT_QUERY, "proj": "1"}).session_state["proj"] is True
+
+
+def test_click_on_the_contour_sets_the_start_point():
+    at = fresh()
+    at.toggle(key="pick").set_value(True).run()
+    assert race_spec(at)["data"][0]["name"] == "click-grid"
+    grid = at.session_state["click_curve"]
+    point = {"curve_number": grid, "point_index": 7, "x": 1.5, "y": -2.0, "customdata": [1.5, -2]}
+    at.session_state["race"] = {"selection": {"points": [point]}}
+    at.run()
+    assert not at.exception
+    assert (at.session_state["start_x"], at.session_state["start_y"]) == (1.5, -2.0)
+    assert at.query_params["start"] == "1.5,-2.0"
+
+
+def test_link_applies_one_learning_rate_to_every_run():
+    at = fresh()
+    at.toggle(key="link").set_value(True).run()
+    at.select_slider(key="link.lr").set_value(0.02).run()
+    assert not at.exception
+    assert at.query_params["o0.lr"] == at.query_params["o1.lr"] == "0.02"
+
+
+def test_add_switch_and_remove_runs():
+    at = fresh()
+    at.button(key="add_run").click().run()
+    assert at.session_state["n_runs"] == 3
+    at.selectbox(key="o2.opt").set_value("adam").run()
+    assert at.session_state["o2.beta2"] == 0.999, "a switched slot takes the new defaults"
+    at.button(key="o0.remove").click().run()
+    assert not at.exception
+    assert [at.query_params[f"o{i}"] for i in range(2)] == ["momentum", "adam"]
+
+
+def test_second_order_only_optimizer_is_left_out_with_a_warning():
+    at = fresh()
+    at.selectbox(key="o1.opt").set_value("levenberg_marquardt").run()
+    assert not at.exception
+    assert any("sum-of-squares" in w.value for w in at.warning)
+
+
+def _dist_to_min(comparison: Comparison, traj) -> float:
+    m = comparison.surface_obj().nearest_minimum(*traj.final)
+    return math.hypot(traj.final[0] - m.x, traj.final[1] - m.y)
+
+
+def _flips(traj) -> int:
+    steps = np.diff(traj.valid_xy, axis=0)
+    across = steps @ np.array([-0.5, math.sqrt(3) / 2])  # across the valley rotated by 30°
+    return int(np.sum(np.sign(across[1:]) != np.sign(across[:-1])))
+
+
+def _lesson(name: str) -> tuple[Comparison, list]:
+    c = presets.get(name).comparison
+    return c, config.run_comparison(c)
+
+
+def test_preset_lessons_are_visible():
+    c, (gd, mom) = _lesson("ravine_zigzag")
+    assert _flips(gd) > 3 * _flips(mom) and _dist_to_min(c, mom) < _dist_to_min(c, gd)
+
+    c, (mom, nag) = _lesson("nesterov_overshoot")
+    assert nag.loss[-1] < 1e-3 * mom.loss[-1]
+
+    c, (gd, mom, adam) = _lesson("saddle_ridge")
+    assert gd.status == "ok" and math.hypot(*gd.final) < 0.1, "GD sits at the saddle"
+    assert mom.status == adam.status == "escaped"
+
+    c, runs = _lesson("saddle_noise")
+    assert all(t.status == "escaped" for t in runs)
+
+    c, (gd, mom, rms, adam) = _lesson("plateau")
+    start = np.array(c.start_point())
+    assert np.linalg.norm(gd.valid_xy[-1] - start) < 0.05, "GD crawls"
+    assert _dist_to_min(c, rms) < 1e-3 and _dist_to_min(c, adam) < 1e-3
+
+    c, (ada, rms) = _lesson("adagrad_vanishing")
+    assert _dist_to_min(c, rms) < 0.3 < 0.8 < _dist_to_min(c, ada)
+
+    c, (newton, bfgs, guarded) = _lesson("newton_saddle")
+    assert newton.final == (0.0, 0.0) and bfgs.status == guarded.status == "escaped"
+
+    c, (const, *decayed) = _lesson("lr_schedules")
+    assert all(_dist_to_min(c, t) < _dist_to_min(c, const) for t in decayed[:2])
+
+    c, (gd, adam, *second) = _lesson("rosenbrock_second_order")
+    assert all(_dist_to_min(c, t) < 1e-6 for t in second) and _dist_to_min(c, gd) > 1.0
+
+    c, (mom, *adaptive) = _lesson("adam_lecture_table")
+    assert _dist_to_min(c, mom) < 0.05 and all(_dist_to_min(c, t) > 1.0 for t in adaptive)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "CSV", "JSON"])
+def test_export_panel_renders_a_download(fmt):
+    at = fresh()
+    at.session_state["tab"] = "Export"  # only the open tab is built
+    at.run()
+    at.selectbox(key="ex.format").set_value(fmt).run()
+    at.button(key="ex.render").click().run()
+    assert not at.exception
+    assert not at.error
+    data, file_name, _ = at.session_state["ex.data"]
+    assert file_name.endswith(fmt.lower()) and len(data) > 100
