@@ -596,11 +596,12 @@ def export_panel(c: Comparison, trajs: list) -> None:
     size = cols[1].selectbox("Size", EXPORT_SIZES, key="ex.size")
     fps = cols[2].number_input("Frames per second", 1, 60, 20, key="ex.fps")
     frames = cols[3].number_input("Frames", 2, 1000, 150, key="ex.frames")
-    cols = st.columns(4)
+    cols = st.columns(5)
     loop = cols[0].number_input("Loop (0 = forever)", 0, 1000, 0, key="ex.loop")
     hold = cols[1].number_input("Hold last frame (s)", 0.0, 60.0, 1.0, 0.5, key="ex.hold")
-    only = cols[2].toggle("Trajectory only", key="ex.only")
-    proj = cols[3].toggle("Projection styling", value=c.projection, key="ex.proj")
+    tail = cols[2].selectbox("Tails", ("full", "fade"), key="ex.tail")
+    only = cols[3].toggle("Trajectory only", key="ex.only")
+    proj = cols[4].toggle("Projection styling", value=c.projection, key="ex.proj")
     ext, mime = EXPORT_FORMATS[fmt]
     if st.button("Render", type="primary", key="ex.render"):
         width, height = (int(v) for v in size.split("×"))
@@ -615,6 +616,7 @@ def export_panel(c: Comparison, trajs: list) -> None:
                 hold_last=float(hold),
                 projection=bool(proj),
                 trajectory_only=bool(only),
+                tail=tail,
             )
             data = _render(fmt, c, trajs, opts, lambda f: bar.progress(min(max(f, 0.0), 1.0)))
         except ValueError as e:

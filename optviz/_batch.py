@@ -74,28 +74,28 @@ BLOCK = 512  # runs advanced together by one thread (their state stays in L2)
 # incref/decref their four array arguments for every run and step. Nothing is allocated here;
 # the caller owns every array.
 @njit(cache=True, error_model="numpy", _nrt=False)
-def _advance_block(  # noqa: ANN201
-    oid,  # noqa: ANN001
-    sid,  # noqa: ANN001
-    steps,  # noqa: ANN001
-    hps,  # noqa: ANN001
-    flags,  # noqa: ANN001
-    p,  # noqa: ANN001
-    dx,  # noqa: ANN001
-    dy,  # noqa: ANN001
-    idx_full,  # noqa: ANN001
-    batches,  # noqa: ANN001
-    noise,  # noqa: ANN001
-    sched_id,  # noqa: ANN001
-    sp,  # noqa: ANN001
-    tol,  # noqa: ANN001
-    escape_radius,  # noqa: ANN001
-    xs,  # noqa: ANN001
-    ys,  # noqa: ANN001
-    fs,  # noqa: ANN001
-    st,  # noqa: ANN001
-    code,  # noqa: ANN001
-    last,  # noqa: ANN001
+def _advance_block(
+    oid,
+    sid,
+    steps,
+    hps,
+    flags,
+    p,
+    dx,
+    dy,
+    idx_full,
+    batches,
+    noise,
+    sched_id,
+    sp,
+    tol,
+    escape_radius,
+    xs,
+    ys,
+    fs,
+    st,
+    code,
+    last,
 ):
     """Advance the runs of one block by ``steps`` updates; the step body is ``simulate``'s.
 
@@ -175,26 +175,26 @@ def _advance_block(  # noqa: ANN201
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
-def simulate_blocked(  # noqa: ANN201
-    oid,  # noqa: ANN001
-    sid,  # noqa: ANN001
-    starts,  # noqa: ANN001
-    steps,  # noqa: ANN001
-    hps,  # noqa: ANN001
-    flags,  # noqa: ANN001
-    p,  # noqa: ANN001
-    dx,  # noqa: ANN001
-    dy,  # noqa: ANN001
-    batches,  # noqa: ANN001
-    noise,  # noqa: ANN001
-    sched_id,  # noqa: ANN001
-    sp,  # noqa: ANN001
-    tol,  # noqa: ANN001
-    escape_radius,  # noqa: ANN001
-    final_xy,  # noqa: ANN001
-    final_loss,  # noqa: ANN001
-    status,  # noqa: ANN001
-    stopped_at,  # noqa: ANN001
+def simulate_blocked(
+    oid,
+    sid,
+    starts,
+    steps,
+    hps,
+    flags,
+    p,
+    dx,
+    dy,
+    batches,
+    noise,
+    sched_id,
+    sp,
+    tol,
+    escape_radius,
+    final_xy,
+    final_loss,
+    status,
+    stopped_at,
 ):
     """``simulate_many``'s contract for first-order optimizers (``oid`` < NEWTON), by blocks of
     ``BLOCK`` runs (``prange`` over blocks, i.e. over independent runs only)."""

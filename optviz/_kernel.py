@@ -73,7 +73,7 @@ BIG = 1e10  # |θ| beyond this is divergence, whatever the surface
 
 
 @njit(cache=True, error_model="numpy")
-def _lerp(a, b, w):  # noqa: ANN001, ANN201
+def _lerp(a, b, w):
     # torch.lerp's formula (weight < 0.5 from the start, else from the end): same rounding.
     if w < 0.5:
         return a + w * (b - a)
@@ -86,7 +86,7 @@ def _lerp(a, b, w):  # noqa: ANN001, ANN201
 
 
 @njit(cache=True, error_model="numpy")
-def gd_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
+def gd_update(x, y, gx, gy, lr, t, hp, flags, st):
     r"""Gradient descent (``torch.optim.SGD`` without momentum); SGD on mini-batches.
 
     Formula (default):
@@ -100,7 +100,7 @@ def gd_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
 
 
 @njit(cache=True, error_model="numpy")
-def momentum_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
+def momentum_update(x, y, gx, gy, lr, t, hp, flags, st):
     r"""Heavy-ball momentum; β₁ is the momentum coefficient β.
 
     Formula (momentum_form=torch):
@@ -154,7 +154,7 @@ def momentum_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
 
 
 @njit(cache=True, error_model="numpy")
-def nesterov_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
+def nesterov_update(x, y, gx, gy, lr, t, hp, flags, st):
     r"""Nesterov accelerated gradient (NAG); β₁ is the momentum coefficient.
 
     Formula (nesterov_form=torch):
@@ -189,14 +189,14 @@ def nesterov_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
 
 
 @njit(cache=True, error_model="numpy")
-def _denominator(v, eps, inside):  # noqa: ANN001, ANN201
+def _denominator(v, eps, inside):
     if inside == 1:
         return math.sqrt(v + eps)
     return math.sqrt(v) + eps
 
 
 @njit(cache=True, error_model="numpy")
-def adagrad_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
+def adagrad_update(x, y, gx, gy, lr, t, hp, flags, st):
     r"""AdaGrad (diagonal): per-coordinate step η/√G with G the sum of squared gradients.
 
     Formula (eps_placement=outside):
@@ -225,7 +225,7 @@ def adagrad_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
 
 
 @njit(cache=True, error_model="numpy")
-def rmsprop_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
+def rmsprop_update(x, y, gx, gy, lr, t, hp, flags, st):
     r"""RMSProp: AdaGrad with a leaky (exponential) average; β₂ is the decay α / ρ / γ.
 
     Formula (centered=on, eps_placement=outside):
@@ -284,7 +284,7 @@ def rmsprop_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
 
 
 @njit(cache=True, error_model="numpy")
-def adam_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
+def adam_update(x, y, gx, gy, lr, t, hp, flags, st):
     r"""Adam: momentum (first moment m) with RMSProp scaling (second moment v).
 
     Formula (bias_correction=on, eps_placement=outside):
@@ -329,7 +329,7 @@ def adam_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
 
 
 @njit(cache=True, error_model="numpy")
-def _adam_step(x, y, lr, hp, flags, st, v0, v1):  # noqa: ANN001, ANN201
+def _adam_step(x, y, lr, hp, flags, st, v0, v1):
     # Shared tail of Adam / AMSGrad / AdamW, in torch's order of operations.
     st[BP1] *= hp[BETA1]
     st[BP2] *= hp[BETA2]
@@ -352,7 +352,7 @@ def _adam_step(x, y, lr, hp, flags, st, v0, v1):  # noqa: ANN001, ANN201
 
 
 @njit(cache=True, error_model="numpy")
-def amsgrad_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
+def amsgrad_update(x, y, gx, gy, lr, t, hp, flags, st):
     r"""AMSGrad: Adam whose denominator never shrinks (running max of v).
 
     Formula (bias_correction=on, eps_placement=outside):
@@ -399,7 +399,7 @@ def amsgrad_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
 
 
 @njit(cache=True, error_model="numpy")
-def adamw_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
+def adamw_update(x, y, gx, gy, lr, t, hp, flags, st):
     r"""AdamW: Adam with weight decay λ decoupled from the gradient.
 
     Formula (bias_correction=on, eps_placement=outside):
@@ -443,7 +443,7 @@ def adamw_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
 
 
 @njit(cache=True, error_model="numpy")
-def nadam_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
+def nadam_update(x, y, gx, gy, lr, t, hp, flags, st):
     r"""NAdam: Adam with a Nesterov look-ahead on the first moment.
 
     Formula (nadam_schedule=torch, eps_placement=outside):
@@ -525,13 +525,13 @@ def nadam_update(x, y, gx, gy, lr, t, hp, flags, st):  # noqa: ANN001, ANN201
 
 
 @njit(cache=True, error_model="numpy")
-def _phi_slope(sid, p, dx, dy, idx, x, y, px, py, a):  # noqa: ANN001, ANN201
+def _phi_slope(sid, p, dx, dy, idx, x, y, px, py, a):
     gx, gy = gradient(sid, x + a * px, y + a * py, p, dx, dy, idx, idx.shape[0])
     return gx * px + gy * py
 
 
 @njit(cache=True, error_model="numpy")
-def line_search(mode, sid, p, dx, dy, idx, x, y, f0, gx, gy, px, py, a0):  # noqa: ANN001, ANN201
+def line_search(mode, sid, p, dx, dy, idx, x, y, f0, gx, gy, px, py, a0):
     r"""Step length α along direction p from θ = (x, y).
 
     mode 0: α = a0 (η). mode 1 (backtracking, Armijo): the largest α = a0·2⁻ʲ with
@@ -578,7 +578,7 @@ def line_search(mode, sid, p, dx, dy, idx, x, y, f0, gx, gy, px, py, a0):  # noq
 
 
 @njit(cache=True, error_model="numpy")
-def newton_update(sid, p, dx, dy, x, y, gx, gy, lr, hp, flags):  # noqa: ANN001, ANN201
+def newton_update(sid, p, dx, dy, x, y, gx, gy, lr, hp, flags):
     r"""Newton's method, damped by η, with a guard against indefinite Hessians.
 
     Formula (newton_form=guarded):
@@ -624,7 +624,7 @@ def newton_update(sid, p, dx, dy, x, y, gx, gy, lr, hp, flags):  # noqa: ANN001,
 
 
 @njit(cache=True, error_model="numpy")
-def quasi_newton_update(oid, sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags, st):  # noqa: ANN001, ANN201
+def quasi_newton_update(oid, sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags, st):
     r"""BFGS or DFP: quasi-Newton steps with an inverse-Hessian estimate V (V₀ = I).
 
     Formula (method=bfgs):
@@ -679,7 +679,7 @@ def quasi_newton_update(oid, sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags, s
 
 
 @njit(cache=True, error_model="numpy")
-def lbfgs_update(sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags, st, mem):  # noqa: ANN001, ANN201
+def lbfgs_update(sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags, st, mem):
     r"""L-BFGS: BFGS from the last m pairs (s, r) only, by the two-loop recursion.
 
     Formula (default):
@@ -735,7 +735,7 @@ def lbfgs_update(sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags, st, mem):  # 
 
 
 @njit(cache=True, error_model="numpy")
-def levenberg_marquardt_update(sid, p, dx, dy, x, y, f0, gx, gy, lr, st):  # noqa: ANN001, ANN201
+def levenberg_marquardt_update(sid, p, dx, dy, x, y, f0, gx, gy, lr, st):
     r"""Levenberg–Marquardt on a sum of squares: Gauss–Newton blended with gradient descent.
 
     Formula (default):
@@ -770,7 +770,7 @@ def levenberg_marquardt_update(sid, p, dx, dy, x, y, f0, gx, gy, lr, st):  # noq
 
 
 @njit(cache=True, error_model="numpy")
-def steepest_descent_update(sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags):  # noqa: ANN001, ANN201
+def steepest_descent_update(sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags):
     r"""Steepest descent: move along −g by the step length a line search picks.
 
     Formula (line_search=exact):
@@ -800,7 +800,7 @@ def steepest_descent_update(sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags):  
 
 
 @njit(cache=True, error_model="numpy")
-def scheduled_lr(sid, sp, k, lr0, f, st):  # noqa: ANN001, ANN201
+def scheduled_lr(sid, sp, k, lr0, f, st):
     """η for update k (k = 0 for the first update); ``f`` is the loss where the step starts.
 
     The formulas, with t = k: see :mod:`optviz.schedules`, which documents and validates
@@ -871,33 +871,33 @@ _value_inline = njit(inline="always", error_model="numpy")(value.py_func)
 # decrefs its array arguments (8 atomic NRT calls per step). Nothing in the loop allocates
 # (L-BFGS's memory comes in preallocated as ``mem``).
 @njit(cache=True, error_model="numpy", _nrt=False)
-def _steps(  # noqa: ANN201
-    oid,  # noqa: ANN001
-    sid,  # noqa: ANN001
-    steps,  # noqa: ANN001
-    hp,  # noqa: ANN001
-    flags,  # noqa: ANN001
-    p,  # noqa: ANN001
-    dx,  # noqa: ANN001
-    dy,  # noqa: ANN001
-    idx_full,  # noqa: ANN001
-    batches,  # noqa: ANN001
-    noise,  # noqa: ANN001
-    sched_id,  # noqa: ANN001
-    sp,  # noqa: ANN001
-    tol,  # noqa: ANN001
-    escape_radius,  # noqa: ANN001
-    record,  # noqa: ANN001
-    xy,  # noqa: ANN001
-    loss,  # noqa: ANN001
-    grad,  # noqa: ANN001
-    lr_out,  # noqa: ANN001
-    eff,  # noqa: ANN001
-    st,  # noqa: ANN001
-    mem,  # noqa: ANN001
-    x,  # noqa: ANN001
-    y,  # noqa: ANN001
-    f,  # noqa: ANN001
+def _steps(
+    oid,
+    sid,
+    steps,
+    hp,
+    flags,
+    p,
+    dx,
+    dy,
+    idx_full,
+    batches,
+    noise,
+    sched_id,
+    sp,
+    tol,
+    escape_radius,
+    record,
+    xy,
+    loss,
+    grad,
+    lr_out,
+    eff,
+    st,
+    mem,
+    x,
+    y,
+    f,
 ):
     """simulate's step loop: starts from (x, y) with loss f and the initialised state ``st``;
     returns (status, last, x, y, f) with the last valid point and its loss."""
@@ -999,29 +999,29 @@ def _steps(  # noqa: ANN201
 
 
 @njit(cache=True, error_model="numpy")
-def simulate(  # noqa: ANN201
-    oid,  # noqa: ANN001
-    sid,  # noqa: ANN001
-    x0,  # noqa: ANN001
-    y0,  # noqa: ANN001
-    steps,  # noqa: ANN001
-    hp,  # noqa: ANN001
-    flags,  # noqa: ANN001
-    p,  # noqa: ANN001
-    dx,  # noqa: ANN001
-    dy,  # noqa: ANN001
-    batches,  # noqa: ANN001
-    noise,  # noqa: ANN001
-    sched_id,  # noqa: ANN001
-    sp,  # noqa: ANN001
-    tol,  # noqa: ANN001
-    escape_radius,  # noqa: ANN001
-    record,  # noqa: ANN001
-    xy,  # noqa: ANN001
-    loss,  # noqa: ANN001
-    grad,  # noqa: ANN001
-    lr_out,  # noqa: ANN001
-    eff,  # noqa: ANN001
+def simulate(
+    oid,
+    sid,
+    x0,
+    y0,
+    steps,
+    hp,
+    flags,
+    p,
+    dx,
+    dy,
+    batches,
+    noise,
+    sched_id,
+    sp,
+    tol,
+    escape_radius,
+    record,
+    xy,
+    loss,
+    grad,
+    lr_out,
+    eff,
 ):
     """Run one optimizer for ``steps`` updates from (x0, y0); return (status, stopped_at).
 
@@ -1080,26 +1080,26 @@ def simulate(  # noqa: ANN201
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
-def simulate_many(  # noqa: ANN201
-    oid,  # noqa: ANN001
-    sid,  # noqa: ANN001
-    starts,  # noqa: ANN001
-    steps,  # noqa: ANN001
-    hps,  # noqa: ANN001
-    flags,  # noqa: ANN001
-    p,  # noqa: ANN001
-    dx,  # noqa: ANN001
-    dy,  # noqa: ANN001
-    batches,  # noqa: ANN001
-    noise,  # noqa: ANN001
-    sched_id,  # noqa: ANN001
-    sp,  # noqa: ANN001
-    tol,  # noqa: ANN001
-    escape_radius,  # noqa: ANN001
-    final_xy,  # noqa: ANN001
-    final_loss,  # noqa: ANN001
-    status,  # noqa: ANN001
-    stopped_at,  # noqa: ANN001
+def simulate_many(
+    oid,
+    sid,
+    starts,
+    steps,
+    hps,
+    flags,
+    p,
+    dx,
+    dy,
+    batches,
+    noise,
+    sched_id,
+    sp,
+    tol,
+    escape_radius,
+    final_xy,
+    final_loss,
+    status,
+    stopped_at,
 ):
     """Independent runs in parallel (``prange`` over runs only): row i uses ``starts[i]`` and
     ``hps[i]``; finals, statuses and stopped_at indices are written per run."""

@@ -71,7 +71,7 @@ def _sigmoid(z: float) -> float:
 
 
 @njit(cache=True, error_model="numpy")
-def value(sid, x, y, p, dx, dy):  # noqa: ANN001, ANN201
+def value(sid, x, y, p, dx, dy):
     """f(x, y) over the whole data set (data surfaces) or in closed form."""
     if sid == RAVINE:
         u = p[1] * x + p[2] * y
@@ -121,7 +121,7 @@ def value(sid, x, y, p, dx, dy):  # noqa: ANN001, ANN201
 
 
 @njit(cache=True, error_model="numpy")
-def gradient(sid, x, y, p, dx, dy, idx, nidx):  # noqa: ANN001, ANN201
+def gradient(sid, x, y, p, dx, dy, idx, nidx):
     """(∂f/∂x, ∂f/∂y); for data surfaces the mean over the rows ``idx[:nidx]``."""
     if sid == RAVINE:
         c = p[1]
@@ -186,7 +186,7 @@ def gradient(sid, x, y, p, dx, dy, idx, nidx):  # noqa: ANN001, ANN201
 
 
 @njit(cache=True, error_model="numpy")
-def hessian(sid, x, y, p, dx, dy):  # noqa: ANN001, ANN201
+def hessian(sid, x, y, p, dx, dy):
     """(f_xx, f_xy, f_yy) over the whole data set."""
     if sid == RAVINE:
         c = p[1]
@@ -255,7 +255,7 @@ def hessian(sid, x, y, p, dx, dy):  # noqa: ANN001, ANN201
 
 
 @njit(cache=True, error_model="numpy")
-def gauss_newton(sid, x, y, p, dx, dy):  # noqa: ANN001, ANN201
+def gauss_newton(sid, x, y, p, dx, dy):
     """Gauss–Newton matrix 2·JᵀJ/scale of a sum-of-squares surface, as (a, b, c).
 
     It is the Hessian without the residual-curvature term; NaN for surfaces that are not sums
@@ -282,14 +282,14 @@ def gauss_newton(sid, x, y, p, dx, dy):  # noqa: ANN001, ANN201
 
 
 @njit(cache=True, error_model="numpy")
-def value_grid(sid, xs, ys, p, dx, dy, out):  # noqa: ANN001, ANN201
+def value_grid(sid, xs, ys, p, dx, dy, out):
     """Fill ``out[i] = f(xs[i], ys[i])`` for flat arrays (contour grids)."""
     for i in range(xs.shape[0]):
         out[i] = value(sid, xs[i], ys[i], p, dx, dy)
 
 
 @njit(cache=True, error_model="numpy")
-def derivatives_grid(sid, xs, ys, p, dx, dy, grad_out, hess_out):  # noqa: ANN001, ANN201
+def derivatives_grid(sid, xs, ys, p, dx, dy, grad_out, hess_out):
     """Full-data gradient (n, 2) and Hessian (n, 3: xx, xy, yy) at flat arrays of points."""
     n = dy.shape[0]
     idx = np.arange(n)
