@@ -38,7 +38,9 @@ lint: test-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Compile (or load) the kernels once before the suite, so no test's timeout pays for the JIT.
 test: test-deps chromium lint
+	$(BIN)/python -m optviz warm
 	$(BIN)/python -m pytest -q
 
 bench: test-deps
