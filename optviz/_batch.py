@@ -21,48 +21,22 @@ import numpy as np
 from numba import njit, prange
 
 from optviz._kernel import (
-    ADAGRAD,
-    ADAM,
-    ADAMW,
-    BETA1,
-    BIG,
     BP1,
     BP2,
     CONVERGED,
     DIVERGED,
     ESCAPED,
-    GD,
     H00,
     H11,
     LM_LAMBDA,
-    LR,
-    M0,
-    M1,
-    MOMENTUM,
     MU_PRODUCT,
     N_STATE,
-    NADAM,
-    NESTEROV,
-    NESTEROV_FORM,
     NEWTON,
     NU,
     OK,
     PL_BEST,
     PL_FACTOR,
-    RMSPROP,
-    S_CONSTANT,
-    _gradient_inline,
-    _value_inline,
-    adagrad_update,
-    adam_update,
-    adamw_update,
-    amsgrad_update,
-    gd_update,
-    momentum_update,
-    nadam_update,
-    nesterov_update,
-    rmsprop_update,
-    scheduled_lr,
+    _step,
 )
 from surfaces import _kernels as surface_kernels
 
@@ -94,82 +68,33 @@ def _advance_block(
     ys,
     fs,
     st,
+    mem,
     code,
     last,
 ):
-    """Advance the runs of one block by ``steps`` updates; the step body is ``simulate``'s.
+    """Advance the runs of one block by ``steps`` updates, each one ``_kernel._step`` as in
+    ``simulate``.
 
     Row i of ``hps`` / ``st`` and entry i of ``xs, ys, fs`` (point and loss) belong to run i;
     ``code`` and ``last`` receive its status and stopped_at. A stopped run keeps its last
     valid point and is skipped from then on.
     """
-    n = dy.shape[0]
-    n_batch = batches.shape[1] if batches.shape[0] > 0 else 0
-    n_noise = noise.shape[0]
     for k in range(steps):
-        t = k + 1
-        if n_batch > 0:
-            idx = batches[k]
-            nidx = n_batch
-        else:
-            idx = idx_full
-            nidx = n
         for i in range(xs.shape[0]):
             if code[i] != OK:
                 continue
-            hp = hps[i]
-            s = st[i]
-            x = xs[i]
-            y = ys[i]
-            qx = x
-            qy = y
-            if oid == NESTEROV and flags[NESTEROV_FORM] == 1:
-                qx = x - hp[BETA1] * s[M0]
-                qy = y - hp[BETA1] * s[M1]
-            gx, gy = _gradient_inline(sid, qx, qy, p, dx, dy, idx, nidx)
-            if n_noise > 0:
-                gx += noise[k, 0]
-                gy += noise[k, 1]
-            if not (math.isfinite(gx) and math.isfinite(gy)):
-                code[i] = DIVERGED
-                last[i] = k
-                continue
-            if tol > 0.0:
-                fgx, fgy = surface_kernels.gradient(sid, x, y, p, dx, dy, idx_full, n)
-                if math.hypot(fgx, fgy) <= tol:
-                    code[i] = CONVERGED
-                    last[i] = k
-                    continue
-            lr0 = hp[LR]
-            lr = lr0 if sched_id == S_CONSTANT else scheduled_lr(sched_id, sp, k, lr0, fs[i], s)
-            # The if-chain is written out here: behind a helper function it is not inlined.
-            if oid == GD:
-                nx, ny, _, _ = gd_update(x, y, gx, gy, lr, t, hp, flags, s)
-            elif oid == MOMENTUM:
-                nx, ny, _, _ = momentum_update(x, y, gx, gy, lr, t, hp, flags, s)
-            elif oid == NESTEROV:
-                nx, ny, _, _ = nesterov_update(x, y, gx, gy, lr, t, hp, flags, s)
-            elif oid == ADAGRAD:
-                nx, ny, _, _ = adagrad_update(x, y, gx, gy, lr, t, hp, flags, s)
-            elif oid == RMSPROP:
-                nx, ny, _, _ = rmsprop_update(x, y, gx, gy, lr, t, hp, flags, s)
-            elif oid == ADAM:
-                nx, ny, _, _ = adam_update(x, y, gx, gy, lr, t, hp, flags, s)
-            elif oid == NADAM:
-                nx, ny, _, _ = nadam_update(x, y, gx, gy, lr, t, hp, flags, s)
-            elif oid == ADAMW:
-                nx, ny, _, _ = adamw_update(x, y, gx, gy, lr, t, hp, flags, s)
-            else:
-                nx, ny, _, _ = amsgrad_update(x, y, gx, gy, lr, t, hp, flags, s)
-            fn = _value_inline(sid, nx, ny, p, dx, dy)
-            if not (math.isfinite(fn) and abs(nx) <= BIG and abs(ny) <= BIG):
-                code[i] = DIVERGED
+            status, nx, ny, fn, _, _, _, _, _ = _step(
+                oid, sid, k, xs[i], ys[i], fs[i], hps[i], flags, st[i], mem, p, dx, dy,
+                idx_full, batches, noise, sched_id, sp, tol, escape_radius,
+            )  # fmt: skip
+            if status == DIVERGED or status == CONVERGED:
+                code[i] = status
                 last[i] = k
                 continue
             xs[i] = nx
             ys[i] = ny
             fs[i] = fn
-            if escape_radius < math.inf and math.hypot(nx, ny) > escape_radius:
+            if status == ESCAPED:
                 code[i] = ESCAPED
                 last[i] = k + 1
 
@@ -220,9 +145,10 @@ def simulate_blocked(
             fs[i] = surface_kernels.value(sid, xs[i], ys[i], p, dx, dy)
         code = np.zeros(nb, np.int64)
         last = np.full(nb, steps, np.int64)
+        no_memory = np.zeros((1, 5))  # L-BFGS memory: unused by the first-order optimizers
         _advance_block(
             oid, sid, steps, hps[lo:hi], flags, p, dx, dy, np.arange(dy.shape[0]), batches,
-            noise, sched_id, sp, tol, escape_radius, xs, ys, fs, st, code, last,
+            noise, sched_id, sp, tol, escape_radius, xs, ys, fs, st, no_memory, code, last,
         )  # fmt: skip
         final_xy[lo:hi, 0] = xs
         final_xy[lo:hi, 1] = ys

@@ -867,122 +867,108 @@ _gradient_inline = njit(inline="always", error_model="numpy")(gradient.py_func)
 _value_inline = njit(inline="always", error_model="numpy")(value.py_func)
 
 
+@njit(inline="always", error_model="numpy")
+def _step(
+    oid, sid, k, x, y, f, hp, flags, st, mem, p, dx, dy, idx_full, batches, noise, sched_id, sp,
+    tol, escape_radius,
+):  # fmt: skip
+    """Update k (0-based) of one run from (x, y) with loss f and optimizer state ``st``.
+
+    Returns (status, nx, ny, fn, gx, gy, lr, ex, ey): ``gx, gy`` the gradient the optimizer
+    saw (mini-batch rows k of ``batches`` or all data, plus noise row k), ``lr`` the scheduled η,
+    ``ex, ey`` the per-coordinate step it applied. Status OK: (nx, ny, fn) is the next valid
+    point; ESCAPED: it is valid and the run stops after it; CONVERGED or DIVERGED: the run
+    stops at (x, y). Inlined (at Numba-IR level) into the single-trajectory and the blocked
+    batch loops, so both run the same statements.
+    """
+    t = k + 1
+    qx = x
+    qy = y
+    if oid == NESTEROV and flags[NESTEROV_FORM] == 1:
+        qx = x - hp[BETA1] * st[M0]
+        qy = y - hp[BETA1] * st[M1]
+    if batches.shape[0] > 0:
+        idx = batches[k]
+    else:
+        idx = idx_full
+    gx, gy = _gradient_inline(sid, qx, qy, p, dx, dy, idx, idx.shape[0])
+    if noise.shape[0] > 0:
+        gx += noise[k, 0]
+        gy += noise[k, 1]
+    nan = math.nan
+    if not (math.isfinite(gx) and math.isfinite(gy)):
+        return DIVERGED, x, y, f, gx, gy, nan, nan, nan
+    if tol > 0.0:
+        fgx, fgy = gradient(sid, x, y, p, dx, dy, idx_full, idx_full.shape[0])
+        if math.hypot(fgx, fgy) <= tol:
+            return CONVERGED, x, y, f, gx, gy, nan, nan, nan
+    # scheduled_lr is not inlined (it takes two arrays); the constant η needs no call.
+    lr0 = hp[LR]
+    lr = lr0 if sched_id == S_CONSTANT else scheduled_lr(sched_id, sp, k, lr0, f, st)
+    if oid == GD:
+        nx, ny, ex, ey = gd_update(x, y, gx, gy, lr, t, hp, flags, st)
+    elif oid == MOMENTUM:
+        nx, ny, ex, ey = momentum_update(x, y, gx, gy, lr, t, hp, flags, st)
+    elif oid == NESTEROV:
+        nx, ny, ex, ey = nesterov_update(x, y, gx, gy, lr, t, hp, flags, st)
+    elif oid == ADAGRAD:
+        nx, ny, ex, ey = adagrad_update(x, y, gx, gy, lr, t, hp, flags, st)
+    elif oid == RMSPROP:
+        nx, ny, ex, ey = rmsprop_update(x, y, gx, gy, lr, t, hp, flags, st)
+    elif oid == ADAM:
+        nx, ny, ex, ey = adam_update(x, y, gx, gy, lr, t, hp, flags, st)
+    elif oid == NADAM:
+        nx, ny, ex, ey = nadam_update(x, y, gx, gy, lr, t, hp, flags, st)
+    elif oid == ADAMW:
+        nx, ny, ex, ey = adamw_update(x, y, gx, gy, lr, t, hp, flags, st)
+    elif oid == AMSGRAD:
+        nx, ny, ex, ey = amsgrad_update(x, y, gx, gy, lr, t, hp, flags, st)
+    elif oid == NEWTON:
+        nx, ny, ex, ey = newton_update(sid, p, dx, dy, x, y, gx, gy, lr, hp, flags)
+    elif oid == BFGS or oid == DFP:
+        nx, ny, ex, ey = quasi_newton_update(
+            oid, sid, p, dx, dy, idx_full, x, y, f, gx, gy, lr, flags, st
+        )
+    elif oid == LBFGS:
+        nx, ny, ex, ey = lbfgs_update(sid, p, dx, dy, idx_full, x, y, f, gx, gy, lr, flags, st, mem)
+    elif oid == LEVENBERG_MARQUARDT:
+        nx, ny, ex, ey = levenberg_marquardt_update(sid, p, dx, dy, x, y, f, gx, gy, lr, st)
+    else:
+        nx, ny, ex, ey = steepest_descent_update(
+            sid, p, dx, dy, idx_full, x, y, f, gx, gy, lr, flags
+        )
+    fn = _value_inline(sid, nx, ny, p, dx, dy)
+    if not (math.isfinite(fn) and abs(nx) <= BIG and abs(ny) <= BIG):
+        return DIVERGED, x, y, f, gx, gy, lr, ex, ey
+    # hypot is a libm call (~10 ns); most surfaces have no escape radius (inf).
+    if escape_radius < math.inf and math.hypot(nx, ny) > escape_radius:
+        return ESCAPED, nx, ny, fn, gx, gy, lr, ex, ey
+    return OK, nx, ny, fn, gx, gy, lr, ex, ey
+
+
 # _nrt=False: no reference counting here. With it, each inlined surface call increfs and
 # decrefs its array arguments (8 atomic NRT calls per step). Nothing in the loop allocates
 # (L-BFGS's memory comes in preallocated as ``mem``).
 @njit(cache=True, error_model="numpy", _nrt=False)
 def _steps(
-    oid,
-    sid,
-    steps,
-    hp,
-    flags,
-    p,
-    dx,
-    dy,
-    idx_full,
-    batches,
-    noise,
-    sched_id,
-    sp,
-    tol,
-    escape_radius,
-    record,
-    xy,
-    loss,
-    grad,
-    lr_out,
-    eff,
-    st,
-    mem,
-    x,
-    y,
-    f,
-):
+    oid, sid, steps, hp, flags, p, dx, dy, idx_full, batches, noise, sched_id, sp, tol,
+    escape_radius, record, xy, loss, grad, lr_out, eff, st, mem, x, y, f,
+):  # fmt: skip
     """simulate's step loop: starts from (x, y) with loss f and the initialised state ``st``;
     returns (status, last, x, y, f) with the last valid point and its loss."""
-    n = dy.shape[0]
-    n_batch = batches.shape[1] if batches.shape[0] > 0 else 0
-    n_noise = noise.shape[0]
-    lr0 = hp[LR]
-    status = OK
-    last = steps
     for k in range(steps):
         r = k * record  # row of the step's inputs
-        t = k + 1
-        qx = x
-        qy = y
-        if oid == NESTEROV and flags[NESTEROV_FORM] == 1:
-            qx = x - hp[BETA1] * st[M0]
-            qy = y - hp[BETA1] * st[M1]
-        # The gradient the optimizer sees: mini-batch rows k of `batches` (or all data), plus
-        # the k-th row of the seeded noise.
-        if n_batch > 0:
-            idx = batches[k]
-            nidx = n_batch
-        else:
-            idx = idx_full
-            nidx = n
-        gx, gy = _gradient_inline(sid, qx, qy, p, dx, dy, idx, nidx)
-        if n_noise > 0:
-            gx += noise[k, 0]
-            gy += noise[k, 1]
+        status, nx, ny, fn, gx, gy, lr, ex, ey = _step(
+            oid, sid, k, x, y, f, hp, flags, st, mem, p, dx, dy, idx_full, batches, noise,
+            sched_id, sp, tol, escape_radius,
+        )  # fmt: skip
         grad[r, 0] = gx
         grad[r, 1] = gy
-        if not (math.isfinite(gx) and math.isfinite(gy)):
-            status = DIVERGED
-            last = k
-            break
-        if tol > 0.0:
-            fgx, fgy = gradient(sid, x, y, p, dx, dy, idx_full, n)
-            if math.hypot(fgx, fgy) <= tol:
-                status = CONVERGED
-                last = k
-                break
-        # scheduled_lr is not inlined (it takes two arrays); the constant η needs no call.
-        lr = lr0 if sched_id == S_CONSTANT else scheduled_lr(sched_id, sp, k, lr0, f, st)
-        if oid == GD:
-            nx, ny, ex, ey = gd_update(x, y, gx, gy, lr, t, hp, flags, st)
-        elif oid == MOMENTUM:
-            nx, ny, ex, ey = momentum_update(x, y, gx, gy, lr, t, hp, flags, st)
-        elif oid == NESTEROV:
-            nx, ny, ex, ey = nesterov_update(x, y, gx, gy, lr, t, hp, flags, st)
-        elif oid == ADAGRAD:
-            nx, ny, ex, ey = adagrad_update(x, y, gx, gy, lr, t, hp, flags, st)
-        elif oid == RMSPROP:
-            nx, ny, ex, ey = rmsprop_update(x, y, gx, gy, lr, t, hp, flags, st)
-        elif oid == ADAM:
-            nx, ny, ex, ey = adam_update(x, y, gx, gy, lr, t, hp, flags, st)
-        elif oid == NADAM:
-            nx, ny, ex, ey = nadam_update(x, y, gx, gy, lr, t, hp, flags, st)
-        elif oid == ADAMW:
-            nx, ny, ex, ey = adamw_update(x, y, gx, gy, lr, t, hp, flags, st)
-        elif oid == AMSGRAD:
-            nx, ny, ex, ey = amsgrad_update(x, y, gx, gy, lr, t, hp, flags, st)
-        elif oid == NEWTON:
-            nx, ny, ex, ey = newton_update(sid, p, dx, dy, x, y, gx, gy, lr, hp, flags)
-        elif oid == BFGS or oid == DFP:
-            nx, ny, ex, ey = quasi_newton_update(
-                oid, sid, p, dx, dy, idx_full, x, y, f, gx, gy, lr, flags, st
-            )
-        elif oid == LBFGS:
-            nx, ny, ex, ey = lbfgs_update(
-                sid, p, dx, dy, idx_full, x, y, f, gx, gy, lr, flags, st, mem
-            )
-        elif oid == LEVENBERG_MARQUARDT:
-            nx, ny, ex, ey = levenberg_marquardt_update(sid, p, dx, dy, x, y, f, gx, gy, lr, st)
-        else:
-            nx, ny, ex, ey = steepest_descent_update(
-                sid, p, dx, dy, idx_full, x, y, f, gx, gy, lr, flags
-            )
+        if status == DIVERGED or status == CONVERGED:
+            return status, k, x, y, f
         lr_out[r] = lr
         eff[r, 0] = ex
         eff[r, 1] = ey
-        fn = _value_inline(sid, nx, ny, p, dx, dy)
-        if not (math.isfinite(fn) and abs(nx) <= BIG and abs(ny) <= BIG):
-            status = DIVERGED
-            last = k
-            break
         x = nx
         y = ny
         f = fn
@@ -990,12 +976,9 @@ def _steps(
         xy[w, 0] = x
         xy[w, 1] = y
         loss[w] = f
-        # hypot is a libm call (~10 ns); most surfaces have no escape radius (inf).
-        if escape_radius < math.inf and math.hypot(x, y) > escape_radius:
-            status = ESCAPED
-            last = k + 1
-            break
-    return status, last, x, y, f
+        if status == ESCAPED:
+            return status, k + 1, x, y, f
+    return OK, steps, x, y, f
 
 
 @njit(cache=True, error_model="numpy")
