@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from surfaces._kernels import gauss_newton, gradient, hessian, value
 
@@ -952,69 +952,37 @@ def _step(
 @njit(cache=True, error_model="numpy", _nrt=False)
 def _steps(
     oid, sid, steps, hp, flags, p, dx, dy, idx_full, batches, noise, sched_id, sp, tol,
-    escape_radius, record, xy, loss, grad, lr_out, eff, st, mem, x, y, f,
+    escape_radius, xy, loss, grad, lr_out, eff, st, mem, x, y, f,
 ):  # fmt: skip
     """simulate's step loop: starts from (x, y) with loss f and the initialised state ``st``;
     returns (status, last, x, y, f) with the last valid point and its loss."""
     for k in range(steps):
-        r = k * record  # row of the step's inputs
         status, nx, ny, fn, gx, gy, lr, ex, ey = _step(
             oid, sid, k, x, y, f, hp, flags, st, mem, p, dx, dy, idx_full, batches, noise,
             sched_id, sp, tol, escape_radius,
         )  # fmt: skip
-        grad[r, 0] = gx
-        grad[r, 1] = gy
+        grad[k, 0] = gx
+        grad[k, 1] = gy
         if status == DIVERGED or status == CONVERGED:
             return status, k, x, y, f
-        lr_out[r] = lr
-        eff[r, 0] = ex
-        eff[r, 1] = ey
+        lr_out[k] = lr
+        eff[k, 0] = ex
+        eff[k, 1] = ey
         x = nx
         y = ny
         f = fn
-        w = (k + 1) * record
-        xy[w, 0] = x
-        xy[w, 1] = y
-        loss[w] = f
+        xy[k + 1, 0] = x
+        xy[k + 1, 1] = y
+        loss[k + 1] = f
         if status == ESCAPED:
             return status, k + 1, x, y, f
     return OK, steps, x, y, f
 
 
 @njit(cache=True, error_model="numpy")
-def simulate(
-    oid,
-    sid,
-    x0,
-    y0,
-    steps,
-    hp,
-    flags,
-    p,
-    dx,
-    dy,
-    batches,
-    noise,
-    sched_id,
-    sp,
-    tol,
-    escape_radius,
-    record,
-    xy,
-    loss,
-    grad,
-    lr_out,
-    eff,
-):
-    """Run one optimizer for ``steps`` updates from (x0, y0); return (status, stopped_at).
-
-    With ``record`` = 1 the outputs have ``steps + 1`` rows (row 0 is the start, row k the
-    point after k updates; rows after ``stopped_at`` are NaN); with ``record`` = 0 they have
-    one row, which ends up holding the last valid point (batched sweeps).
-    """
-    n = dy.shape[0]
-    idx_full = np.arange(n)
-    st = np.zeros(N_STATE)
+def init_state(st, hp):
+    """Optimizer state before the first update (``st`` has ``N_STATE`` entries)."""
+    st[:] = 0.0
     st[BP1] = 1.0
     st[BP2] = 1.0
     st[MU_PRODUCT] = 1.0
@@ -1023,84 +991,45 @@ def simulate(
     st[H11] = 1.0
     st[PL_BEST] = math.inf
     st[PL_FACTOR] = 1.0
+
+
+@njit(cache=True, error_model="numpy")
+def simulate(
+    oid, sid, x0, y0, steps, hp, flags, p, dx, dy, batches, noise, sched_id, sp, tol,
+    escape_radius, xy, loss, grad, lr_out, eff,
+):  # fmt: skip
+    """Run one optimizer for ``steps`` updates from (x0, y0); return (status, stopped_at).
+
+    The outputs have ``steps + 1`` rows: row 0 is the start, row k the point after k updates;
+    rows after ``stopped_at`` are NaN.
+    """
+    n = dy.shape[0]
+    idx_full = np.arange(n)
+    st = np.empty(N_STATE)
+    init_state(st, hp)
     # L-BFGS pairs (s, r) and the two-loop coefficient of each pair.
     mem = np.zeros((max(flags[HISTORY_SIZE], 1), 5))
-    x = x0
-    y = y0
-    f = value(sid, x, y, p, dx, dy)
-    xy[0, 0] = x
-    xy[0, 1] = y
+    f = value(sid, x0, y0, p, dx, dy)
+    xy[0, 0] = x0
+    xy[0, 1] = y0
     loss[0] = f
     status, last, x, y, f = _steps(
         oid, sid, steps, hp, flags, p, dx, dy, idx_full, batches, noise, sched_id, sp, tol,
-        escape_radius, record, xy, loss, grad, lr_out, eff, st, mem, x, y, f,
+        escape_radius, xy, loss, grad, lr_out, eff, st, mem, x0, y0, f,
     )  # fmt: skip
     if status == OK or status == ESCAPED:
         # The last row's gradient: the full gradient where the run ended (no noise, no batch).
         gx, gy = gradient(sid, x, y, p, dx, dy, idx_full, n)
-        w = last * record
-        grad[w, 0] = gx
-        grad[w, 1] = gy
-        lr_out[w] = math.nan
-        eff[w, 0] = math.nan
-        eff[w, 1] = math.nan
-    if record == 1:
-        for j in range(last + 1, steps + 1):
-            xy[j, 0] = math.nan
-            xy[j, 1] = math.nan
-            loss[j] = math.nan
-            grad[j, 0] = math.nan
-            grad[j, 1] = math.nan
-        for j in range(last, steps + 1):
-            lr_out[j] = math.nan
-            eff[j, 0] = math.nan
-            eff[j, 1] = math.nan
-    else:
-        xy[0, 0] = x
-        xy[0, 1] = y
-        loss[0] = f
+        grad[last, 0] = gx
+        grad[last, 1] = gy
+    for j in range(last + 1, steps + 1):
+        xy[j, 0] = math.nan
+        xy[j, 1] = math.nan
+        loss[j] = math.nan
+        grad[j, 0] = math.nan
+        grad[j, 1] = math.nan
+    for j in range(last, steps + 1):
+        lr_out[j] = math.nan
+        eff[j, 0] = math.nan
+        eff[j, 1] = math.nan
     return status, last
-
-
-@njit(cache=True, error_model="numpy", parallel=True)
-def simulate_many(
-    oid,
-    sid,
-    starts,
-    steps,
-    hps,
-    flags,
-    p,
-    dx,
-    dy,
-    batches,
-    noise,
-    sched_id,
-    sp,
-    tol,
-    escape_radius,
-    final_xy,
-    final_loss,
-    status,
-    stopped_at,
-):
-    """Independent runs in parallel (``prange`` over runs only): row i uses ``starts[i]`` and
-    ``hps[i]``; finals, statuses and stopped_at indices are written per run."""
-    # A literal 0 would compile simulate a second time, for the type Literal[int](0).
-    no_record = np.int64(0)
-    for i in prange(starts.shape[0]):
-        xy = np.empty((1, 2))
-        loss = np.empty(1)
-        grad = np.empty((1, 2))
-        lr_out = np.empty(1)
-        eff = np.empty((1, 2))
-        s, last = simulate(
-            oid, sid, starts[i, 0], starts[i, 1], steps, hps[i], flags, p, dx, dy,
-            batches, noise, sched_id, sp, tol, escape_radius, no_record, xy, loss, grad,
-            lr_out, eff,
-        )  # fmt: skip
-        final_xy[i, 0] = xy[0, 0]
-        final_xy[i, 1] = xy[0, 1]
-        final_loss[i] = loss[0]
-        status[i] = s
-        stopped_at[i] = last

@@ -218,7 +218,7 @@ def run(
     eff = np.empty((steps + 1, 2))
     code, last = K.simulate(
         opt.id, surf.id, x0, y0, steps, hp, flags, surf.kernel_params, surf.data_x,
-        surf.data_y, batches, noise, sched_id, sp, tol, surf.escape_radius, 1,
+        surf.data_y, batches, noise, sched_id, sp, tol, surf.escape_radius,
         xy, loss, grad, lr_out, eff,
     )  # fmt: skip
     xy_avg = None
@@ -291,12 +291,8 @@ def run_batch(
     final_loss = np.empty(n_runs)
     status = np.empty(n_runs, np.int64)
     stopped = np.empty(n_runs, np.int64)
-    oid = optimizers.get(optimizer).id
-    # First-order runs go through the blocked kernel (several times faster, same numbers);
-    # second-order and line-search methods through one trajectory per run.
-    kernel = _batch.simulate_blocked if oid in _batch.FIRST_ORDER else K.simulate_many
-    kernel(
-        oid, surf.id, starts, steps, hps, flags, surf.kernel_params,
+    _batch.simulate_blocked(
+        optimizers.get(optimizer).id, surf.id, starts, steps, hps, flags, surf.kernel_params,
         surf.data_x, surf.data_y, batches, noise, sched_id, sp, _check_tol(tol),
         surf.escape_radius, final_xy, final_loss, status, stopped,
     )  # fmt: skip
@@ -306,8 +302,7 @@ def run_batch(
 def warm() -> None:
     """Load (or compile, the first time) every kernel the app uses, so no click waits on JIT."""
     run("gd", "ravine", steps=2)
-    run_batch("gd", "ravine", starts=np.zeros((2, 2)), steps=2)  # blocked kernel
-    run_batch("newton", "ravine", starts=np.zeros((2, 2)), steps=2)  # simulate_many
+    run_batch("gd", "ravine", starts=np.zeros((2, 2)), steps=2)
     s = surfaces.get("ravine")
     s.value(np.zeros(2), np.zeros(2))
     s.hessian(0.0, 0.0)

@@ -152,8 +152,13 @@ def test_bad_output_exits_2_and_writes_nothing(capsys, tmp_path, output, message
 
 
 def test_failed_write_exits_2_and_leaves_no_file(capsys, tmp_path, monkeypatch):
-    def fail(*args):
-        raise OSError("No space left on device")
+    real_replace = os.replace
+
+    def fail(src, dst):
+        # Only the export's own rename fails (Numba's cache also renames files).
+        if str(dst).startswith(str(tmp_path)):
+            raise OSError("No space left on device")
+        real_replace(src, dst)
 
     monkeypatch.setattr(export.os, "replace", fail)
     code, _, err = run_cli(capsys, "export", "--steps", "5", "-o", str(tmp_path / "x.csv"))
