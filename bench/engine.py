@@ -132,7 +132,7 @@ def kernel_only(steps: int) -> Callable[[], tuple]:
     args = (
         optviz.optimizers.get("adam").id, surf.id, *START, steps, hp, flags,
         surf.kernel_params, surf.data_x, surf.data_y, np.zeros((0, 0), np.int64),
-        np.zeros((0, 2)), 0, np.zeros(K.N_SCHED), 0.0, surf.escape_radius, 1,
+        np.zeros((0, 2)), 0, np.zeros(K.N_SCHED), 0.0, surf.escape_radius,
     )  # fmt: skip
     outputs = [np.empty((steps + 1, 2)), np.empty(steps + 1), np.empty((steps + 1, 2))]
     outputs += [np.empty(steps + 1), np.empty((steps + 1, 2))]
