@@ -197,66 +197,46 @@ def _contour_axes(surface: surfaces.Surface) -> tuple[dict, dict]:
     return xaxis, yaxis
 
 
+def _marker(xs: Sequence[float], ys: Sequence[float], name: str, symbol: str, size: float,
+            color: str, edge: float, **extra: object) -> dict:  # fmt: skip
+    """A legend-less marker trace with a black edge that stays opaque during a selection."""
+    trace = dict(
+        type="scatter", x=xs, y=ys, mode="markers", name=name, showlegend=False,
+        marker={"symbol": symbol, "size": size, "color": color,
+                "line": {"color": "black", "width": edge}},
+        unselected={"marker": {"opacity": 1}},
+        hovertemplate=f"{name} (%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
+    )  # fmt: skip
+    return trace | extra
+
+
 def _landmarks(surface: surfaces.Surface, starts: np.ndarray, projection: bool) -> list:
     """Start point(s), minima (stars) and saddle points (diamonds) as marker traces."""
     _, _, marker = _sizes(projection)
-    keep = {"unselected": {"marker": {"opacity": 1}}, "showlegend": False}
     out = []
     if surface.minima:
         out.append(
-            dict(
-                type="scatter",
-                x=[m.x for m in surface.minima],
-                y=[m.y for m in surface.minima],
-                mode="markers",
-                name="minimum",
-                marker={
-                    "symbol": "star",
-                    "size": marker * 1.5,
-                    "color": "#FFD700",
-                    "line": {"color": "black", "width": 1.5},
-                },  # fmt: skip
+            _marker(
+                [m.x for m in surface.minima], [m.y for m in surface.minima], "minimum",
+                "star", marker * 1.5, "#FFD700", 1.5,
+                customdata=[m.value for m in surface.minima],
                 hovertemplate="minimum (%{x:.4g}, %{y:.4g})<br>f* = %{customdata:.6g}"
                 "<extra></extra>",
-                customdata=[m.value for m in surface.minima],
-                **keep,
             )
-        )
+        )  # fmt: skip
     if surface.saddles:
         out.append(
-            dict(
-                type="scatter",
-                x=[s.x for s in surface.saddles],
-                y=[s.y for s in surface.saddles],
-                mode="markers",
-                name="saddle point",
-                marker={
-                    "symbol": "diamond",
-                    "size": marker * 1.2,
-                    "color": "white",
-                    "line": {"color": "black", "width": 2},
-                },  # fmt: skip
-                hovertemplate="saddle point (%{x:.4g}, %{y:.4g})<extra></extra>",
-                **keep,
+            _marker(
+                [p.x for p in surface.saddles], [p.y for p in surface.saddles], "saddle point",
+                "diamond", marker * 1.2, "white", 2,
             )
-        )
+        )  # fmt: skip
     out.append(
-        dict(
-            type="scatter",
-            x=starts[:, 0],
-            y=starts[:, 1],
-            mode="markers",
-            name="start",
-            marker={
-                "symbol": "circle",
-                "size": marker * 1.1,
-                "color": "white",
-                "line": {"color": "black", "width": 2.5 if projection else 2},
-            },  # fmt: skip
-            hovertemplate="start (%{x:.4g}, %{y:.4g})<extra></extra>",
-            **keep,
+        _marker(
+            starts[:, 0], starts[:, 1], "start", "circle", marker * 1.1, "white",
+            2.5 if projection else 2,
         )
-    )
+    )  # fmt: skip
     return out
 
 
