@@ -374,18 +374,17 @@ def _uirevision(surface: surfaces.Surface, kind: str) -> str:
     return f"{kind}:{surface.name}:{sorted(surface.params.items())}"
 
 
-def _path_trace(
-    xy: np.ndarray, label: str, color: str, width: float, steps: np.ndarray | None = None
-) -> dict:
+def _path_trace(xy: np.ndarray, label: str, color: str, width: float) -> dict:
+    """A run's whole path as a line, hover showing the step number."""
     return dict(
         type="scatter",
-        x=_f32(xy[:, 0]),
-        y=_f32(xy[:, 1]),
+        x=_packed(xy[:, 0]),
+        y=_packed(xy[:, 1]),
         mode="lines",
         name=label,
         legendgroup=label,
         line={"color": color, "width": width},
-        customdata=steps if steps is not None else np.arange(len(xy), dtype=np.int32),
+        customdata=_packed(np.arange(len(xy)), "i4"),
         hovertemplate=f"{label}<br>step %{{customdata}}<br>(%{{x:.5g}}, %{{y:.5g}})<extra></extra>",
     )
 
@@ -454,8 +453,6 @@ def race_figure(
         # The full path stays faintly visible under the growing one while playing.
         data.append(
             _path_trace(xy, label, color, line * 0.45)
-            | {"x": _packed(xy[:, 0]), "y": _packed(xy[:, 1])}
-            | {"customdata": _packed(np.arange(len(xy)), "i4")}
             | {"opacity": 0.55, "showlegend": False}
             | left
         )
