@@ -321,8 +321,8 @@ def apply_click() -> None:
     if event:
         selection = event.get("selection", {}) if isinstance(event, dict) else event.selection
         points = selection.get("points", []) if selection else []
-    grid = ss.get("click_curve")
-    points = [p for p in points if grid is None or p.get("curve_number") == grid]
+    grid = ss.get("click_curve")  # None while not picking: clicks on markers move nothing
+    points = [p for p in points if grid is not None and p.get("curve_number") == grid]
     if not points:
         ss["click_seen"] = None
         return
