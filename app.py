@@ -618,7 +618,8 @@ def export_panel(c: Comparison, trajs: list) -> None:
                 trajectory_only=bool(only),
                 tail=tail,
             )
-            data = _render(fmt, c, trajs, opts, lambda f: bar.progress(min(max(f, 0.0), 1.0)))
+            data = export.export(c, trajs, ext, opts, lambda f: bar.progress(min(max(f, 0.0), 1.0)))
+            data = data.encode() if isinstance(data, str) else data
         except ValueError as e:
             bar.empty()
             st.error(f"Export failed: {e}")
@@ -628,18 +629,6 @@ def export_panel(c: Comparison, trajs: list) -> None:
     if "ex.data" in st.session_state:
         data, file_name, mime = st.session_state["ex.data"]
         st.download_button(f"Download {file_name}", data, file_name, mime, key="ex.download")
-
-
-def _render(fmt: str, c: Comparison, trajs: list, opts: object, progress: object) -> bytes:
-    if fmt == "GIF":
-        return export.render_gif(c, trajs, opts, progress=progress)
-    if fmt == "MP4":
-        return export.render_mp4(c, trajs, opts, progress=progress)
-    if fmt == "PNG":
-        return export.render_png(c, trajs, opts, progress=progress)
-    if fmt == "CSV":
-        return export.trajectories_csv(c, trajs).encode()
-    return export.comparison_json(c, trajs).encode()
 
 
 TABS = ("Results", "Dynamics", "3D", "Gradient field", "Data fit", "Formulas", "Export")
