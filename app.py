@@ -24,9 +24,10 @@ import optviz
 import surfaces
 from optviz import config, export, figures, optimizers, presets, schedules, style
 from optviz.config import Comparison, RunSpec
+from optviz.race_chart import race_chart
 
 RACE_KEY = "race"
-FRAMES = 60  # animation frames shipped to the browser (subsampled from the steps)
+RUN_KEY = "run"  # which run slot the optimizers panel shows
 MAX_UI_STEPS = config.MAX_STEPS
 
 # Log-spaced, round values for the η and ε sliders; β sliders get the values people use.
@@ -119,18 +120,13 @@ def cached_runs(key: tuple[tuple[str, str], ...], _c: Comparison) -> list[optviz
 @st.cache_resource(max_entries=32, show_spinner=False)
 def cached_race_figure(
     key: tuple, _c: Comparison, _trajs: list, projection: bool, height: int, pick: bool
-) -> object:
-    """The animated race figure, built once per comparison, styling and click mode.
-
-    The invisible click grid (41² SVG markers) costs the browser ~0.5 s per redraw, so it is
-    only drawn while "pick the start by clicking" is on.
-    """
+) -> dict:
+    """The race figure, built once per comparison, styling and click mode."""
     surf = _c.surface_obj()
     colors = style.run_colors(len(_c.runs), projection)
     return figures.race_figure(
-        surf, _trajs, run_labels(_c), colors, frames=FRAMES, projection=projection,
-        height=height, click_grid=pick,
-    )  # fmt: skip
+        surf, _trajs, run_labels(_c), colors, projection=projection, height=height, pick=pick
+    )
 
 
 def run_labels(c: Comparison) -> list[str]:
@@ -162,6 +158,7 @@ def write_state(c: Comparison) -> None:
     for i, run in enumerate(c.runs):
         ss[f"o{i}.opt"] = run.optimizer
         _write_run_options(i, run)
+    ss[RUN_KEY] = 0
 
 
 def _write_run_options(i: int, run: RunSpec) -> None:
@@ -296,12 +293,14 @@ def on_add() -> None:
     used = {r.optimizer for r in c.runs}
     name = next((n for n in optimizers.FIRST_ORDER if n not in used), "adam")
     write_state(_with_runs(c, [*c.runs, RunSpec(name)]))
+    st.session_state[RUN_KEY] = len(c.runs)
 
 
 def on_remove(i: int) -> None:
     c = _current()
     runs = [r for k, r in enumerate(c.runs) if k != i]
     write_state(_with_runs(c, runs))
+    st.session_state[RUN_KEY] = max(i - 1, 0)
 
 
 def on_link() -> None:
@@ -313,30 +312,25 @@ def on_link() -> None:
         ss[f"link.{h}"] = ss[key] if key in ss else optimizers.get("adam").defaults[h]
 
 
-def apply_click() -> None:
-    """A click on the contour's invisible grid sets the start point (once per new click)."""
+def apply_click() -> bool:
+    """A click on the contour while picking sets the start point (once per click).
+
+    The race chart's value is the last click, ``{"x", "y", "id"}``; returns whether the start
+    moved.
+    """
     ss = st.session_state
-    event = ss.get(RACE_KEY)
-    points = []
-    if event:
-        selection = event.get("selection", {}) if isinstance(event, dict) else event.selection
-        points = selection.get("points", []) if selection else []
-    grid = ss.get("click_curve")  # None while not picking: clicks on markers move nothing
-    points = [p for p in points if grid is not None and p.get("curve_number") == grid]
-    if not points:
-        ss["click_seen"] = None
-        return
-    point = points[-1]
-    try:  # the grid's x, y are its (x, y); customdata may arrive encoded, so it is not used
-        x, y = float(point["x"]), float(point["y"])
+    click = ss.get(RACE_KEY)
+    if not ss.get("pick") or not isinstance(click, dict) or click.get("id") == ss.get("click_seen"):
+        return False
+    ss["click_seen"] = click.get("id")
+    try:
+        x, y = float(click["x"]), float(click["y"])
     except (KeyError, TypeError, ValueError):
-        return
+        return False
     if not (math.isfinite(x) and math.isfinite(y)):
-        return
-    if ss.get("click_seen") == (x, y):
-        return
-    ss["click_seen"] = (x, y)
+        return False
     ss["start_x"], ss["start_y"] = x, y
+    return True
 
 
 # ---- URL -------------------------------------------------------------------------------------
@@ -363,14 +357,19 @@ def sync_url(c: Comparison) -> None:
 # ---- sidebar ---------------------------------------------------------------------------------
 
 
-_KEPT = re.compile(r"^(sp\.|link\.|o\d+\.(?!remove$))")
+SIDEBAR_KEPT = re.compile(r"^sp\.")  # other surfaces' parameters
+PANEL_KEPT = re.compile(r"^(link\.|o\d+\.(?!remove$))")  # linked sliders, runs in closed tabs
 
 
-def _keep_widget_state() -> None:
-    """Keep the values of widgets not drawn in this run (other surfaces, linked sliders)."""
+def _keep_widget_state(kept: re.Pattern) -> None:
+    """Keep the values of the widgets matching ``kept`` that are not drawn in this run.
+
+    Called before those widgets are drawn: the sidebar's at the top of the script, the race
+    panel's at the top of the panel (which may rerun alone).
+    """
     ss = st.session_state
     for key in list(ss.keys()):
-        if isinstance(key, str) and _KEPT.match(key):
+        if isinstance(key, str) and kept.match(key):
             ss[key] = ss[key]
 
 
@@ -477,33 +476,38 @@ def _schedule_ui(i: int) -> None:
             _number(pkey, pname, low, min(high, 1e9), False, _step_for(0.0, max(default, 1.0)))
 
 
-def run_ui(i: int, color: str, link: bool) -> None:
+SHORT_NAMES = {"gd": "GD", "nesterov": "Nesterov", "newton": "Newton", "levenberg_marquardt": "LM"}
+SHORT_NAMES |= {"steepest_descent": "Line search"}
+
+
+def run_name(i: int) -> str:
+    """Run slot i on its button: its number and a short optimizer name."""
+    name = st.session_state[f"o{i}.opt"]
+    return f"{i + 1} · {SHORT_NAMES.get(name, optimizers.get(name).title)}"
+
+
+def run_ui(i: int, link: bool) -> None:
+    """Run slot i's controls: optimizer, its hyperparameters, options and schedule."""
     ss = st.session_state
-    name = ss[f"o{i}.opt"]
-    opt = optimizers.get(name)
-    with st.expander(f"{i + 1}. {opt.title}", expanded=i < 2 and ss["n_runs"] <= 3):
-        st.markdown(
-            f"<div style='height:6px;background:{color};border-radius:3px'></div>",
-            unsafe_allow_html=True,
-        )
-        st.selectbox(
-            "optimizer",
-            optimizers.NAMES,
-            key=f"o{i}.opt",
-            format_func=lambda n: optimizers.get(n).title,
-            on_change=on_optimizer,
-            args=(i,),
-        )
-        if not link:
-            for h in opt.hyperparameters:
-                key = f"o{i}.{h}"
-                if key not in ss:
-                    ss[key] = opt.defaults[h]
-                hyper_slider(key, h, HYPER_LABELS[h])
-        _option_ui(i, opt)
-        _schedule_ui(i)
-        if ss["n_runs"] > 1:
-            st.button("Remove", key=f"o{i}.remove", on_click=on_remove, args=(i,))
+    opt = optimizers.get(ss[f"o{i}.opt"])
+    st.selectbox(
+        "optimizer",
+        optimizers.NAMES,
+        key=f"o{i}.opt",
+        format_func=lambda n: optimizers.get(n).title,
+        on_change=on_optimizer,
+        args=(i,),
+    )
+    if not link:
+        for h in opt.hyperparameters:
+            key = f"o{i}.{h}"
+            if key not in ss:
+                ss[key] = opt.defaults[h]
+            hyper_slider(key, h, HYPER_LABELS[h])
+    _option_ui(i, opt)
+    _schedule_ui(i)
+    if ss["n_runs"] > 1:
+        st.button("Remove this run", key=f"o{i}.remove", on_click=on_remove, args=(i,))
 
 
 def linked_ui() -> None:
@@ -516,6 +520,42 @@ def linked_ui() -> None:
             if key not in ss:
                 ss[key] = optimizers.get("adam").defaults[h]
             hyper_slider(key, h, HYPER_LABELS[h])
+
+
+def run_colour_css(projection: bool) -> str:
+    """Each run slot's button in the optimizers panel in that run's colour."""
+    selector = f".st-key-{RUN_KEY} button"
+    rules = [
+        f"{selector}:nth-of-type({i + 1}) p {{ color: {color} !important; font-weight: 700; }}\n"
+        f"{selector}:nth-of-type({i + 1}) {{ border-bottom: 4px solid {color} !important; }}"
+        for i, color in enumerate(style.run_colors(config.MAX_RUNS, projection))
+    ]
+    return "<style>\n" + "\n".join(rules) + "\n</style>"
+
+
+def runs_ui() -> None:
+    """The optimizers panel beside the race: one button per run, the chosen run's controls."""
+    ss = st.session_state
+    st.markdown("**Optimizers**")
+    st.toggle("Link hyperparameters", key="link", on_change=on_link)
+    link = bool(ss.get("link"))
+    if link:
+        linked_ui()
+    slots = list(range(ss["n_runs"]))
+    if ss.get(RUN_KEY) not in slots:
+        ss[RUN_KEY] = 0
+    names = {i: run_name(i) for i in slots}  # format_func must not read the session state
+    shown = st.segmented_control(
+        "Run", slots, key=RUN_KEY, format_func=names.__getitem__, required=True,
+        label_visibility="collapsed", wrap=True,
+    )  # fmt: skip
+    run_ui(shown, link)
+    st.button(
+        "+ Add optimizer",
+        on_click=on_add,
+        disabled=ss["n_runs"] >= config.MAX_RUNS,
+        key="add_run",
+    )
 
 
 def sidebar_ui() -> None:
@@ -537,39 +577,12 @@ def sidebar_ui() -> None:
             st.select_slider(
                 "Figure height (px)", (560, 680, 800, 900, 1000), value=680, key="fig_height"
             )
-        st.toggle("Link hyperparameters", key="link", on_change=on_link)
         surface_ui()
-        st.markdown("**Optimizers**")
-        link = bool(ss.get("link"))
-        if link:
-            linked_ui()
-        colors = style.run_colors(ss["n_runs"], ss["proj"])
-        for i in range(ss["n_runs"]):
-            run_ui(i, colors[i], link)
-        st.button(
-            "+ Add optimizer",
-            on_click=on_add,
-            disabled=ss["n_runs"] >= config.MAX_RUNS,
-            key="add_run",
-        )
+    # What the sidebar shows, so a run of the race panel alone can tell when it is stale.
+    ss["drawn_start"] = (ss["start_x"], ss["start_y"])
 
 
 # ---- main area -------------------------------------------------------------------------------
-
-
-def status_lines(c: Comparison, trajs: list, colors: list[str]) -> None:
-    parts = []
-    for label, t, color in zip(run_labels(c), trajs, colors, strict=True):
-        msg = t.message
-        loss = t.loss[t.stopped_at]
-        text = msg if msg != "ok" else f"final loss {loss:.4g}"
-        if t.status == "diverged":
-            text = f"<b>⚠ {msg}</b>"
-        parts.append(
-            f"<span class='run-status' style='color:{color};margin-right:1.6em'>"
-            f"<b>■</b> {label}: {text}</span>"
-        )
-    st.markdown(" ".join(parts), unsafe_allow_html=True)
 
 
 def formula_cards(c: Comparison) -> None:
@@ -631,67 +644,86 @@ def export_panel(c: Comparison, trajs: list) -> None:
         st.download_button(f"Download {file_name}", data, file_name, mime, key="ex.download")
 
 
-TABS = ("Results", "Dynamics", "3D", "Gradient field", "Data fit", "Formulas", "Export")
+VIEWS = ("Results", "Dynamics", "3D", "Gradient field", "Data fit", "Formulas", "Export")
 
 
-def tabs_ui(c: Comparison, trajs: list, colors: list[str]) -> None:
+def views_ui(c: Comparison, trajs: list, colors: list[str]) -> None:
+    """More views of the same runs; only the chosen one is built."""
     surf = c.surface_obj()
     labels = run_labels(c)
     proj = c.projection
-    names = [t for t in TABS if t != "Data fit" or surf.name == "noisy_linreg"]
-    tabs = dict(zip(names, st.tabs(names, key="tab", on_change="rerun"), strict=True))
-    # Only the open tab is built: the hidden views cost nothing per slider move.
-    with tabs["Results"]:
-        if tabs["Results"].open:
-            st.dataframe(
-                figures.results_rows(surf, trajs, labels),
-                hide_index=True,
-                column_config={
-                    "final loss": st.column_config.NumberColumn(format="%.4g"),
-                    "distance to minimum": st.column_config.NumberColumn(format="%.3g"),
-                },
-            )
-    with tabs["Dynamics"]:
-        if tabs["Dynamics"].open:
-            st.plotly_chart(
-                figures.dynamics_figure(trajs, labels, colors, projection=proj), theme=None
-            )
-    with tabs["3D"]:
-        if tabs["3D"].open:
-            st.plotly_chart(
-                figures.surface3d_figure(surf, trajs, labels, colors, projection=proj),
-                theme=None,
-            )
-    with tabs["Gradient field"]:
-        if tabs["Gradient field"].open:
-            fig = figures.gradient_field_figure(surf, trajs, labels, colors, projection=proj)
-            st.plotly_chart(fig, theme=None)
-    if "Data fit" in tabs:
-        with tabs["Data fit"]:
-            if tabs["Data fit"].open:
-                fig = figures.data_fit_figure(surf, trajs, labels, colors, projection=proj)
-                st.plotly_chart(fig, theme=None)
-    with tabs["Formulas"]:
-        if tabs["Formulas"].open:
-            formula_cards(c)
-    with tabs["Export"]:
-        if tabs["Export"].open:
-            export_panel(c, trajs)
+    names = [v for v in VIEWS if v != "Data fit" or surf.name == "noisy_linreg"]
+    if st.session_state.get("view") not in names:
+        st.session_state["view"] = names[0]
+    view = st.segmented_control(
+        "View", names, key="view", required=True, label_visibility="collapsed"
+    )
+    if view == "Results":
+        st.dataframe(
+            figures.results_rows(surf, trajs, labels),
+            hide_index=True,
+            column_config={
+                "final loss": st.column_config.NumberColumn(format="%.4g"),
+                "distance to minimum": st.column_config.NumberColumn(format="%.3g"),
+            },
+        )
+    elif view == "Dynamics":
+        st.plotly_chart(figures.dynamics_figure(trajs, labels, colors, projection=proj), theme=None)
+    elif view == "3D":
+        fig = figures.surface3d_figure(surf, trajs, labels, colors, projection=proj)
+        st.plotly_chart(fig, theme=None)
+    elif view == "Gradient field":
+        fig = figures.gradient_field_figure(surf, trajs, labels, colors, projection=proj)
+        st.plotly_chart(fig, theme=None)
+    elif view == "Data fit":
+        fig = figures.data_fit_figure(surf, trajs, labels, colors, projection=proj)
+        st.plotly_chart(fig, theme=None)
+    elif view == "Formulas":
+        formula_cards(c)
+    elif view == "Export":
+        export_panel(c, trajs)
 
 
-def race_ui(c: Comparison, trajs: list, colors: list[str]) -> None:
+def race_ui(c: Comparison, trajs: list) -> None:
     height = int(st.session_state.get("fig_height", 680)) if c.projection else 560
     pick = bool(st.session_state.get("pick"))
     fig = cached_race_figure(query_key(c), c, trajs, c.projection, height, pick)
-    st.session_state["click_curve"] = 0 if pick else None  # the click grid is trace 0
-    st.plotly_chart(
-        fig,
-        key=RACE_KEY,
-        theme=None,  # Streamlit's theme shrinks and greys the fonts projection mode enlarges
-        on_select="rerun",
-        selection_mode="points",
-        config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]},
-    )
+    race_chart(fig, key=RACE_KEY, pick=pick, font_size=style.FONT_SIZE[c.projection])
+
+
+@st.fragment
+def race_panel() -> None:
+    """The race, the optimizers panel and the views: everything a run's slider changes.
+
+    A fragment, so moving one optimizer's slider reruns and redraws only this, not the sidebar.
+    """
+    ss = st.session_state
+    _keep_widget_state(PANEL_KEPT)
+    if apply_click() or ss.get("drawn_start") != (ss["start_x"], ss["start_y"]):
+        st.rerun()  # the start point lives in the sidebar: redraw everything
+    comparison, problems = read_state()
+    sync_url(comparison)
+    colors = style.run_colors(len(comparison.runs), comparison.projection)
+    trajs = cached_runs(query_key(comparison), comparison)
+    # The chart is sent first: it is what a slider move is watched on.
+    chart_col, runs_col = st.columns([3, 1], gap="medium")
+    with chart_col:
+        race_ui(comparison, trajs)
+        if ss.get("notices"):
+            st.warning(
+                "Some link parameters were ignored (defaults used):\n\n"
+                + "\n".join(f"- {n}" for n in ss["notices"])
+            )
+        for problem in problems:
+            st.warning(problem)
+        preset = ss.get("loaded_preset")
+        if preset and not comparison.projection:
+            p = presets.get(preset)
+            same = query_key(p.comparison) == query_key(comparison)
+            st.info(f"**{p.title}**{'' if same else ' (modified)'}. {p.description}")
+    with runs_col:
+        runs_ui()
+    views_ui(comparison, trajs, colors)
 
 
 def main() -> None:
@@ -700,34 +732,19 @@ def main() -> None:
     warm_up()
     ss = st.session_state
     load_url_once()
-    _keep_widget_state()
+    _keep_widget_state(SIDEBAR_KEPT)
     apply_click()
     sidebar_ui()
-    comparison, problems = read_state()
-    st.markdown(PROJECTION_CSS if comparison.projection else NORMAL_CSS, unsafe_allow_html=True)
-    sync_url(comparison)
-
-    surf = comparison.surface_obj()
-    if not comparison.projection:
-        st.markdown(f"**{surf.title}** — {surf.teaches}")
-    if ss.get("notices"):
-        st.warning(
-            "Some link parameters were ignored (defaults used):\n\n"
-            + "\n".join(f"- {n}" for n in ss["notices"])
-        )
-    for problem in problems:
-        st.warning(problem)
-    preset = ss.get("loaded_preset")
-    if preset and not comparison.projection:
-        p = presets.get(preset)
-        same = query_key(p.comparison) == query_key(comparison)
-        st.info(f"**{p.title}**{'' if same else ' (modified)'}. {p.description}")
-
-    trajs = cached_runs(query_key(comparison), comparison)
-    colors = style.run_colors(len(comparison.runs), comparison.projection)
-    race_ui(comparison, trajs, colors)
-    status_lines(comparison, trajs, colors)
-    tabs_ui(comparison, trajs, colors)
+    projection = bool(ss.get("proj"))
+    css = (PROJECTION_CSS if projection else NORMAL_CSS) + run_colour_css(projection)
+    st.markdown(css, unsafe_allow_html=True)
+    surf = surfaces.get(ss["surface"])
+    # Always one element here, so the race panel keeps its place in the page and its chart
+    # is not rebuilt when projection mode hides the title.
+    title = st.empty()
+    if not projection:
+        title.markdown(f"**{surf.title}** — {surf.teaches}")
+    race_panel()
 
 
 main()

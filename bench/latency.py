@@ -34,7 +34,7 @@ OPTVIZ_QUERY = (
     "surface=rosenbrock&steps=1000&o0=gd&o0.lr=0.0001&o1=momentum&o1.lr=0.0001"
     "&o2=adam&o2.lr=0.01&o3=rmsprop&o3.lr=0.001"
 )
-CHART = "[data-testid=stPlotlyChart] .js-plotly-plot"
+CHART = ".js-plotly-plot"  # st.plotly_chart's in the page, or the race chart's in its iframe
 
 
 def free_port() -> int:
@@ -65,18 +65,24 @@ def start(script: Path) -> tuple[subprocess.Popen, str]:
     raise RuntimeError(f"{script} did not start")
 
 
-def trace_json(page, part: str) -> str:
-    return page.evaluate(
-        """([sel, part]) => {
-            const gd = document.querySelector(sel);
-            const t = gd.data.find(t => (t.name || '').includes(part)) || gd.data[0];
-            return JSON.stringify([t.x, t.y]);
-        }""",
-        [CHART, part],
-    )
+def chart_frame(page):
+    """The frame that holds the chart: optviz's race chart component, else the page."""
+    for frame in page.frames:
+        if "race_chart" in frame.url:
+            return frame
+    return page.main_frame
 
 
-def measure(browser, url: str, trace: str, slider_scope: str | None, moves: int) -> tuple:
+# What the chart shows, as text: the race chart counts the figures it has drawn; for a plain
+# st.plotly_chart, the data of its first trace.
+SNAPSHOT = """() => {
+    if (window.race) return String(window.race.renders);
+    const gd = document.querySelector('.js-plotly-plot');
+    return gd && gd.data ? JSON.stringify([gd.data[0].x, gd.data[0].y]) : '';
+}"""
+
+
+def measure(browser, url: str, moves: int) -> tuple:
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     received = [0]
 
@@ -85,29 +91,20 @@ def measure(browser, url: str, trace: str, slider_scope: str | None, moves: int)
 
     page.on("websocket", on_ws)
     page.goto(url)
-    page.wait_for_selector(CHART, timeout=120_000)
+    page.wait_for_selector("[data-testid=stSlider]", timeout=120_000)
     page.wait_for_timeout(1500)
-    if slider_scope:
-        page.get_by_text(slider_scope).first.click()
-        page.wait_for_timeout(500)
+    frame = chart_frame(page)
+    frame.wait_for_selector(CHART, timeout=60_000)
     slider = page.locator("[data-testid=stSlider] input[type=range]").first
     slider.focus()
     times, sizes = [], []
     for _ in range(moves + 2):  # the first two are warm-up and not counted
-        old = trace_json(page, trace)
+        old = frame.evaluate(SNAPSHOT)
         received[0] = 0
         t0 = time.perf_counter()
         page.keyboard.press("ArrowRight")
-        page.wait_for_function(
-            """([sel, part, old]) => {
-                const gd = document.querySelector(sel);
-                const t = gd && gd.data && (gd.data.find(t => (t.name || '').includes(part))
-                          || gd.data[0]);
-                return t && JSON.stringify([t.x, t.y]) !== old;
-            }""",
-            arg=[CHART, trace, old],
-            polling="raf",
-            timeout=30_000,
+        frame.wait_for_function(
+            f"(old) => ({SNAPSHOT})() !== old", arg=old, polling="raf", timeout=30_000
         )
         times.append(time.perf_counter() - t0)
         page.wait_for_timeout(250)  # let the run finish before the next press
@@ -137,11 +134,8 @@ def main() -> None:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            t_times, t_sizes = measure(browser, trivial_url, "sin", None, args.moves)
-            o_times, o_sizes = measure(
-                browser, f"{app_url}/?{OPTVIZ_QUERY}", "Gradient descent",
-                "1. Gradient descent", args.moves,
-            )  # fmt: skip
+            t_times, t_sizes = measure(browser, trivial_url, args.moves)
+            o_times, o_sizes = measure(browser, f"{app_url}/?{OPTVIZ_QUERY}", args.moves)
             browser.close()
     finally:
         for proc in (trivial, app):

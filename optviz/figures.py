@@ -4,11 +4,10 @@ Every builder takes the run colours from the caller (``style.run_colors``), so o
 colour in every chart, and a ``projection`` flag for large fonts, thick lines and big markers.
 Nothing here imports Streamlit.
 
-The race figure draws the surface as a layout image rather than a contour trace: a contour
-trace disappears when a Plotly animation starts (plotly.js#4491), an image does not. Animation
-frames carry only what moves (growing paths, heads, the step cursor), as float32 arrays, and the
-growing paths are simplified (to under a pixel, at most ``FRAME_PATH_POINTS`` points per frame),
-which keeps the figure small enough to ship on every rerun (~1 MB for 4 runs × 1000 steps).
+The race figure draws the surface as a layout image rather than a contour trace (a contour
+trace disappears when a Plotly animation starts, plotly.js#4491; an image is also one cheap
+element to redraw). It carries no animation frames: the race chart component plays it by
+moving the traces the figure marks as moving (see :func:`race_figure`).
 """
 
 from __future__ import annotations
@@ -27,16 +26,8 @@ import surfaces
 from optviz import style
 from optviz.engine import Trajectory
 
-CLICK_GRID = "click-grid"
-GRID_POINTS = 41  # per axis: the clickable resolution of the contour panel
-FRAME_MS = 60  # frame duration at 1× speed
-SPEEDS = (0.5, 1.0, 2.0)
 LOSS_FLOOR = 1e-16  # f − f* below this (round-off) is drawn at the floor of the log axis
 LOSS_CAP = 1e30  # larger losses only occur on the way to divergence; float32-safe
-SIMPLIFY = 1e-3  # growing-path simplification tolerance, as a share of the plot span
-# Most points of a run's growing path in one frame: bounds the frames' size for noisy paths
-# (the thin full path underneath and the last frame keep every point).
-FRAME_PATH_POINTS = 300
 TEMPLATE = "plotly_white"
 
 
@@ -107,41 +98,6 @@ def exit_point(xy: np.ndarray, bounds: tuple) -> np.ndarray:
         elif d[axis] < 0:
             t = min(t, (lo - p[axis]) / d[axis])
     return p + t * d
-
-
-def _simplify(xy: np.ndarray, tol: float, max_points: int) -> np.ndarray:
-    """Indices (sorted) of the points Ramer–Douglas–Peucker keeps at tolerance ``tol``, or at
-    the larger tolerance that leaves ``max_points`` when ``tol`` leaves more (noisy paths).
-
-    Each kept point remembers the tolerance up to which it survives (its split distance,
-    capped by its parent's), so the tighter cap is a threshold, not a second pass.
-    """
-    n = len(xy)
-    if n <= 2:
-        return np.arange(n)
-    survives = np.zeros(n)
-    survives[0] = survives[-1] = np.inf
-    stack = [(0, n - 1, np.inf)]
-    while stack:
-        a, b, parent = stack.pop()
-        if b - a < 2:
-            continue
-        seg = xy[b] - xy[a]
-        rel = xy[a + 1 : b] - xy[a]
-        length = math.hypot(seg[0], seg[1])
-        if length > 0:
-            dist = np.abs(rel[:, 0] * seg[1] - rel[:, 1] * seg[0]) / length
-        else:
-            dist = np.hypot(rel[:, 0], rel[:, 1])
-        j = int(np.argmax(dist))
-        if dist[j] > tol:
-            m = a + 1 + j
-            survives[m] = min(float(dist[j]), parent)
-            stack += [(a, m, survives[m]), (m, b, survives[m])]
-    kept = np.flatnonzero(survives > 0)
-    if kept.size > max_points:
-        kept = np.sort(kept[np.argsort(-survives[kept], kind="stable")[:max_points]])
-    return kept
 
 
 @lru_cache(maxsize=32)
@@ -337,15 +293,6 @@ def loss_range(curves: list[np.ndarray], log: bool) -> list:
     return [lo - pad, hi + pad]
 
 
-def _frame_steps(last: int, frames: int) -> np.ndarray:
-    """Steps shown by the animation frames: every step if they fit, else evenly spaced."""
-    if frames < 2:
-        raise ValueError(f"frames must be at least 2, got {frames}")
-    if last + 1 <= frames:
-        return np.arange(last + 1)
-    return np.unique(np.round(np.linspace(0, last, frames)).astype(int))
-
-
 def _base_layout(font: int, height: int, uirevision: str) -> dict:
     return {
         "template": TEMPLATE,
@@ -392,79 +339,77 @@ def _path_trace(xy: np.ndarray, label: str, color: str, width: float) -> dict:
 # ---- race figure -----------------------------------------------------------------------------
 
 
+def _role(role: str, run: int | None = None, **more: object) -> dict:
+    """What a race trace is to the animation (:mod:`optviz.race_chart` finds traces by it)."""
+    return {"meta": {"role": role} | ({} if run is None else {"run": run}) | more}
+
+
+def run_status(traj: Trajectory) -> str:
+    """One line on how a run ended: "final loss 0.0123", "diverged at step 12", …"""
+    if traj.message == "ok":
+        return f"final loss {traj.loss[traj.stopped_at]:.4g}"
+    return traj.message
+
+
 def race_figure(
     surface: surfaces.Surface,
     trajs: Sequence[Trajectory],
     labels: Sequence[str],
     colors: Sequence[str],
     *,
-    frames: int = 150,
     projection: bool = False,
     height: int | None = None,
-    click_grid: bool = True,
-) -> go.Figure:
+    pick: bool = False,
+) -> dict:
     """The main view: paths racing on the surface (left) and their loss curves (right).
 
     Left, the surface (a layout image spanning ``surface.bounds``) with every run's full path
-    (thin), its growing path and head (animated), the common start (white circle), minima
-    (stars) and saddle points (diamonds); a diverged or escaped run ends in an "x" with
-    "diverged at step k". Right, the loss curves with a step cursor moving with the heads.
-    Play buttons at three speeds, Pause, and a slider over the step (≤ ``frames`` frames).
-    The figure opens on the last frame; Play restarts from step 0.
+    (thin), its growing path and head, the common start (white circle), minima (stars) and
+    saddle points (diamonds); a diverged or escaped run ends in an "x" with "diverged at step
+    k". Right, the loss curves with a step cursor and the heads' current losses.
 
-    With ``click_grid``, trace 0 is the invisible "click-grid" (``GRID_POINTS``² markers over
-    the contour panel, ``customdata`` = (x, y)) so that a Streamlit point selection reports
-    where one clicked; it costs the browser time on every redraw, so it is optional.
+    The figure shows the last step. The race chart component (:mod:`optviz.race_chart`) plays
+    it: at step k, run i's "grow" trace is its "path" trace up to row min(k, stopped_at), its
+    head is that row, and the cursor and "loss heads" move along the "loss" traces. Traces say
+    what they are in ``meta`` = {"role", "run"} (a "path" also says how its run ended, in
+    "status" and "status_kind"); arrays are float32 typed arrays.
+
+    With ``pick``, dragging does not zoom, so that a click on the contour panel can set the
+    start point.
+
+    Returns the Plotly figure as a plain dict ``{"data", "layout"}`` (``go.Figure(spec)`` makes
+    it an object): it is sent as JSON on every slider move, and a ``go.Figure`` would cost
+    more to build and serialise than everything else on that move.
     """
     _check_runs(trajs, labels, colors)
     font, line, marker = _sizes(projection)
-    # Projection: 720 px still fits a 1280×720 projector with the page header scrolled away.
     height = height or (720 if projection else 560)
-    (x0, x1), (y0, y1) = surface.bounds
-    span = max(x1 - x0, y1 - y0)
     left = {"xaxis": "x", "yaxis": "y"}  # the contour panel
     right = {"xaxis": "x2", "yaxis": "y2"}  # the loss panel
     data: list[dict] = []
 
-    if click_grid:
-        gx, gy = np.meshgrid(np.linspace(x0, x1, GRID_POINTS), np.linspace(y0, y1, GRID_POINTS))
-        grid = np.round(np.column_stack([gx.ravel(), gy.ravel()]), 12)
-        data.append(
-            dict(
-                type="scatter", x=_packed(grid[:, 0], "f8"), y=_packed(grid[:, 1], "f8"),
-                customdata=_packed(grid, "f8"), mode="markers",
-                name=CLICK_GRID, hoverinfo="none", showlegend=False,
-                marker={"size": 14 if projection else 10, "color": "rgba(0,0,0,0)", "opacity": 0},
-                selected={"marker": {"opacity": 0}}, unselected={"marker": {"opacity": 0}},
-                **left,
-            )
-        )  # fmt: skip
-
     last = max((t.stopped_at for t in trajs), default=0)
-    shown = _frame_steps(last, frames)
     curves, log, loss_title = loss_view(surface, trajs)
     y_range = loss_range(curves, log)
     cursor_y = [10 ** y_range[0], 10 ** y_range[1]] if log else y_range
-    dots = len(shown) >= last + 1 and last <= 150  # few steps: show every iterate as a dot
+    dots = last <= 150  # few steps: every iterate is visible as a dot
 
-    notes, grow_idx, kept = [], [], []
-    for traj, label, color in zip(trajs, labels, colors, strict=True):
+    notes = []
+    for i, (traj, label, color) in enumerate(zip(trajs, labels, colors, strict=True)):
         xy = traj.valid_xy
         # The full path stays faintly visible under the growing one while playing.
         data.append(
             _path_trace(xy, label, color, line * 0.45)
             | {"opacity": 0.55, "showlegend": False}
+            | _role("path", i, status=run_status(traj), status_kind=traj.status)
             | left
         )
-        kept.append(_simplify(xy, SIMPLIFY * span, FRAME_PATH_POINTS))
-        grow_idx.append(len(data))
         data.append(
             dict(
                 type="scatter", x=_packed(xy[:, 0]), y=_packed(xy[:, 1]),
                 mode="lines+markers" if dots else "lines", name=label, legendgroup=label,
                 hoverinfo="skip", line={"color": color, "width": line},
-                marker={"color": color, "size": marker * 0.45},
-                unselected={"marker": {"opacity": 1}}, **left,
+                marker={"color": color, "size": marker * 0.45}, **_role("grow", i), **left,
             )
         )  # fmt: skip
         end, note = _end_marker(surface, traj, label, color, projection)
@@ -474,12 +419,15 @@ def race_figure(
 
     data.extend(lm | left for lm in _landmarks(surface, _starts(trajs), projection))
 
-    for traj, curve, label, color in zip(trajs, curves, labels, colors, strict=True):
+    for i, (traj, curve, label, color) in enumerate(
+        zip(trajs, curves, labels, colors, strict=True)
+    ):
         data.append(
             dict(
                 type="scatter", x0=0, dx=1, y=_packed(curve), mode="lines", name=label,
                 legendgroup=label, showlegend=False, line={"color": color, "width": line * 0.7},
-                hovertemplate=f"{label}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>", **right,
+                hovertemplate=f"{label}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>",
+                **_role("loss", i), **right,
             )
         )  # fmt: skip
         if traj.status in ("diverged", "escaped"):
@@ -495,71 +443,46 @@ def race_figure(
                 )
             )  # fmt: skip
 
-    def heads_at(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        rows = np.array([min(k, t.stopped_at) for t in trajs], dtype=np.int32)
-        xy = np.array([t.xy[r] for t, r in zip(trajs, rows, strict=True)]).reshape(-1, 2)
-        loss = np.array([c[r] for c, r in zip(curves, rows, strict=True)])
-        return xy, rows, loss
-
-    head_xy, head_rows, head_loss = heads_at(last)
+    rows = np.array([t.stopped_at for t in trajs], dtype=np.int32)
+    head_xy = np.array([t.final for t in trajs]).reshape(-1, 2)
+    head_loss = np.array([c[-1] for c in curves])
     head_marker = {
         "color": list(colors), "size": marker, "line": {"color": "white", "width": 2},
     }  # fmt: skip
-    cursor_idx = len(data)
     data.append(
         dict(
             type="scatter", x=[last, last], y=cursor_y, mode="lines", name="step",
             showlegend=False, hoverinfo="skip",
-            line={"color": "#333", "width": max(1.0, line * 0.5), "dash": "dot"}, **right,
+            line={"color": "#333", "width": max(1.0, line * 0.5), "dash": "dot"},
+            **_role("cursor"), **right,
         )
     )  # fmt: skip
-    loss_head_idx = len(data)
     data.append(
         dict(
-            type="scatter", x=_packed(head_rows, "i4"), y=_packed(head_loss), mode="markers",
+            type="scatter", x=_packed(rows, "i4"), y=_packed(head_loss), mode="markers",
             name="now", showlegend=False, marker=head_marker, hoverinfo="skip", cliponaxis=False,
-            **right,
+            **_role("loss_heads"), **right,
         )
     )  # fmt: skip
-    head_idx = len(data)
     data.append(
         dict(
             type="scatter", x=_packed(head_xy[:, 0]), y=_packed(head_xy[:, 1]), mode="markers",
-            name="heads", showlegend=False, marker=head_marker,
-            unselected={"marker": {"opacity": 1}}, hoverinfo="skip", **left,
+            name="heads", showlegend=False, marker=head_marker, hoverinfo="skip",
+            **_role("heads"), **left,
         )
     )  # fmt: skip
-
-    animated = [*grow_idx, cursor_idx, loss_head_idx, head_idx]
-    frame_list = []
-    for k in shown:
-        k = int(k)
-        frame_data = []
-        for traj, keep in zip(trajs, kept, strict=True):
-            row = min(k, traj.stopped_at)
-            if dots or k == last:
-                idx = np.arange(row + 1)
-            else:
-                idx = keep[: np.searchsorted(keep, row, side="right")]
-                if idx[-1] != row:
-                    idx = np.append(idx, row)
-            frame_data.append(
-                {"type": "scatter", "x": _packed(traj.xy[idx, 0]), "y": _packed(traj.xy[idx, 1])}
-            )
-        xy, rows, loss = heads_at(k)
-        frame_data.append({"type": "scatter", "x": [k, k]})
-        frame_data.append({"type": "scatter", "x": _packed(rows, "i4"), "y": _packed(loss)})
-        frame_data.append({"type": "scatter", "x": _packed(xy[:, 0]), "y": _packed(xy[:, 1])})
-        frame_list.append({"name": str(k), "data": frame_data, "traces": animated})
 
     # The two panels side by side, as make_subplots(cols=2, column_widths=[0.45, 0.55]) would.
     spacing = 0.14 if projection else 0.12  # room for the loss axis ticks and title at 1280 px
     split = 0.45 * (1.0 - spacing)
     xaxis, yaxis = _contour_axes(surface)
-    loss_axis_style = {"showline": True, "linecolor": "#444", "mirror": True, "ticks": "outside"}
+    loss_axis_style = {
+        "showline": True, "linecolor": "#444", "mirror": True, "ticks": "outside",
+        "automargin": True,
+    }  # fmt: skip
     yaxis2 = {
         "type": "log" if log else "linear", "range": y_range, "title": {"text": loss_title},
-        "exponentformat": "power", "automargin": True, "anchor": "x2", **loss_axis_style,
+        "exponentformat": "power", "anchor": "x2", **loss_axis_style,
     }  # fmt: skip
     if log:  # one label per decade (or fewer), not the 2-5 minor labels of a short range
         yaxis2["dtick"] = max(1, math.ceil((y_range[1] - y_range[0]) / 7))
@@ -578,67 +501,10 @@ def race_figure(
         images=[_surface_image(surface, projection)],
         margin={"l": 10, "r": 20, "t": 60, "b": 10},
         annotations=_place_notes(notes, surface, "x", "y"),
-        updatemenus=[_play_buttons(font)],
-        sliders=[_step_slider(shown, font)],
     )
-    # Built as plain dicts and not validated: plotly's validation of the traces and ~150 frames
-    # cost ~0.1–0.3 s per rerun, more than everything else on a slider move; the tests check
-    # the structure instead.
-    return go.Figure({"data": data, "layout": layout, "frames": frame_list}, _validate=False)
-
-
-def _animate_args(duration: float) -> dict:
-    return {
-        "frame": {"duration": duration, "redraw": False},
-        "transition": {"duration": 0},
-        "mode": "immediate",
-        "fromcurrent": True,
-    }
-
-
-def _play_buttons(font: int) -> dict:
-    buttons = [
-        {"label": f"▶ {s:g}×", "method": "animate", "args": [None, _animate_args(FRAME_MS / s)]}
-        for s in SPEEDS
-    ]
-    pause = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}
-    buttons.append({"label": "❚❚ Pause", "method": "animate", "args": [[None], pause]})
-    return {
-        "type": "buttons",
-        "direction": "left",
-        "showactive": False,
-        "x": 0.0,
-        "xanchor": "left",
-        "y": 0.0,
-        "yanchor": "top",
-        "pad": {"t": font * 4 + 10, "r": 10},
-        "font": {"size": font},
-        "buttons": buttons,
-    }
-
-
-def _step_slider(shown: np.ndarray, font: int) -> dict:
-    jump = {"frame": {"duration": 0, "redraw": False}, "transition": {"duration": 0}}
-    return {
-        "active": len(shown) - 1,
-        "x": 0.36,
-        "len": 0.64,
-        "xanchor": "left",
-        "y": 0.0,
-        "yanchor": "top",
-        "pad": {"t": font * 3, "b": 10},
-        "currentvalue": {"prefix": "step ", "visible": True, "xanchor": "right",
-                         "font": {"size": font + 2, "color": "#111"}},
-        # 150 tick labels would overlap: hide them, the current value says the step.
-        "font": {"color": "rgba(0,0,0,0)", "size": 8},
-        "ticklen": 3,
-        "minorticklen": 0,
-        "steps": [
-            {"label": str(int(k)), "method": "animate",
-             "args": [[str(int(k))], {**jump, "mode": "immediate"}]}
-            for k in shown
-        ],
-    }  # fmt: skip
+    if pick:
+        layout["dragmode"] = False
+    return {"data": data, "layout": layout}
 
 
 # ---- 3-D surface -----------------------------------------------------------------------------

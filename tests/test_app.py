@@ -24,7 +24,10 @@ def fresh(query: dict | None = None) -> AppTest:
 
 
 def race_spec(at: AppTest) -> dict:
-    return json.loads(at.get("plotly_chart")[0].proto.spec)
+    """The figure the race chart component was given (AppTest does not render components)."""
+    (chart,) = at.get("component_instance")
+    assert chart.proto.component_name.endswith("race_chart")
+    return json.loads(json.loads(chart.proto.json_args)["figure"])
 
 
 def decode(values: object) -> np.ndarray:
@@ -56,9 +59,7 @@ def app() -> AppTest:
 def test_starts_without_exception_and_shows_the_race(app):
     assert not app.exception
     spec = race_spec(app)
-    # The click grid costs the browser time on every redraw: only there while picking.
-    assert not any(t.get("name") == "click-grid" for t in spec["data"])
-    assert spec.get("frames"), "the race figure is animated"
+    assert {t["meta"]["role"] for t in spec["data"] if "meta" in t} >= {"path", "grow", "loss"}
     assert app.query_params["surface"] == Comparison().surface
 
 
@@ -80,6 +81,7 @@ def test_changing_one_learning_rate_changes_only_that_path():
     at = fresh()
     at.selectbox(key="preset").set_value("plateau").run()
     before = traces_by_color(race_spec(at))
+    at.segmented_control(key="run").set_value(2).run()  # the panel shows one run at a time
     at.select_slider(key="o2.lr").set_value(0.003).run()
     assert not at.exception
     after = traces_by_color(race_spec(at))
@@ -150,14 +152,24 @@ def test_projection_toggle_enlarges_the_figure_font_and_goes_to_the_url():
 def test_click_on_the_contour_sets_the_start_point():
     at = fresh()
     at.toggle(key="pick").set_value(True).run()
-    assert race_spec(at)["data"][0]["name"] == "click-grid"
-    grid = at.session_state["click_curve"]
-    point = {"curve_number": grid, "point_index": 7, "x": 1.5, "y": -2.0, "customdata": [1.5, -2]}
-    at.session_state["race"] = {"selection": {"points": [point]}}
+    assert race_spec(at)["layout"]["dragmode"] is False
+    # The component's value after a click on the contour panel (see race_chart/frontend).
+    at.session_state["race"] = {"x": 1.5, "y": -2.0, "id": "click-1"}
     at.run()
     assert not at.exception
     assert (at.session_state["start_x"], at.session_state["start_y"]) == (1.5, -2.0)
     assert at.query_params["start"] == "1.5,-2.0"
+    at.session_state["start_x"] = 0.5
+    at.run()  # the same click, seen again, does not move the start back
+    assert at.session_state["start_x"] == 0.5
+
+
+def test_clicks_move_nothing_while_not_picking():
+    at = fresh()
+    start = (at.session_state["start_x"], at.session_state["start_y"])
+    at.session_state["race"] = {"x": 1.5, "y": -2.0, "id": "click-1"}
+    at.run()
+    assert (at.session_state["start_x"], at.session_state["start_y"]) == start
 
 
 def test_link_applies_one_learning_rate_to_every_run():
@@ -172,8 +184,10 @@ def test_add_switch_and_remove_runs():
     at = fresh()
     at.button(key="add_run").click().run()
     assert at.session_state["n_runs"] == 3
+    assert at.segmented_control(key="run").value == 2, "the panel shows the new run"
     at.selectbox(key="o2.opt").set_value("adam").run()
     assert at.session_state["o2.beta2"] == 0.999, "a switched slot takes the new defaults"
+    at.segmented_control(key="run").set_value(0).run()
     at.button(key="o0.remove").click().run()
     assert not at.exception
     assert [at.query_params[f"o{i}"] for i in range(2)] == ["momentum", "adam"]
@@ -181,6 +195,7 @@ def test_add_switch_and_remove_runs():
 
 def test_second_order_only_optimizer_is_left_out_with_a_warning():
     at = fresh()
+    at.segmented_control(key="run").set_value(1).run()
     at.selectbox(key="o1.opt").set_value("levenberg_marquardt").run()
     assert not at.exception
     assert any("sum-of-squares" in w.value for w in at.warning)
@@ -240,8 +255,7 @@ def test_preset_lessons_are_visible():
 @pytest.mark.parametrize("fmt", ["PNG", "CSV", "JSON"])
 def test_export_panel_renders_a_download(fmt):
     at = fresh()
-    at.session_state["tab"] = "Export"  # only the open tab is built
-    at.run()
+    at.segmented_control(key="view").set_value("Export").run()  # only the chosen view is built
     at.selectbox(key="ex.format").set_value(fmt).run()
     at.button(key="ex.render").click().run()
     assert not at.exception

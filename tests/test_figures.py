@@ -1,4 +1,4 @@
-"""The Plotly figures: traces, frames, colours, divergence notes, image placement, sizes."""
+"""The Plotly figures: traces and their roles, colours, divergence notes, image placement, sizes."""
 
 from __future__ import annotations
 
@@ -53,38 +53,54 @@ def trace_named(spec: dict, name: str) -> list[dict]:
 @pytest.fixture(scope="module", params=sorted(CASES))
 def race(request) -> tuple:
     surf, trajs, labels, colors = make(request.param)
-    fig = figures.race_figure(surf, trajs, labels, colors, frames=40)
-    return request.param, surf, trajs, labels, colors, json.loads(fig.to_json())
+    spec = figures.race_figure(surf, trajs, labels, colors)
+    return request.param, surf, trajs, labels, colors, json.loads(json.dumps(spec, default=plain))
 
 
-def test_frames_are_few_increasing_and_end_on_the_last_step(race):
+def plain(value):
+    return value.tolist()
+
+
+def by_role(spec: dict, role: str) -> list[dict]:
+    return [t for t in spec["data"] if t.get("meta", {}).get("role") == role]
+
+
+def test_every_run_has_its_moving_traces_and_they_hold_its_valid_rows(race):
+    """The component animates by role: path, grow and loss per run; heads, cursor once."""
+    _, _, trajs, labels, _, spec = race
+    for role in ("path", "grow", "loss"):
+        traces = by_role(spec, role)
+        assert [t["meta"]["run"] for t in traces] == list(range(len(trajs)))
+        for t, traj, label in zip(traces, trajs, labels, strict=True):
+            assert t["name"] == label
+            if role == "loss":
+                assert decoded(t["y"]).size == traj.stopped_at + 1
+            else:
+                xy = np.column_stack([decoded(t["x"]), decoded(t["y"])])
+                np.testing.assert_allclose(xy, traj.valid_xy, rtol=1e-6)
+    for role in ("heads", "loss_heads", "cursor"):
+        assert len(by_role(spec, role)) == 1
+
+
+def test_heads_and_cursor_show_the_last_step(race):
     _, _, trajs, _, _, spec = race
-    names = [int(f["name"]) for f in spec["frames"]]
-    assert 2 <= len(names) <= 40
-    assert names == sorted(set(names))
-    assert names[0] == 0
-    assert names[-1] == max(t.stopped_at for t in trajs)
-    labels = [int(s["label"]) for s in spec["layout"]["sliders"][0]["steps"]]
-    assert labels == names
-
-
-def test_heads_in_the_last_frame_sit_on_each_final_valid_point(race):
-    _, _, trajs, _, _, spec = race
-    last = spec["frames"][-1]
-    heads = last["data"][-1]  # the head trace is animated last
-    assert spec["data"][last["traces"][-1]]["name"] == "heads"
+    (heads,) = by_role(spec, "heads")
     xy = np.column_stack([decoded(heads["x"]), decoded(heads["y"])])
-    expected = np.array([t.final for t in trajs])
-    np.testing.assert_allclose(xy, expected, rtol=1e-6)
+    np.testing.assert_allclose(xy, np.array([t.final for t in trajs]), rtol=1e-6)
+    (cursor,) = by_role(spec, "cursor")
+    assert cursor["x"] == [max(t.stopped_at for t in trajs)] * 2
+    (loss_heads,) = by_role(spec, "loss_heads")
+    assert list(decoded(loss_heads["x"])) == [t.stopped_at for t in trajs]
 
 
-def test_only_moving_traces_are_animated_and_frames_do_not_redraw(race):
+def test_each_path_says_how_its_run_ended(race):
     _, _, trajs, _, _, spec = race
-    for frame in spec["frames"]:
-        assert len(frame["traces"]) == len(trajs) + 3
-        assert len(frame["data"]) == len(frame["traces"])
-    for button in spec["layout"]["updatemenus"][0]["buttons"]:
-        assert button["args"][1]["frame"]["redraw"] is False
+    for t, traj in zip(by_role(spec, "path"), trajs, strict=True):
+        assert t["meta"]["status_kind"] == traj.status
+        if traj.status == "ok":
+            assert t["meta"]["status"] == f"final loss {traj.loss[traj.stopped_at]:.4g}"
+        else:
+            assert t["meta"]["status"] == traj.message
 
 
 def test_every_trace_of_a_run_has_its_colour(race):
@@ -97,7 +113,7 @@ def test_every_trace_of_a_run_has_its_colour(race):
             assert used == color, (label, t.get("name"))
         assert sum(t.get("showlegend", True) for t in traces) == 1
         assert any(t["name"] == label and t.get("showlegend", True) for t in traces)
-    heads = trace_named(spec, "heads")[0]
+    heads = by_role(spec, "heads")[0]
     assert heads["marker"]["color"] == list(colors)
 
 
@@ -128,18 +144,11 @@ def test_layout_image_spans_exactly_the_bounds(race):
     assert spec["layout"]["yaxis"]["range"] == [y0, y1]
 
 
-def test_click_grid_covers_the_bounds_and_carries_its_points(race):
-    _, surf, _, _, _, spec = race
-    (x0, x1), (y0, y1) = surf.bounds
-    grid = spec["data"][0]
-    assert grid["name"] == figures.CLICK_GRID
-    x, y = decoded(grid["x"]), decoded(grid["y"])
-    assert x.size == figures.GRID_POINTS**2
-    assert (x.min(), x.max(), y.min(), y.max()) == pytest.approx((x0, x1, y0, y1))
-    custom = decoded(grid["customdata"]).reshape(-1, 2)
-    np.testing.assert_allclose(custom, np.column_stack([x, y]))
-    assert grid["hoverinfo"] == "none"
-    assert grid["marker"]["opacity"] == 0
+def test_picking_turns_drag_zoom_off():
+    surf, trajs, labels, colors = make("rosenbrock")
+    assert "dragmode" not in figures.race_figure(surf, trajs, labels, colors)["layout"]
+    picking = figures.race_figure(surf, trajs, labels, colors, pick=True)
+    assert picking["layout"]["dragmode"] is False
 
 
 def test_loss_axis_is_log_only_where_the_loss_is_bounded_below(race):
@@ -151,19 +160,18 @@ def test_loss_axis_is_log_only_where_the_loss_is_bounded_below(race):
 
 def test_projection_mode_is_bigger():
     surf, trajs, labels, colors = make("rosenbrock")
-    normal = figures.race_figure(surf, trajs, labels, colors, frames=10)
-    big = figures.race_figure(surf, trajs, labels, colors, frames=10, projection=True)
-    assert big.layout.font.size > normal.layout.font.size
-    assert big.layout.height > normal.layout.height
-    width = [f.data[2].line.width for f in (normal, big)]  # the first growing path
+    normal = figures.race_figure(surf, trajs, labels, colors)
+    big = figures.race_figure(surf, trajs, labels, colors, projection=True)
+    assert big["layout"]["font"]["size"] > normal["layout"]["font"]["size"]
+    assert big["layout"]["height"] > normal["layout"]["height"]
+    width = [by_role(f, "grow")[0]["line"]["width"] for f in (normal, big)]
     assert width[1] > width[0]
 
 
 def test_many_steps_stay_small():
-    """4 runs × 1000 steps: the figure is shipped to the browser on every rerun.
+    """4 runs × 1000 steps: the figure is sent to the browser on every slider move.
 
-    Limit 2 MB: about what Streamlit's own measured 200-frame animation costs (3.3 MB) less
-    the contour trace we replace with an image; it measures ~1 MB.
+    Float32 typed arrays, no animation frames, the surface as one 64-colour PNG: ~0.3 MB.
     """
     surf = surfaces.get("rosenbrock")
     specs = [
@@ -173,15 +181,22 @@ def test_many_steps_stay_small():
         ("rmsprop", {"lr": 0.01}),
     ]
     trajs = [optviz.run(o, surf, steps=1000, **kw) for o, kw in specs]
-    fig = figures.race_figure(surf, trajs, [o for o, _ in specs], style.run_colors(4))
-    assert len(fig.frames) == 150
-    assert len(fig.to_json()) < 2_000_000
+    spec = figures.race_figure(surf, trajs, [o for o, _ in specs], style.run_colors(4))
+    assert "frames" not in spec
+    assert len(json.dumps(spec, default=plain)) < 400_000
 
 
-def test_few_steps_get_one_frame_per_step():
-    surf, trajs, labels, colors = make("noisy_linreg")
-    fig = figures.race_figure(surf, trajs, labels, colors, frames=150)
-    assert [f.name for f in fig.frames] == [str(k) for k in range(81)]
+def test_few_steps_show_every_iterate_as_a_dot():
+    surf, trajs, labels, colors = make("noisy_linreg")  # 80 steps
+    assert all(
+        "markers" in t["mode"]
+        for t in by_role(figures.race_figure(surf, trajs, labels, colors), "grow")
+    )
+    surf, trajs, labels, colors = make("rosenbrock")  # 300 steps
+    assert all(
+        t["mode"] == "lines"
+        for t in by_role(figures.race_figure(surf, trajs, labels, colors), "grow")
+    )
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -260,18 +275,6 @@ def test_mismatched_inputs_are_rejected():
     surf, trajs, labels, colors = make("rosenbrock")
     with pytest.raises(ValueError, match="same length"):
         figures.race_figure(surf, trajs, labels, colors[:1])
-    with pytest.raises(ValueError, match="frames"):
-        figures.race_figure(surf, trajs, labels, colors, frames=1)
-
-
-def test_noisy_paths_are_capped_per_frame_but_exact_at_the_end():
-    surf = surfaces.get("noisy_linreg", batch_size=1)
-    trajs = [optviz.run("gd", surf, steps=2000, lr=0.05)]
-    fig = figures.race_figure(surf, trajs, ["sgd"], style.run_colors(1), frames=20)
-    sizes = [len(decoded(f.data[0].x)) for f in fig.frames]
-    assert max(sizes[:-1]) <= figures.FRAME_PATH_POINTS + 1
-    assert sizes[-1] == 2001
-    np.testing.assert_allclose(decoded(fig.frames[-1].data[0].x), trajs[0].xy[:, 0], rtol=1e-6)
 
 
 def test_steps_to_tol_uses_the_loss_gap_not_a_tiny_plateau_gradient():
