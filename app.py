@@ -320,7 +320,9 @@ def apply_click() -> bool:
     """
     ss = st.session_state
     click = ss.get(RACE_KEY)
-    if not ss.get("pick") or not isinstance(click, dict) or click.get("id") == ss.get("click_seen"):
+    if not (ss.get("pick") and isinstance(click, dict) and "x" in click):
+        return False
+    if click.get("id") == ss.get("click_seen"):
         return False
     ss["click_seen"] = click.get("id")
     try:

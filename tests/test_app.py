@@ -23,11 +23,15 @@ def fresh(query: dict | None = None) -> AppTest:
     return at.run()
 
 
-def race_spec(at: AppTest) -> dict:
-    """The figure the race chart component was given (AppTest does not render components)."""
+def race_args(at: AppTest) -> dict:
+    """What the race chart component was given (AppTest does not render components)."""
     (chart,) = at.get("component_instance")
     assert chart.proto.component_name.endswith("race_chart")
-    return json.loads(json.loads(chart.proto.json_args)["figure"])
+    return json.loads(chart.proto.json_args)
+
+
+def race_spec(at: AppTest) -> dict:
+    return json.loads(race_args(at)["figure"])
 
 
 def decode(values: object) -> np.ndarray:
@@ -170,6 +174,20 @@ def test_clicks_move_nothing_while_not_picking():
     at.session_state["race"] = {"x": 1.5, "y": -2.0, "id": "click-1"}
     at.run()
     assert (at.session_state["start_x"], at.session_state["start_y"]) == start
+
+
+def test_the_surface_image_travels_once_unless_the_page_asks_again():
+    at = fresh()
+    (ref,) = [image["source"] for image in race_spec(at)["layout"]["images"]]
+    ident = ref.removeprefix("optviz-image:")
+    assert race_args(at)["images"][ident].startswith("data:image/png;base64,")
+    at.select_slider(key="o0.lr").set_value(0.02).run()
+    assert race_args(at)["images"] == {}, "a slider move does not resend the image"
+    at.session_state["race"] = {"need_image": ident, "id": "reloaded-1"}  # a reloaded page
+    at.run()
+    assert list(race_args(at)["images"]) == [ident]
+    at.run()
+    assert race_args(at)["images"] == {}, "answered once per request"
 
 
 def test_link_applies_one_learning_rate_to_every_run():

@@ -247,6 +247,10 @@ def test_lecture_flow(browser, server, tmp_path):
     assert "proj=1" in page.url
     assert not page.locator("header[data-testid=stHeader]").is_visible()
     page.screenshot(path=tmp_path / "4-projection-1920.png")
+
+    # A reloaded chart frame was not sent the surface image: it asks for it and gets it.
+    frame.evaluate("location.reload()")
+    frame.wait_for_function("() => window.race && race.renders > 0 && race.image", timeout=30_000)
     page.close()
 
 

@@ -2,9 +2,12 @@
 
 ``st.plotly_chart`` ships an animation as Plotly frames and redraws the whole animated figure on
 every rerun: ~0.5 MB and ~0.3 s of browser work per slider move for 4 runs × 1000 steps. This
-component receives the plain figure, and its page (``frontend/race.js``) plays the race by
-moving the traces the figure marks as moving: play / pause, three speeds and a scrubber over
+component receives the plain figure; its page (``frontend/race.js``) draws the runs on a canvas
+under Plotly's axes and plays the race itself: play / pause, three speeds and a scrubber over
 every step. While "pick" is on, a click on the contour panel returns that point.
+
+The surface image (~150 kB) travels once per session and surface, not on every move: the
+figure refers to it by id, and a page that does not hold it (a reloaded frame) asks for it.
 
 The frontend is two hand-written files speaking Streamlit's component protocol, so there is no
 build step; Plotly.js is the copy inside the installed plotly package, so the browser draws
@@ -18,15 +21,16 @@ import hashlib
 import json
 import shutil
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import plotly
+import streamlit as st
 import streamlit.components.v1 as components
 
 FRONTEND = Path(__file__).parent / "frontend"
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+IMAGE_REF = "optviz-image:"  # an image source that names an image the page holds
 
 
 def served_folder() -> Path:
@@ -58,24 +62,42 @@ def _plain(value: object) -> object:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def race_chart(
-    figure: dict,
-    *,
-    key: str,
-    pick: bool = False,
-    font_size: int = 16,
-    on_change: Callable[[], None] | None = None,
-) -> dict | None:
+def _images_by_reference(figure: dict, key: str) -> tuple[dict, dict]:
+    """``figure`` with its layout images as references, and the images this session's page
+    has not been sent yet (or asked for again), by id."""
+    ss = st.session_state
+    sent = ss.setdefault(f"{key}.images_sent", set())
+    asked = ss.get(key)
+    if (
+        isinstance(asked, dict)
+        and "need_image" in asked
+        and asked.get("id") != ss.get(f"{key}.asked")
+    ):
+        ss[f"{key}.asked"] = asked.get("id")
+        sent.discard(asked["need_image"])
+    new, refs = {}, []
+    for image in figure["layout"].get("images", []):
+        ident = hashlib.sha1(image["source"].encode()).hexdigest()[:16]
+        if ident not in sent:
+            new[ident] = image["source"]
+            sent.add(ident)
+        refs.append({**image, "source": IMAGE_REF + ident})
+    return {**figure, "layout": {**figure["layout"], "images": refs}}, new
+
+
+def race_chart(figure: dict, *, key: str, pick: bool = False, font_size: int = 16) -> dict | None:
     """Draw ``figure`` (a :func:`optviz.figures.race_figure` spec) with its play controls.
 
-    Returns the last point clicked on the contour panel while ``pick`` was on, as
-    ``{"x", "y", "id"}`` (``id`` differs per click), or None. ``font_size`` sizes the controls.
+    Returns the component's value: after a click on the contour panel while ``pick`` was on,
+    ``{"x", "y", "id"}`` (``id`` differs per click); None before any. ``font_size`` sizes the
+    controls.
     """
+    figure, images = _images_by_reference(figure, key)
     return _component(
         figure=json.dumps(figure, separators=(",", ":"), default=_plain),
+        images=images,
         pick=pick,
         font_size=font_size,
         key=key,
         default=None,
-        on_change=on_change,
     )

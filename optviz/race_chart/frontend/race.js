@@ -125,9 +125,26 @@ function staticKey(plotly, layout) {
   ]);
 }
 
+// Images Python sent, by id: the figure names its surface image as "optviz-image:<id>".
+const IMAGE_REF = "optviz-image:";
+const images = {};
+
 function loadImage(spec) {
   if (!spec) return Promise.resolve(null);
-  if (race.image && race.image.element.src === spec.source) {
+  let source = spec.source;
+  if (source.startsWith(IMAGE_REF)) {
+    const id = source.slice(IMAGE_REF.length);
+    if (!(id in images)) {
+      // This page was not sent that image (it was reloaded): ask for it, draw without it.
+      send("streamlit:setComponentValue", {
+        value: { need_image: id, id: `${Date.now()}-${Math.random()}` },
+        dataType: "json",
+      });
+      return Promise.resolve(null);
+    }
+    source = images[id];
+  }
+  if (race.image && race.image.element.src === source) {
     return Promise.resolve(race.image);
   }
   return new Promise((resolve, reject) => {
@@ -141,7 +158,7 @@ function loadImage(spec) {
         y0: spec.y - spec.sizey,
       });
     element.onerror = () => reject(new Error("the surface image did not load"));
-    element.src = spec.source;
+    element.src = source;
   });
 }
 
@@ -435,7 +452,8 @@ async function render(args) {
   race.pick = Boolean(args.pick);
   gd.classList.toggle("pick", race.pick);
   document.body.style.fontSize = `${args.font_size || 16}px`;
-  if (args.figure === race.figureJson) return;
+  Object.assign(images, args.images || {});
+  if (args.figure === race.figureJson && !Object.keys(args.images || {}).length) return;
   race.figureJson = args.figure;
   const figure = JSON.parse(args.figure);
   const parts = split(figure);
