@@ -5,11 +5,15 @@ compiled kernel serves every optimizer × surface × schedule. No ``fastmath`` (
 assume away the NaN/inf checks that detect divergence); ``error_model="numpy"`` so that 0/0 gives
 NaN (and a "diverged" status) instead of raising ZeroDivisionError like Python would.
 
-Update rules mutate their optimizer state ``st`` (a flat float64 vector, layout below) in place
+Update rules act on run ``i``: they mutate its optimizer state, column ``i`` of ``st`` (shape
+(N_STATE, runs), layout below), read its hyperparameters, column ``i`` of ``hp`` (N_HP, runs),
 and return the new point plus the effective per-coordinate step size they applied; apart from
-that state they are pure functions of their arguments. Their docstrings hold the formula in the
-lecture notation, in blocks ``Formula (option=value):`` that :mod:`optviz.optimizers` parses for
-the formula cards, so the documentation and the app cannot drift apart.
+that state they are pure functions of their arguments. Columns, not rows: :mod:`optviz._batch`
+runs one rule over the runs of a block in a loop that LLVM vectorises, which needs state j of
+consecutive runs to be contiguous. A single trajectory is one column. Their docstrings hold the
+formula in the lecture notation, in blocks ``Formula (option=value):`` that
+:mod:`optviz.optimizers` parses for the formula cards, so the documentation and the app cannot
+drift apart.
 
 Input contract of :func:`simulate` (the Python layer in :mod:`optviz.engine` guarantees it):
 C-contiguous float64 arrays, ``hp`` of length ``N_HP`` and ``flags`` (int64) of length
@@ -72,6 +76,14 @@ N_STATE = 24
 BIG = 1e10  # |θ| beyond this is divergence, whatever the surface
 
 
+@njit(inline="always", error_model="numpy")
+def _sqrt(v):
+    # libm's sqrt, which may set errno: LLVM cannot speculate it, so the rules' branches on the
+    # convention flags stay branches in the trajectory loop (with the LLVM intrinsic it computes
+    # both sides and selects, ~12 % slower). The batch kernel rebinds this name to the intrinsic.
+    return math.sqrt(v)
+
+
 @njit(cache=True, error_model="numpy")
 def _lerp(a, b, w):
     # torch.lerp's formula (weight < 0.5 from the start, else from the end): same rounding.
@@ -86,7 +98,7 @@ def _lerp(a, b, w):
 
 
 @njit(cache=True, error_model="numpy")
-def gd_update(x, y, gx, gy, lr, t, hp, flags, st):
+def gd_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     r"""Gradient descent (``torch.optim.SGD`` without momentum); SGD on mini-batches.
 
     Formula (default):
@@ -95,12 +107,12 @@ def gd_update(x, y, gx, gy, lr, t, hp, flags, st):
     Notes:
         ``g_t`` is the (mini-batch) gradient plus ``weight_decay``·θ (L2, as torch adds it).
     """
-    wd = hp[WEIGHT_DECAY]
+    wd = hp[WEIGHT_DECAY, i]
     return x - lr * (gx + wd * x), y - lr * (gy + wd * y), lr, lr
 
 
 @njit(cache=True, error_model="numpy")
-def momentum_update(x, y, gx, gy, lr, t, hp, flags, st):
+def momentum_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     r"""Heavy-ball momentum; β₁ is the momentum coefficient β.
 
     Formula (momentum_form=torch):
@@ -126,35 +138,35 @@ def momentum_update(x, y, gx, gy, lr, t, hp, flags, st):
         Sutskever's and the Polish lecture's m ← βm − η∇E; it equals ``torch`` for constant η
         and differs once η is scheduled (η of past steps stays inside v).
     """
-    b = hp[BETA1]
-    wd = hp[WEIGHT_DECAY]
+    b = hp[BETA1, i]
+    wd = hp[WEIGHT_DECAY, i]
     dx = gx + wd * x
     dy = gy + wd * y
     form = flags[MOMENTUM_FORM]
     if form == 0:
         if t == 1:
-            st[M0] = dx
-            st[M1] = dy
+            st[M0, i] = dx
+            st[M1, i] = dy
         else:
-            damp = 1.0 - hp[DAMPENING]
-            st[M0] = b * st[M0] + damp * dx
-            st[M1] = b * st[M1] + damp * dy
-        return x - lr * st[M0], y - lr * st[M1], lr, lr
+            damp = 1.0 - hp[DAMPENING, i]
+            st[M0, i] = b * st[M0, i] + damp * dx
+            st[M1, i] = b * st[M1, i] + damp * dy
+        return x - lr * st[M0, i], y - lr * st[M1, i], lr, lr
     if form == 1:
-        st[M0] = b * st[M0] + (1.0 - b) * dx
-        st[M1] = b * st[M1] + (1.0 - b) * dy
+        st[M0, i] = b * st[M0, i] + (1.0 - b) * dx
+        st[M1, i] = b * st[M1, i] + (1.0 - b) * dy
         step = lr
         if flags[BIAS_CORRECTION] == 1:
-            st[BP1] *= b
-            step = lr / (1.0 - st[BP1])
-        return x - step * st[M0], y - step * st[M1], step, step
-    st[M0] = b * st[M0] + lr * dx
-    st[M1] = b * st[M1] + lr * dy
-    return x - st[M0], y - st[M1], lr, lr
+            st[BP1, i] *= b
+            step = lr / (1.0 - st[BP1, i])
+        return x - step * st[M0, i], y - step * st[M1, i], step, step
+    st[M0, i] = b * st[M0, i] + lr * dx
+    st[M1, i] = b * st[M1, i] + lr * dy
+    return x - st[M0, i], y - st[M1, i], lr, lr
 
 
 @njit(cache=True, error_model="numpy")
-def nesterov_update(x, y, gx, gy, lr, t, hp, flags, st):
+def nesterov_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     r"""Nesterov accelerated gradient (NAG); β₁ is the momentum coefficient.
 
     Formula (nesterov_form=torch):
@@ -171,32 +183,32 @@ def nesterov_update(x, y, gx, gy, lr, t, hp, flags, st):
         taken where the optimizer stands. ``lookahead`` is the lectures' form: the gradient is
         evaluated at the look-ahead point θ − β₁v and the drawn path is θ itself.
     """
-    b = hp[BETA1]
-    wd = hp[WEIGHT_DECAY]
+    b = hp[BETA1, i]
+    wd = hp[WEIGHT_DECAY, i]
     dx = gx + wd * x
     dy = gy + wd * y
     if flags[NESTEROV_FORM] == 0:
         if t == 1:
-            st[M0] = dx
-            st[M1] = dy
+            st[M0, i] = dx
+            st[M1, i] = dy
         else:
-            st[M0] = b * st[M0] + dx
-            st[M1] = b * st[M1] + dy
-        return x - lr * (dx + b * st[M0]), y - lr * (dy + b * st[M1]), lr, lr
-    st[M0] = b * st[M0] + lr * dx
-    st[M1] = b * st[M1] + lr * dy
-    return x - st[M0], y - st[M1], lr, lr
+            st[M0, i] = b * st[M0, i] + dx
+            st[M1, i] = b * st[M1, i] + dy
+        return x - lr * (dx + b * st[M0, i]), y - lr * (dy + b * st[M1, i]), lr, lr
+    st[M0, i] = b * st[M0, i] + lr * dx
+    st[M1, i] = b * st[M1, i] + lr * dy
+    return x - st[M0, i], y - st[M1, i], lr, lr
 
 
 @njit(cache=True, error_model="numpy")
 def _denominator(v, eps, inside):
     if inside == 1:
-        return math.sqrt(v + eps)
-    return math.sqrt(v) + eps
+        return _sqrt(v + eps)
+    return _sqrt(v) + eps
 
 
 @njit(cache=True, error_model="numpy")
-def adagrad_update(x, y, gx, gy, lr, t, hp, flags, st):
+def adagrad_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     r"""AdaGrad (diagonal): per-coordinate step η/√G with G the sum of squared gradients.
 
     Formula (eps_placement=outside):
@@ -212,20 +224,20 @@ def adagrad_update(x, y, gx, gy, lr, t, hp, flags, st):
         is the Vietnamese and Polish lectures' √(G + ε). torch's ``lr_decay`` divides η by
         1 + (t−1)·lr_decay. The full-matrix AdaGrad of the lecture (G += g gᵀ) is not offered.
     """
-    wd = hp[WEIGHT_DECAY]
+    wd = hp[WEIGHT_DECAY, i]
     dx = gx + wd * x
     dy = gy + wd * y
-    clr = lr / (1.0 + (t - 1) * hp[LR_DECAY])
-    st[V0] += dx * dx
-    st[V1] += dy * dy
+    clr = lr / (1.0 + (t - 1) * hp[LR_DECAY, i])
+    st[V0, i] += dx * dx
+    st[V1, i] += dy * dy
     inside = flags[EPS_INSIDE]
-    ex = clr / _denominator(st[V0], hp[EPS], inside)
-    ey = clr / _denominator(st[V1], hp[EPS], inside)
+    ex = clr / _denominator(st[V0, i], hp[EPS, i], inside)
+    ey = clr / _denominator(st[V1, i], hp[EPS, i], inside)
     return x - ex * dx, y - ey * dy, ex, ey
 
 
 @njit(cache=True, error_model="numpy")
-def rmsprop_update(x, y, gx, gy, lr, t, hp, flags, st):
+def rmsprop_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     r"""RMSProp: AdaGrad with a leaky (exponential) average; β₂ is the decay α / ρ / γ.
 
     Formula (centered=on, eps_placement=outside):
@@ -260,31 +272,31 @@ def rmsprop_update(x, y, gx, gy, lr, t, hp, flags, st):
         ``accumulator_init=first_grad`` starts from v₁ = g₁² (Hung-yi Lee's σ⁰ = |g⁰|), so the
         first step is η·sign(g) instead of the torch form's η·g/(√(1−β₂)|g|).
     """
-    a = hp[BETA2]
-    wd = hp[WEIGHT_DECAY]
+    a = hp[BETA2, i]
+    wd = hp[WEIGHT_DECAY, i]
     dx = gx + wd * x
     dy = gy + wd * y
     if t == 1 and flags[ACCUMULATOR_INIT] == 1:
-        st[V0] = dx * dx
-        st[V1] = dy * dy
+        st[V0, i] = dx * dx
+        st[V1, i] = dy * dy
     else:
-        st[V0] = st[V0] * a + (1.0 - a) * dx * dx
-        st[V1] = st[V1] * a + (1.0 - a) * dy * dy
-    v0 = st[V0]
-    v1 = st[V1]
+        st[V0, i] = st[V0, i] * a + (1.0 - a) * dx * dx
+        st[V1, i] = st[V1, i] * a + (1.0 - a) * dy * dy
+    v0 = st[V0, i]
+    v1 = st[V1, i]
     if flags[CENTERED] == 1:
-        st[VMAX0] = _lerp(st[VMAX0], dx, 1.0 - a)
-        st[VMAX1] = _lerp(st[VMAX1], dy, 1.0 - a)
-        v0 = v0 - st[VMAX0] * st[VMAX0]
-        v1 = v1 - st[VMAX1] * st[VMAX1]
+        st[VMAX0, i] = _lerp(st[VMAX0, i], dx, 1.0 - a)
+        st[VMAX1, i] = _lerp(st[VMAX1, i], dy, 1.0 - a)
+        v0 = v0 - st[VMAX0, i] * st[VMAX0, i]
+        v1 = v1 - st[VMAX1, i] * st[VMAX1, i]
     inside = flags[EPS_INSIDE]
-    ex = lr / _denominator(v0, hp[EPS], inside)
-    ey = lr / _denominator(v1, hp[EPS], inside)
+    ex = lr / _denominator(v0, hp[EPS, i], inside)
+    ey = lr / _denominator(v1, hp[EPS, i], inside)
     return x - ex * dx, y - ey * dy, ex, ey
 
 
 @njit(cache=True, error_model="numpy")
-def adam_update(x, y, gx, gy, lr, t, hp, flags, st):
+def adam_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     r"""Adam: momentum (first moment m) with RMSProp scaling (second moment v).
 
     Formula (bias_correction=on, eps_placement=outside):
@@ -316,43 +328,43 @@ def adam_update(x, y, gx, gy, lr, t, hp, flags, st):
         ("Adam (almost)" of CS231n) the first steps are tiny because m and v start at 0.
         ``weight_decay`` is L2 added to g (torch's Adam); AdamW decouples it.
     """
-    b1 = hp[BETA1]
-    b2 = hp[BETA2]
-    wd = hp[WEIGHT_DECAY]
+    b1 = hp[BETA1, i]
+    b2 = hp[BETA2, i]
+    wd = hp[WEIGHT_DECAY, i]
     dx = gx + wd * x
     dy = gy + wd * y
-    st[M0] = _lerp(st[M0], dx, 1.0 - b1)
-    st[M1] = _lerp(st[M1], dy, 1.0 - b1)
-    st[V0] = st[V0] * b2 + (1.0 - b2) * dx * dx
-    st[V1] = st[V1] * b2 + (1.0 - b2) * dy * dy
-    return _adam_step(x, y, lr, hp, flags, st, st[V0], st[V1])
+    st[M0, i] = _lerp(st[M0, i], dx, 1.0 - b1)
+    st[M1, i] = _lerp(st[M1, i], dy, 1.0 - b1)
+    st[V0, i] = st[V0, i] * b2 + (1.0 - b2) * dx * dx
+    st[V1, i] = st[V1, i] * b2 + (1.0 - b2) * dy * dy
+    return _adam_step(x, y, lr, hp, flags, st, i, st[V0, i], st[V1, i])
 
 
 @njit(cache=True, error_model="numpy")
-def _adam_step(x, y, lr, hp, flags, st, v0, v1):
+def _adam_step(x, y, lr, hp, flags, st, i, v0, v1):
     # Shared tail of Adam / AMSGrad / AdamW, in torch's order of operations.
-    st[BP1] *= hp[BETA1]
-    st[BP2] *= hp[BETA2]
+    st[BP1, i] *= hp[BETA1, i]
+    st[BP2, i] *= hp[BETA2, i]
     if flags[BIAS_CORRECTION] == 1:
-        step_size = lr / (1.0 - st[BP1])
-        bc2 = 1.0 - st[BP2]
+        step_size = lr / (1.0 - st[BP1, i])
+        bc2 = 1.0 - st[BP2, i]
     else:
         step_size = lr
         bc2 = 1.0
     if flags[EPS_INSIDE] == 1:
-        d0 = math.sqrt(v0 / bc2 + hp[EPS])
-        d1 = math.sqrt(v1 / bc2 + hp[EPS])
+        d0 = _sqrt(v0 / bc2 + hp[EPS, i])
+        d1 = _sqrt(v1 / bc2 + hp[EPS, i])
     else:
-        sq = math.sqrt(bc2)
-        d0 = math.sqrt(v0) / sq + hp[EPS]
-        d1 = math.sqrt(v1) / sq + hp[EPS]
+        sq = _sqrt(bc2)
+        d0 = _sqrt(v0) / sq + hp[EPS, i]
+        d1 = _sqrt(v1) / sq + hp[EPS, i]
     ex = step_size / d0
     ey = step_size / d1
-    return x - step_size * (st[M0] / d0), y - step_size * (st[M1] / d1), ex, ey
+    return x - step_size * (st[M0, i] / d0), y - step_size * (st[M1, i] / d1), ex, ey
 
 
 @njit(cache=True, error_model="numpy")
-def amsgrad_update(x, y, gx, gy, lr, t, hp, flags, st):
+def amsgrad_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     r"""AMSGrad: Adam whose denominator never shrinks (running max of v).
 
     Formula (bias_correction=on, eps_placement=outside):
@@ -384,22 +396,22 @@ def amsgrad_update(x, y, gx, gy, lr, t, hp, flags, st):
     Notes:
         ``torch.optim.Adam(amsgrad=True)``. The ε and bias-correction options are Adam's.
     """
-    b1 = hp[BETA1]
-    b2 = hp[BETA2]
-    wd = hp[WEIGHT_DECAY]
+    b1 = hp[BETA1, i]
+    b2 = hp[BETA2, i]
+    wd = hp[WEIGHT_DECAY, i]
     dx = gx + wd * x
     dy = gy + wd * y
-    st[M0] = _lerp(st[M0], dx, 1.0 - b1)
-    st[M1] = _lerp(st[M1], dy, 1.0 - b1)
-    st[V0] = st[V0] * b2 + (1.0 - b2) * dx * dx
-    st[V1] = st[V1] * b2 + (1.0 - b2) * dy * dy
-    st[VMAX0] = max(st[VMAX0], st[V0])
-    st[VMAX1] = max(st[VMAX1], st[V1])
-    return _adam_step(x, y, lr, hp, flags, st, st[VMAX0], st[VMAX1])
+    st[M0, i] = _lerp(st[M0, i], dx, 1.0 - b1)
+    st[M1, i] = _lerp(st[M1, i], dy, 1.0 - b1)
+    st[V0, i] = st[V0, i] * b2 + (1.0 - b2) * dx * dx
+    st[V1, i] = st[V1, i] * b2 + (1.0 - b2) * dy * dy
+    st[VMAX0, i] = max(st[VMAX0, i], st[V0, i])
+    st[VMAX1, i] = max(st[VMAX1, i], st[V1, i])
+    return _adam_step(x, y, lr, hp, flags, st, i, st[VMAX0, i], st[VMAX1, i])
 
 
 @njit(cache=True, error_model="numpy")
-def adamw_update(x, y, gx, gy, lr, t, hp, flags, st):
+def adamw_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     r"""AdamW: Adam with weight decay λ decoupled from the gradient.
 
     Formula (bias_correction=on, eps_placement=outside):
@@ -430,20 +442,20 @@ def adamw_update(x, y, gx, gy, lr, t, hp, flags, st):
         ``torch.optim.AdamW`` (default λ = ``weight_decay`` = 1e-2): the decay shrinks θ
         directly instead of being added to g, so Adam's scaling does not weaken it.
     """
-    b1 = hp[BETA1]
-    b2 = hp[BETA2]
-    shrink = 1.0 - lr * hp[WEIGHT_DECAY]
+    b1 = hp[BETA1, i]
+    b2 = hp[BETA2, i]
+    shrink = 1.0 - lr * hp[WEIGHT_DECAY, i]
     x = x * shrink
     y = y * shrink
-    st[M0] = _lerp(st[M0], gx, 1.0 - b1)
-    st[M1] = _lerp(st[M1], gy, 1.0 - b1)
-    st[V0] = st[V0] * b2 + (1.0 - b2) * gx * gx
-    st[V1] = st[V1] * b2 + (1.0 - b2) * gy * gy
-    return _adam_step(x, y, lr, hp, flags, st, st[V0], st[V1])
+    st[M0, i] = _lerp(st[M0, i], gx, 1.0 - b1)
+    st[M1, i] = _lerp(st[M1, i], gy, 1.0 - b1)
+    st[V0, i] = st[V0, i] * b2 + (1.0 - b2) * gx * gx
+    st[V1, i] = st[V1, i] * b2 + (1.0 - b2) * gy * gy
+    return _adam_step(x, y, lr, hp, flags, st, i, st[V0, i], st[V1, i])
 
 
 @njit(cache=True, error_model="numpy")
-def nadam_update(x, y, gx, gy, lr, t, hp, flags, st):
+def nadam_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     r"""NAdam: Adam with a Nesterov look-ahead on the first moment.
 
     Formula (nadam_schedule=torch, eps_placement=outside):
@@ -484,38 +496,38 @@ def nadam_update(x, y, gx, gy, lr, t, hp, flags, st):
         steps use much less momentum than β₁ suggests. ``constant`` is Dozat's simplified form
         with μ = β₁ throughout.
     """
-    b1 = hp[BETA1]
-    b2 = hp[BETA2]
-    wd = hp[WEIGHT_DECAY]
+    b1 = hp[BETA1, i]
+    b2 = hp[BETA2, i]
+    wd = hp[WEIGHT_DECAY, i]
     dx = gx + wd * x
     dy = gy + wd * y
     if flags[NADAM_SCHEDULE] == 0:
-        psi = hp[MOMENTUM_DECAY]
+        psi = hp[MOMENTUM_DECAY, i]
         mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
         mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
     else:
         mu = b1
         mu_next = b1
-    st[BP2] *= b2
-    bc2 = 1.0 - st[BP2]
-    st[MU_PRODUCT] *= mu
-    st[M0] = _lerp(st[M0], dx, 1.0 - b1)
-    st[M1] = _lerp(st[M1], dy, 1.0 - b1)
-    st[V0] = st[V0] * b2 + (1.0 - b2) * dx * dx
-    st[V1] = st[V1] * b2 + (1.0 - b2) * dy * dy
+    st[BP2, i] *= b2
+    bc2 = 1.0 - st[BP2, i]
+    st[MU_PRODUCT, i] *= mu
+    st[M0, i] = _lerp(st[M0, i], dx, 1.0 - b1)
+    st[M1, i] = _lerp(st[M1, i], dy, 1.0 - b1)
+    st[V0, i] = st[V0, i] * b2 + (1.0 - b2) * dx * dx
+    st[V1, i] = st[V1, i] * b2 + (1.0 - b2) * dy * dy
     if flags[EPS_INSIDE] == 1:
-        d0 = math.sqrt(st[V0] / bc2 + hp[EPS])
-        d1 = math.sqrt(st[V1] / bc2 + hp[EPS])
+        d0 = _sqrt(st[V0, i] / bc2 + hp[EPS, i])
+        d1 = _sqrt(st[V1, i] / bc2 + hp[EPS, i])
     else:
-        d0 = math.sqrt(st[V0] / bc2) + hp[EPS]
-        d1 = math.sqrt(st[V1] / bc2) + hp[EPS]
-    mu_product_next = st[MU_PRODUCT] * mu_next
-    c_grad = -lr * (1.0 - mu) / (1.0 - st[MU_PRODUCT])
+        d0 = _sqrt(st[V0, i] / bc2) + hp[EPS, i]
+        d1 = _sqrt(st[V1, i] / bc2) + hp[EPS, i]
+    mu_product_next = st[MU_PRODUCT, i] * mu_next
+    c_grad = -lr * (1.0 - mu) / (1.0 - st[MU_PRODUCT, i])
     c_mom = (-lr * mu_next) / (1.0 - mu_product_next)
     x = x + c_grad * (dx / d0)
     y = y + c_grad * (dy / d1)
-    x = x + c_mom * (st[M0] / d0)
-    y = y + c_mom * (st[M1] / d1)
+    x = x + c_mom * (st[M0, i] / d0)
+    y = y + c_mom * (st[M1, i] / d1)
     return x, y, lr / d0, lr / d1
 
 
@@ -578,7 +590,7 @@ def line_search(mode, sid, p, dx, dy, idx, x, y, f0, gx, gy, px, py, a0):
 
 
 @njit(cache=True, error_model="numpy")
-def newton_update(sid, p, dx, dy, x, y, gx, gy, lr, hp, flags):
+def newton_update(sid, p, dx, dy, x, y, gx, gy, lr, hp, flags, i):
     r"""Newton's method, damped by η, with a guard against indefinite Hessians.
 
     Formula (newton_form=guarded):
@@ -614,8 +626,8 @@ def newton_update(sid, p, dx, dy, x, y, gx, gy, lr, hp, flags):
     nrm = math.hypot(vx, vy)
     vx /= nrm
     vy /= nrm
-    m1 = max(abs(l1), hp[EPS])
-    m2 = max(abs(l2), hp[EPS])
+    m1 = max(abs(l1), hp[EPS, i])
+    m2 = max(abs(l2), hp[EPS, i])
     p1 = (vx * gx + vy * gy) / m1  # component along the first eigenvector
     p2 = (-vy * gx + vx * gy) / m2  # along the second (orthogonal) one
     sx = p1 * vx - p2 * vy
@@ -624,7 +636,7 @@ def newton_update(sid, p, dx, dy, x, y, gx, gy, lr, hp, flags):
 
 
 @njit(cache=True, error_model="numpy")
-def quasi_newton_update(oid, sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags, st):
+def quasi_newton_update(oid, sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags, st, i):
     r"""BFGS or DFP: quasi-Newton steps with an inverse-Hessian estimate V (V₀ = I).
 
     Formula (method=bfgs):
@@ -645,12 +657,12 @@ def quasi_newton_update(oid, sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags, s
         backtracking from η = 1). The update is skipped when sᵀr ≤ 0 (it would destroy
         positive definiteness), and V resets to I if −Vg is not a descent direction.
     """
-    if st[SX] != 0.0 or st[SY] != 0.0:
-        sx, sy = st[SX], st[SY]
-        rx, ry = gx - st[GX_PREV], gy - st[GY_PREV]
+    if st[SX, i] != 0.0 or st[SY, i] != 0.0:
+        sx, sy = st[SX, i], st[SY, i]
+        rx, ry = gx - st[GX_PREV, i], gy - st[GY_PREV, i]
         sr = sx * rx + sy * ry
         if sr > 1e-12 * math.hypot(sx, sy) * math.hypot(rx, ry):
-            v00, v01, v10, v11 = st[H00], st[H01], st[H10], st[H11]
+            v00, v01, v10, v11 = st[H00, i], st[H01, i], st[H10, i], st[H11, i]
             vr0 = v00 * rx + v01 * ry  # V r
             vr1 = v10 * rx + v11 * ry
             rv0 = rx * v00 + ry * v10  # rᵀ V
@@ -658,28 +670,28 @@ def quasi_newton_update(oid, sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags, s
             rvr = rx * vr0 + ry * vr1
             if oid == BFGS:
                 k = (1.0 + rvr / sr) / sr
-                st[H00] = v00 + k * sx * sx - (sx * rv0 + vr0 * sx) / sr
-                st[H01] = v01 + k * sx * sy - (sx * rv1 + vr0 * sy) / sr
-                st[H10] = v10 + k * sy * sx - (sy * rv0 + vr1 * sx) / sr
-                st[H11] = v11 + k * sy * sy - (sy * rv1 + vr1 * sy) / sr
+                st[H00, i] = v00 + k * sx * sx - (sx * rv0 + vr0 * sx) / sr
+                st[H01, i] = v01 + k * sx * sy - (sx * rv1 + vr0 * sy) / sr
+                st[H10, i] = v10 + k * sy * sx - (sy * rv0 + vr1 * sx) / sr
+                st[H11, i] = v11 + k * sy * sy - (sy * rv1 + vr1 * sy) / sr
             elif rvr > 0.0:
-                st[H00] = v00 + sx * sx / sr - vr0 * rv0 / rvr
-                st[H01] = v01 + sx * sy / sr - vr0 * rv1 / rvr
-                st[H10] = v10 + sy * sx / sr - vr1 * rv0 / rvr
-                st[H11] = v11 + sy * sy / sr - vr1 * rv1 / rvr
-    px = -(st[H00] * gx + st[H01] * gy)
-    py = -(st[H10] * gx + st[H11] * gy)
+                st[H00, i] = v00 + sx * sx / sr - vr0 * rv0 / rvr
+                st[H01, i] = v01 + sx * sy / sr - vr0 * rv1 / rvr
+                st[H10, i] = v10 + sy * sx / sr - vr1 * rv0 / rvr
+                st[H11, i] = v11 + sy * sy / sr - vr1 * rv1 / rvr
+    px = -(st[H00, i] * gx + st[H01, i] * gy)
+    py = -(st[H10, i] * gx + st[H11, i] * gy)
     if px * gx + py * gy >= 0.0:
-        st[H00], st[H01], st[H10], st[H11] = 1.0, 0.0, 0.0, 1.0
+        st[H00, i], st[H01, i], st[H10, i], st[H11, i] = 1.0, 0.0, 0.0, 1.0
         px, py = -gx, -gy
     a = line_search(flags[LINE_SEARCH], sid, p, dx, dy, idx, x, y, f0, gx, gy, px, py, lr)
-    st[SX], st[SY] = a * px, a * py
-    st[GX_PREV], st[GY_PREV] = gx, gy
+    st[SX, i], st[SY, i] = a * px, a * py
+    st[GX_PREV, i], st[GY_PREV, i] = gx, gy
     return x + a * px, y + a * py, a, a
 
 
 @njit(cache=True, error_model="numpy")
-def lbfgs_update(sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags, st, mem):
+def lbfgs_update(sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags, st, i, mem):
     r"""L-BFGS: BFGS from the last m pairs (s, r) only, by the two-loop recursion.
 
     Formula (default):
@@ -695,47 +707,48 @@ def lbfgs_update(sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags, st, mem):
         what makes quasi-Newton ideas usable for networks. αₖ from ``line_search``.
     """
     m = mem.shape[0]
-    if st[SX] != 0.0 or st[SY] != 0.0:
-        rx, ry = gx - st[GX_PREV], gy - st[GY_PREV]
-        if st[SX] * rx + st[SY] * ry > 1e-12 * math.hypot(st[SX], st[SY]) * math.hypot(rx, ry):
-            head = int(st[MEM_HEAD])
-            mem[head, 0], mem[head, 1], mem[head, 2], mem[head, 3] = st[SX], st[SY], rx, ry
-            st[MEM_HEAD] = (head + 1) % m
-            st[N_MEM] = min(st[N_MEM] + 1.0, m)
-    count = int(st[N_MEM])
+    if st[SX, i] != 0.0 or st[SY, i] != 0.0:
+        rx, ry = gx - st[GX_PREV, i], gy - st[GY_PREV, i]
+        sx, sy = st[SX, i], st[SY, i]
+        if sx * rx + sy * ry > 1e-12 * math.hypot(sx, sy) * math.hypot(rx, ry):
+            head = int(st[MEM_HEAD, i])
+            mem[head, 0], mem[head, 1], mem[head, 2], mem[head, 3] = st[SX, i], st[SY, i], rx, ry
+            st[MEM_HEAD, i] = (head + 1) % m
+            st[N_MEM, i] = min(st[N_MEM, i] + 1.0, m)
+    count = int(st[N_MEM, i])
     qx, qy = gx, gy
-    newest = int(st[MEM_HEAD]) - 1
+    newest = int(st[MEM_HEAD, i]) - 1
     for j in range(count):
-        i = (newest - j) % m
-        rho = 1.0 / (mem[i, 2] * mem[i, 0] + mem[i, 3] * mem[i, 1])
-        a = rho * (mem[i, 0] * qx + mem[i, 1] * qy)
-        mem[i, 4] = a
-        qx -= a * mem[i, 2]
-        qy -= a * mem[i, 3]
+        h = (newest - j) % m
+        rho = 1.0 / (mem[h, 2] * mem[h, 0] + mem[h, 3] * mem[h, 1])
+        a = rho * (mem[h, 0] * qx + mem[h, 1] * qy)
+        mem[h, 4] = a
+        qx -= a * mem[h, 2]
+        qy -= a * mem[h, 3]
     gamma = 1.0
     if count > 0:
-        i = newest % m
-        gamma = (mem[i, 0] * mem[i, 2] + mem[i, 1] * mem[i, 3]) / (
-            mem[i, 2] * mem[i, 2] + mem[i, 3] * mem[i, 3]
+        h = newest % m
+        gamma = (mem[h, 0] * mem[h, 2] + mem[h, 1] * mem[h, 3]) / (
+            mem[h, 2] * mem[h, 2] + mem[h, 3] * mem[h, 3]
         )
     zx, zy = gamma * qx, gamma * qy
     for j in range(count - 1, -1, -1):
-        i = (newest - j) % m
-        rho = 1.0 / (mem[i, 2] * mem[i, 0] + mem[i, 3] * mem[i, 1])
-        b = rho * (mem[i, 2] * zx + mem[i, 3] * zy)
-        zx += mem[i, 0] * (mem[i, 4] - b)
-        zy += mem[i, 1] * (mem[i, 4] - b)
+        h = (newest - j) % m
+        rho = 1.0 / (mem[h, 2] * mem[h, 0] + mem[h, 3] * mem[h, 1])
+        b = rho * (mem[h, 2] * zx + mem[h, 3] * zy)
+        zx += mem[h, 0] * (mem[h, 4] - b)
+        zy += mem[h, 1] * (mem[h, 4] - b)
     px, py = -zx, -zy
     if px * gx + py * gy >= 0.0:
         px, py = -gx, -gy
     a = line_search(flags[LINE_SEARCH], sid, p, dx, dy, idx, x, y, f0, gx, gy, px, py, lr)
-    st[SX], st[SY] = a * px, a * py
-    st[GX_PREV], st[GY_PREV] = gx, gy
+    st[SX, i], st[SY, i] = a * px, a * py
+    st[GX_PREV, i], st[GY_PREV, i] = gx, gy
     return x + a * px, y + a * py, a, a
 
 
 @njit(cache=True, error_model="numpy")
-def levenberg_marquardt_update(sid, p, dx, dy, x, y, f0, gx, gy, lr, st):
+def levenberg_marquardt_update(sid, p, dx, dy, x, y, f0, gx, gy, lr, st, i):
     r"""Levenberg–Marquardt on a sum of squares: Gauss–Newton blended with gradient descent.
 
     Formula (default):
@@ -751,7 +764,7 @@ def levenberg_marquardt_update(sid, p, dx, dy, x, y, f0, gx, gy, lr, st):
         Gauss–Newton. ν₀ = ``lm_lambda`` (default 1e-3). A rejected step leaves θ in place.
     """
     a, b, c = gauss_newton(sid, x, y, p, dx, dy)
-    nu = st[NU]
+    nu = st[NU, i]
     a += nu
     c += nu
     det = a * c - b * b
@@ -763,9 +776,9 @@ def levenberg_marquardt_update(sid, p, dx, dy, x, y, f0, gx, gy, lr, st):
     # ν stays within [1e-15, 1e15]: at the exact minimum no step can decrease f, and ν must
     # neither overflow there nor underflow to a singular Gauss–Newton matrix.
     if fn <= f0:
-        st[NU] = max(nu / 10.0, 1e-15)
+        st[NU, i] = max(nu / 10.0, 1e-15)
         return nx, ny, lr, lr
-    st[NU] = min(nu * 10.0, 1e15)
+    st[NU, i] = min(nu * 10.0, 1e15)
     return x, y, lr, lr
 
 
@@ -800,7 +813,7 @@ def steepest_descent_update(sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags):
 
 
 @njit(cache=True, error_model="numpy")
-def scheduled_lr(sid, sp, k, lr0, f, st):
+def scheduled_lr(sid, sp, k, lr0, f, st, i):
     """η for update k (k = 0 for the first update); ``f`` is the loss where the step starts.
 
     The formulas, with t = k: see :mod:`optviz.schedules`, which documents and validates
@@ -825,18 +838,18 @@ def scheduled_lr(sid, sp, k, lr0, f, st):
         return lr0 * sp[9 + piece]
     if sid == S_PLATEAU:
         # torch.optim.lr_scheduler.ReduceLROnPlateau(mode="min", threshold_mode="rel").
-        if f < st[PL_BEST] * (1.0 - sp[2]):
-            st[PL_BEST] = f
-            st[PL_BAD] = 0.0
+        if f < st[PL_BEST, i] * (1.0 - sp[2]):
+            st[PL_BEST, i] = f
+            st[PL_BAD, i] = 0.0
         else:
-            st[PL_BAD] += 1.0
-        if st[PL_BAD] > sp[1]:
+            st[PL_BAD, i] += 1.0
+        if st[PL_BAD, i] > sp[1]:
             # torch ignores a reduction smaller than its eps = 1e-8 (η stalls near 1e-8).
-            old = max(lr0 * st[PL_FACTOR], sp[3])
-            if old - max(lr0 * st[PL_FACTOR] * sp[0], sp[3]) > 1e-8:
-                st[PL_FACTOR] *= sp[0]
-            st[PL_BAD] = 0.0
-        return max(lr0 * st[PL_FACTOR], sp[3])
+            old = max(lr0 * st[PL_FACTOR, i], sp[3])
+            if old - max(lr0 * st[PL_FACTOR, i] * sp[0], sp[3]) > 1e-8:
+                st[PL_FACTOR, i] *= sp[0]
+            st[PL_BAD, i] = 0.0
+        return max(lr0 * st[PL_FACTOR, i], sp[3])
     if sid == S_SGDR:
         t0 = sp[0]
         mult = sp[1]
@@ -868,25 +881,21 @@ _value_inline = njit(inline="always", error_model="numpy")(value.py_func)
 
 
 @njit(inline="always", error_model="numpy")
-def _step(
-    oid, sid, k, x, y, f, hp, flags, st, mem, p, dx, dy, idx_full, batches, noise, sched_id, sp,
-    tol, escape_radius,
+def _prepare(
+    oid, sid, k, x, y, f, hp, flags, st, i, p, dx, dy, idx_full, batches, noise, sched_id, sp, tol,
 ):  # fmt: skip
-    """Update k (0-based) of one run from (x, y) with loss f and optimizer state ``st``.
+    """First part of update k (0-based) of run i at (x, y) with loss f: the gradient the
+    optimizer sees (mini-batch row k of ``batches`` or all data, plus noise row k), the stop
+    checks before the update, and the scheduled η.
 
-    Returns (status, nx, ny, fn, gx, gy, lr, ex, ey): ``gx, gy`` the gradient the optimizer
-    saw (mini-batch rows k of ``batches`` or all data, plus noise row k), ``lr`` the scheduled η,
-    ``ex, ey`` the per-coordinate step it applied. Status OK: (nx, ny, fn) is the next valid
-    point; ESCAPED: it is valid and the run stops after it; CONVERGED or DIVERGED: the run
-    stops at (x, y). Inlined (at Numba-IR level) into the single-trajectory and the blocked
-    batch loops, so both run the same statements.
+    Returns (status, gx, gy, lr): status OK, DIVERGED (non-finite gradient) or CONVERGED
+    (full gradient ‖∇f(x, y)‖ ≤ tol); lr is NaN when the run stops.
     """
-    t = k + 1
     qx = x
     qy = y
     if oid == NESTEROV and flags[NESTEROV_FORM] == 1:
-        qx = x - hp[BETA1] * st[M0]
-        qy = y - hp[BETA1] * st[M1]
+        qx = x - hp[BETA1, i] * st[M0, i]
+        qy = y - hp[BETA1, i] * st[M1, i]
     if batches.shape[0] > 0:
         idx = batches[k]
     else:
@@ -895,55 +904,91 @@ def _step(
     if noise.shape[0] > 0:
         gx += noise[k, 0]
         gy += noise[k, 1]
-    nan = math.nan
     if not (math.isfinite(gx) and math.isfinite(gy)):
-        return DIVERGED, x, y, f, gx, gy, nan, nan, nan
+        return DIVERGED, gx, gy, math.nan
     if tol > 0.0:
         fgx, fgy = gradient(sid, x, y, p, dx, dy, idx_full, idx_full.shape[0])
         if math.hypot(fgx, fgy) <= tol:
-            return CONVERGED, x, y, f, gx, gy, nan, nan, nan
+            return CONVERGED, gx, gy, math.nan
     # scheduled_lr is not inlined (it takes two arrays); the constant η needs no call.
-    lr0 = hp[LR]
-    lr = lr0 if sched_id == S_CONSTANT else scheduled_lr(sched_id, sp, k, lr0, f, st)
+    lr0 = hp[LR, i]
+    lr = lr0 if sched_id == S_CONSTANT else scheduled_lr(sched_id, sp, k, lr0, f, st, i)
+    return OK, gx, gy, lr
+
+
+@njit(inline="always", error_model="numpy")
+def _update(oid, sid, t, x, y, f, gx, gy, lr, hp, flags, st, i, mem, p, dx, dy, idx_full):
+    """The update rule of optimizer ``oid`` for run i: (nx, ny, ex, ey)."""
     if oid == GD:
-        nx, ny, ex, ey = gd_update(x, y, gx, gy, lr, t, hp, flags, st)
-    elif oid == MOMENTUM:
-        nx, ny, ex, ey = momentum_update(x, y, gx, gy, lr, t, hp, flags, st)
-    elif oid == NESTEROV:
-        nx, ny, ex, ey = nesterov_update(x, y, gx, gy, lr, t, hp, flags, st)
-    elif oid == ADAGRAD:
-        nx, ny, ex, ey = adagrad_update(x, y, gx, gy, lr, t, hp, flags, st)
-    elif oid == RMSPROP:
-        nx, ny, ex, ey = rmsprop_update(x, y, gx, gy, lr, t, hp, flags, st)
-    elif oid == ADAM:
-        nx, ny, ex, ey = adam_update(x, y, gx, gy, lr, t, hp, flags, st)
-    elif oid == NADAM:
-        nx, ny, ex, ey = nadam_update(x, y, gx, gy, lr, t, hp, flags, st)
-    elif oid == ADAMW:
-        nx, ny, ex, ey = adamw_update(x, y, gx, gy, lr, t, hp, flags, st)
-    elif oid == AMSGRAD:
-        nx, ny, ex, ey = amsgrad_update(x, y, gx, gy, lr, t, hp, flags, st)
-    elif oid == NEWTON:
-        nx, ny, ex, ey = newton_update(sid, p, dx, dy, x, y, gx, gy, lr, hp, flags)
-    elif oid == BFGS or oid == DFP:
-        nx, ny, ex, ey = quasi_newton_update(
-            oid, sid, p, dx, dy, idx_full, x, y, f, gx, gy, lr, flags, st
-        )
-    elif oid == LBFGS:
-        nx, ny, ex, ey = lbfgs_update(sid, p, dx, dy, idx_full, x, y, f, gx, gy, lr, flags, st, mem)
-    elif oid == LEVENBERG_MARQUARDT:
-        nx, ny, ex, ey = levenberg_marquardt_update(sid, p, dx, dy, x, y, f, gx, gy, lr, st)
-    else:
-        nx, ny, ex, ey = steepest_descent_update(
-            sid, p, dx, dy, idx_full, x, y, f, gx, gy, lr, flags
-        )
+        return gd_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    if oid == MOMENTUM:
+        return momentum_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    if oid == NESTEROV:
+        return nesterov_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    if oid == ADAGRAD:
+        return adagrad_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    if oid == RMSPROP:
+        return rmsprop_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    if oid == ADAM:
+        return adam_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    if oid == NADAM:
+        return nadam_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    if oid == ADAMW:
+        return adamw_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    if oid == AMSGRAD:
+        return amsgrad_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    if oid == NEWTON:
+        return newton_update(sid, p, dx, dy, x, y, gx, gy, lr, hp, flags, i)
+    if oid == BFGS or oid == DFP:
+        return quasi_newton_update(oid, sid, p, dx, dy, idx_full, x, y, f, gx, gy, lr, flags, st, i)
+    if oid == LBFGS:
+        return lbfgs_update(sid, p, dx, dy, idx_full, x, y, f, gx, gy, lr, flags, st, i, mem[i])
+    if oid == LEVENBERG_MARQUARDT:
+        return levenberg_marquardt_update(sid, p, dx, dy, x, y, f, gx, gy, lr, st, i)
+    return steepest_descent_update(sid, p, dx, dy, idx_full, x, y, f, gx, gy, lr, flags)
+
+
+@njit(inline="always", error_model="numpy")
+def _outcome(sid, nx, ny, p, dx, dy, escape_radius):
+    """Last part of an update that produced (nx, ny): (status, loss there). DIVERGED: the run
+    stops before this point; ESCAPED: the point is valid and the run stops after it."""
     fn = _value_inline(sid, nx, ny, p, dx, dy)
     if not (math.isfinite(fn) and abs(nx) <= BIG and abs(ny) <= BIG):
-        return DIVERGED, x, y, f, gx, gy, lr, ex, ey
+        return DIVERGED, fn
     # hypot is a libm call (~10 ns); most surfaces have no escape radius (inf).
     if escape_radius < math.inf and math.hypot(nx, ny) > escape_radius:
-        return ESCAPED, nx, ny, fn, gx, gy, lr, ex, ey
-    return OK, nx, ny, fn, gx, gy, lr, ex, ey
+        return ESCAPED, fn
+    return OK, fn
+
+
+@njit(inline="always", error_model="numpy")
+def _step(
+    oid, sid, k, x, y, f, hp, flags, st, i, mem, p, dx, dy, idx_full, batches, noise, sched_id,
+    sp, tol, escape_radius,
+):  # fmt: skip
+    """Update k (0-based) of run i from (x, y) with loss f: :func:`_prepare`, :func:`_update`,
+    :func:`_outcome` in turn. ``mem`` holds the L-BFGS memory of every run, ``mem[i]`` run i's.
+
+    Returns (status, nx, ny, fn, gx, gy, lr, ex, ey): ``gx, gy`` the gradient the optimizer saw,
+    ``lr`` the scheduled η, ``ex, ey`` the per-coordinate step it applied. Status OK: (nx, ny,
+    fn) is the next valid point; ESCAPED: it is valid and the run stops after it; CONVERGED or
+    DIVERGED: the run stops at (x, y). Inlined (at Numba-IR level) into the trajectory loop
+    :func:`_steps`; its three parts are also the three passes of the batch kernel's vectorised
+    loop, so every path runs the same statements.
+    """
+    nan = math.nan
+    status, gx, gy, lr = _prepare(
+        oid, sid, k, x, y, f, hp, flags, st, i, p, dx, dy, idx_full, batches, noise, sched_id,
+        sp, tol,
+    )  # fmt: skip
+    if status != OK:
+        return status, x, y, f, gx, gy, nan, nan, nan
+    nx, ny, ex, ey = _update(oid, sid, k + 1, x, y, f, gx, gy, lr, hp, flags, st, i, mem, p, dx,
+                             dy, idx_full)  # fmt: skip
+    status, fn = _outcome(sid, nx, ny, p, dx, dy, escape_radius)
+    if status == DIVERGED:
+        return DIVERGED, x, y, f, gx, gy, lr, ex, ey
+    return status, nx, ny, fn, gx, gy, lr, ex, ey
 
 
 # _nrt=False: no reference counting here. With it, each inlined surface call increfs and
@@ -954,11 +999,11 @@ def _steps(
     oid, sid, steps, hp, flags, p, dx, dy, idx_full, batches, noise, sched_id, sp, tol,
     escape_radius, xy, loss, grad, lr_out, eff, st, mem, x, y, f,
 ):  # fmt: skip
-    """simulate's step loop: starts from (x, y) with loss f and the initialised state ``st``;
-    returns (status, last, x, y, f) with the last valid point and its loss."""
+    """simulate's step loop: starts from (x, y) with loss f and the initialised state ``st``
+    (one column); returns (status, last, x, y, f) with the last valid point and its loss."""
     for k in range(steps):
         status, nx, ny, fn, gx, gy, lr, ex, ey = _step(
-            oid, sid, k, x, y, f, hp, flags, st, mem, p, dx, dy, idx_full, batches, noise,
+            oid, sid, k, x, y, f, hp, flags, st, 0, mem, p, dx, dy, idx_full, batches, noise,
             sched_id, sp, tol, escape_radius,
         )  # fmt: skip
         grad[k, 0] = gx
@@ -981,16 +1026,18 @@ def _steps(
 
 @njit(cache=True, error_model="numpy")
 def init_state(st, hp):
-    """Optimizer state before the first update (``st`` has ``N_STATE`` entries)."""
+    """Optimizer state before the first update: column i of ``st`` (N_STATE, runs) from the
+    hyperparameters in column i of ``hp``."""
     st[:] = 0.0
-    st[BP1] = 1.0
-    st[BP2] = 1.0
-    st[MU_PRODUCT] = 1.0
-    st[NU] = hp[LM_LAMBDA]
-    st[H00] = 1.0
-    st[H11] = 1.0
-    st[PL_BEST] = math.inf
-    st[PL_FACTOR] = 1.0
+    for i in range(st.shape[1]):
+        st[BP1, i] = 1.0
+        st[BP2, i] = 1.0
+        st[MU_PRODUCT, i] = 1.0
+        st[NU, i] = hp[LM_LAMBDA, i]
+        st[H00, i] = 1.0
+        st[H11, i] = 1.0
+        st[PL_BEST, i] = math.inf
+        st[PL_FACTOR, i] = 1.0
 
 
 @njit(cache=True, error_model="numpy")
@@ -1005,10 +1052,13 @@ def simulate(
     """
     n = dy.shape[0]
     idx_full = np.arange(n)
-    st = np.empty(N_STATE)
+    # One column, in Fortran order: st[j, 0] is then at a constant offset from the data, as in
+    # a flat vector (a C-ordered column would need the row stride).
+    st = np.empty((1, N_STATE)).T
+    hp = hp.reshape((1, N_HP)).T
     init_state(st, hp)
     # L-BFGS pairs (s, r) and the two-loop coefficient of each pair.
-    mem = np.zeros((max(flags[HISTORY_SIZE], 1), 5))
+    mem = np.zeros((1, max(flags[HISTORY_SIZE], 1), 5))
     f = value(sid, x0, y0, p, dx, dy)
     xy[0, 0] = x0
     xy[0, 1] = y0

@@ -276,7 +276,7 @@ def run_batch(
     scalars = {k: v for k, v in hyper.items() if k not in arrays and v is not None}
     probe = {**scalars, **{k: float(a[0]) for k, a in arrays.items() if n_runs}}
     _, hp, flags = _pack(optimizer, surf, probe)
-    hps = np.tile(hp, (n_runs, 1))
+    hps = np.repeat(hp[:, None], n_runs, axis=1)  # column i: run i (the kernel's layout)
     for key, arr in arrays.items():
         if key not in optimizers.FLOAT_OPTIONS:
             raise ValueError(f"only float hyperparameters can vary per run, not {key!r}")
@@ -284,7 +284,7 @@ def run_batch(
         bad = ~((arr >= rng.low) & ((arr < rng.high) if rng.open_high else (arr <= rng.high)))
         if np.any(bad | ~np.isfinite(arr)):
             raise ValueError(f"{key} must be in [{rng.low:g}, {rng.high:g}] for every run")
-        hps[:, slot] = arr
+        hps[slot] = arr
     sched_id, sp = schedules.pack(schedules.resolve(schedule))
     batches, noise = _stochastic_inputs(surf, steps, seed)
     final_xy = np.empty((n_runs, 2))
