@@ -128,8 +128,8 @@ def run_path(frame, name_part: str) -> list | None:
 
 
 def head_pixels(frame) -> list[dict]:
-    """The heads no later run's head covers (drawn over it), each checked to be drawn in its
-    run's colour on the canvas at its point."""
+    """The heads inside the contour panel that no later run's head covers (drawn over it),
+    each checked to be drawn in its run's colour on the canvas at its point."""
     heads = frame.evaluate(
         """() => {
             const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
@@ -140,7 +140,10 @@ def head_pixels(frame) -> list[dict]:
                         py: (ya._offset + ya.c2p(r.y[i])) * ratio};
             });
             const reach = race.style.headSize * ratio;
-            return heads.filter((h, i) => heads.slice(i + 1).every(
+            const inside = (h) => h.px >= xa._offset * ratio && h.py >= ya._offset * ratio
+                && h.px <= (xa._offset + xa._length) * ratio
+                && h.py <= (ya._offset + ya._length) * ratio;
+            return heads.filter((h, i) => inside(h) && heads.slice(i + 1).every(
                 g => Math.hypot(g.px - h.px, g.py - h.py) > reach)).map(h => ({
                 color: h.color, pixel: Array.from(ctx.getImageData(h.px, h.py, 1, 1).data)}));
         }"""
@@ -198,6 +201,31 @@ def test_lecture_flow(browser, server, tmp_path):
     assert frame.evaluate("race.k") == 10
     assert frame.get_by_text("step 10 /").is_visible()
     assert len(head_pixels(frame)) >= 2
+
+    # Zoomed in, the canvas follows Plotly's axes; hovering a point names its run and step.
+    frame.evaluate(
+        """() => {  // a view half as wide, centred on the RMSProp head
+            const r = race.runs.find(r => r.label.includes('RMSProp')), i = race.k;
+            const [x0, x1] = gd._fullLayout.xaxis.range, [y0, y1] = gd._fullLayout.yaxis.range;
+            const hx = (x1 - x0) / 4, hy = (y1 - y0) / 4;
+            return Plotly.relayout(gd, {'xaxis.range': [r.x[i] - hx, r.x[i] + hx],
+                                        'yaxis.range': [r.y[i] - hy, r.y[i] + hy]});
+        }"""
+    )
+    assert len(head_pixels(frame)) >= 1
+    head = frame.evaluate(
+        """() => { const r = race.runs.find(r => r.label.includes('RMSProp'));
+            const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, i = race.k;
+            const box = gd.getBoundingClientRect();
+            return {x: box.left + xa._offset + xa.c2p(r.x[i]),
+                    y: box.top + ya._offset + ya.c2p(r.y[i])}; }"""
+    )
+    box = page.locator(f"iframe[src*='{RACE_FRAME}']").bounding_box()
+    page.mouse.move(box["x"] + head["x"], box["y"] + head["y"])
+    tooltip = frame.locator("#tooltip")
+    tooltip.wait_for(state="visible", timeout=5_000)
+    assert "RMSProp" in tooltip.inner_text() and "step 10" in tooltip.inner_text()
+    frame.evaluate("Plotly.relayout(gd, {'xaxis.autorange': true, 'yaxis.autorange': true})")
 
     # Play runs the race from step 10 to the end.
     frame.get_by_role("button", name="▶ Play").click()

@@ -452,7 +452,6 @@ async function render(args) {
   race.pick = Boolean(args.pick);
   gd.classList.toggle("pick", race.pick);
   document.body.style.fontSize = `${args.font_size || 16}px`;
-  Object.assign(images, args.images || {});
   if (args.figure === race.figureJson && !Object.keys(args.images || {}).length) return;
   race.figureJson = args.figure;
   const figure = JSON.parse(args.figure);
@@ -479,6 +478,10 @@ async function render(args) {
     if (Object.keys(update).length) await Plotly.relayout(gd, update);
   }
   setPlaying(false);
+  if (parts.runs.length === race.runs.length) {
+    // Runs hidden from the legend stay hidden while their settings change.
+    parts.runs.forEach((run, i) => (run.hidden = race.runs[i].hidden));
+  }
   race.runs = parts.runs;
   race.style = parts.style;
   race.image = image;
@@ -488,16 +491,24 @@ async function render(args) {
   drawLegend();
   showStep(race.last);
   race.renders += 1;
-  document.body.dataset.renders = String(race.renders);
 }
 
+// One render at a time, in order (each awaits Plotly), and only the newest of those waiting.
+let rendering = Promise.resolve();
+let waiting = null;
 window.addEventListener("message", (event) => {
-  if (event.data && event.data.type === "streamlit:render") {
-    render(event.data.args).catch((error) => {
+  if (!event.data || event.data.type !== "streamlit:render") return;
+  Object.assign(images, event.data.args.images || {}); // kept even if this render is skipped
+  const first = waiting === null;
+  waiting = event.data.args;
+  if (!first) return;
+  rendering = rendering.then(() => {
+    const args = waiting;
+    waiting = null;
+    return render(args).catch((error) => {
       legend.textContent = `The race chart could not be drawn: ${error}`;
-      fitHeight();
     });
-  }
+  });
 });
 // The iframe takes the page's height whenever it changes (legend wrapping, figure height).
 new ResizeObserver(fitHeight).observe(document.body);
