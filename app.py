@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 import math
 import re
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -282,17 +283,29 @@ def on_preset() -> None:
     st.session_state["notices"] = []
 
 
-def on_surface() -> None:
+def _default_start() -> tuple[float, float]:
+    """The default start of the surface the widgets describe (its defaults if they are bad)."""
     surface = st.session_state["surface"]
     params = {
         name: st.session_state.get(_sp_key(surface, name), prm.default)
         for name, prm in surfaces.all_params(surfaces.spec(surface)).items()
     }
     try:
-        start = surfaces.get(surface, **params).start
+        return surfaces.get(surface, **params).start
     except ValueError:
-        start = surfaces.get(surface).start
-    st.session_state["start_x"], st.session_state["start_y"] = start
+        return surfaces.get(surface).start
+
+
+def on_surface() -> None:
+    st.session_state["start_x"], st.session_state["start_y"] = _default_start()
+
+
+def on_surface_param() -> None:
+    """A start left at its default follows the default (e.g. when the true w of the regression
+    moves the plot); a start the user chose stays."""
+    ss = st.session_state
+    if (ss["start_x"], ss["start_y"]) == ss.get("drawn_default_start"):
+        ss["start_x"], ss["start_y"] = _default_start()
 
 
 def on_optimizer(i: int) -> None:
@@ -401,13 +414,24 @@ def hyper_slider(key: str, name: str, label: str) -> None:
     st.select_slider(label, options=values, key=key, format_func=_fmt_value)
 
 
-def _number(key: str, label: str, low: float, high: float, integer: bool, step: float) -> None:
+def _number(
+    key: str,
+    label: str,
+    low: float,
+    high: float,
+    integer: bool,
+    step: float,
+    on_change: Callable[[], None] | None = None,
+) -> None:
     if integer:
-        st.number_input(label, min_value=int(low), max_value=int(high), step=1, key=key)
+        st.number_input(
+            label, min_value=int(low), max_value=int(high), step=1, key=key, on_change=on_change
+        )
     else:
         st.number_input(
-            label, min_value=float(low), max_value=float(high), step=step, format="%g", key=key
-        )
+            label, min_value=float(low), max_value=float(high), step=step, format="%g", key=key,
+            on_change=on_change,
+        )  # fmt: skip
 
 
 def _step_for(low: float, high: float) -> float:
@@ -430,7 +454,7 @@ def surface_ui() -> None:
             if key not in st.session_state:
                 st.session_state[key] = int(prm.default) if prm.integer else float(prm.default)
             step = 0.05 if name == "grad_noise" else _step_for(prm.low, prm.high)
-            _number(key, prm.label, prm.low, prm.high, prm.integer, step)
+            _number(key, prm.label, prm.low, prm.high, prm.integer, step, on_surface_param)
     c1, c2 = st.columns(2)
     with c1:
         st.number_input("start x", step=0.1, format="%g", key="start_x")
@@ -595,6 +619,7 @@ def sidebar_ui() -> None:
         surface_ui()
     # What the sidebar shows, so a run of the race panel alone can tell when it is stale.
     ss["drawn_start"] = (ss["start_x"], ss["start_y"])
+    ss["drawn_default_start"] = _default_start()
 
 
 # ---- main area -------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import surfaces
 from optviz import config, presets
 from optviz.config import Comparison
 
@@ -188,6 +189,17 @@ def test_the_surface_image_travels_once_unless_the_page_asks_again():
     assert list(race_args(at)["images"]) == [ident]
     at.run()
     assert race_args(at)["images"] == {}, "answered once per request"
+
+
+def test_a_default_start_follows_the_surface_parameters_a_chosen_one_stays():
+    at = fresh({"surface": "noisy_linreg", "o0": "gd"})
+    at.number_input(key="sp.noisy_linreg.w_true").set_value(4.0).run()
+    assert not at.exception
+    expected = surfaces.get("noisy_linreg", w_true=4.0).start
+    assert (at.session_state["start_x"], at.session_state["start_y"]) == expected
+    at.number_input(key="start_x").set_value(1.5).run()
+    at.number_input(key="sp.noisy_linreg.w_true").set_value(3.0).run()
+    assert at.session_state["start_x"] == 1.5
 
 
 def test_link_applies_one_learning_rate_to_every_run():
