@@ -610,12 +610,6 @@ def sidebar_ui() -> None:
             on_change=on_preset,
         )
         st.toggle("Projection mode", key="proj")
-        if ss.get("proj"):
-            # The server cannot see the screen: 680 px fits a 1280×720 projector with its
-            # play bar; taller screens can have more.
-            st.select_slider(
-                "Figure height (px)", (560, 680, 800, 900, 1000), value=680, key="fig_height"
-            )
         surface_ui()
     # What the sidebar shows, so a run of the race panel alone can tell when it is stale.
     ss["drawn_start"] = (ss["start_x"], ss["start_y"])
@@ -724,11 +718,17 @@ def views_ui(c: Comparison, trajs: list, colors: list[str]) -> None:
         export_panel(c, trajs)
 
 
+PROJECTION_MAX_HEIGHT = 1000  # projection mode fits the figure to the screen, up to this
+
+
 def race_ui(c: Comparison, trajs: list) -> None:
-    height = int(st.session_state.get("fig_height", 680)) if c.projection else 560
+    height = PROJECTION_MAX_HEIGHT if c.projection else 560
     pick = bool(st.session_state.get("pick"))
     fig = cached_race_figure(query_key(c), c, trajs, c.projection, height, pick)
-    race_chart(fig, key=RACE_KEY, pick=pick, font_size=style.FONT_SIZE[c.projection])
+    race_chart(
+        fig, key=RACE_KEY, pick=pick, font_size=style.FONT_SIZE[c.projection],
+        fit_screen=c.projection,
+    )  # fmt: skip
 
 
 @st.fragment

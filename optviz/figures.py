@@ -390,6 +390,8 @@ def race_figure(
 
     last = max((t.stopped_at for t in trajs), default=0)
     curves, log, loss_title = loss_view(surface, trajs)
+    if projection:  # large type: the tick labels (10⁻³, …) say the scale
+        loss_title = loss_title.split("  (")[0]
     y_range = loss_range(curves, log)
     cursor_y = [10 ** y_range[0], 10 ** y_range[1]] if log else y_range
     dots = last <= 150  # few steps: every iterate is visible as a dot
@@ -473,7 +475,7 @@ def race_figure(
     )  # fmt: skip
 
     # The two panels side by side, as make_subplots(cols=2, column_widths=[0.45, 0.55]) would.
-    spacing = 0.14 if projection else 0.12  # room for the loss axis ticks and title at 1280 px
+    spacing = 0.17 if projection else 0.12  # room for the loss axis ticks and title at 1280 px
     split = 0.45 * (1.0 - spacing)
     xaxis, yaxis = _contour_axes(surface)
     loss_axis_style = {

@@ -283,15 +283,20 @@ def test_lecture_flow(browser, server, tmp_path):
 
 
 @pytest.mark.parametrize(("width", "height"), [(1920, 1080), (1280, 720)])
-def test_play_controls_are_on_screen(browser, server, tmp_path, width, height):
-    page = open_app(browser, server, width, height)
+@pytest.mark.parametrize("projection", [False, True], ids=["normal", "projection"])
+def test_play_controls_are_on_screen(browser, server, tmp_path, width, height, projection):
+    query = "/?surface=plateau&o0=gd&o1=momentum&o2=rmsprop&o3=adam" if projection else ""
+    page = open_app(browser, server + query + ("&proj=1" if projection else ""), width, height)
     frame = race_frame(page)
     for control in (frame.get_by_role("button", name="▶ Play"), frame.locator("#scrub")):
         box = control.bounding_box()
         assert box is not None
         assert 0 <= box["y"] and box["y"] + box["height"] <= height, f"{control} at {box}"
         assert 0 <= box["x"] and box["x"] + box["width"] <= width
-    page.screenshot(path=tmp_path / f"play-{width}x{height}.png")
+    if projection:  # four runs, a four-line legend, and still the whole plot on the screen
+        plot = frame.locator("#chart").bounding_box()
+        assert plot["y"] + plot["height"] <= height, f"plot at {plot}"
+    page.screenshot(path=tmp_path / f"play-{width}x{height}{'-projection' * projection}.png")
     frame.get_by_role("button", name="▶ Play").click()
     frame.wait_for_function("() => race.playing || race.k === race.last", timeout=10_000)
     page.close()

@@ -85,12 +85,21 @@ def _images_by_reference(figure: dict, key: str) -> tuple[dict, dict]:
     return {**figure, "layout": {**figure["layout"], "images": refs}}, new
 
 
-def race_chart(figure: dict, *, key: str, pick: bool = False, font_size: int = 16) -> dict | None:
+def race_chart(
+    figure: dict,
+    *,
+    key: str,
+    pick: bool = False,
+    font_size: int = 16,
+    fit_screen: bool = False,
+) -> dict | None:
     """Draw ``figure`` (a :func:`optviz.figures.race_figure` spec) with its play controls.
 
     Returns the component's value: after a click on the contour panel while ``pick`` was on,
     ``{"x", "y", "id"}`` (``id`` differs per click); None before any. ``font_size`` sizes the
-    controls.
+    controls. With ``fit_screen``, the figure is as tall as the browser window leaves room for
+    (at most its layout height, at least 360 px): the page can measure the screen, the server
+    cannot.
     """
     figure, images = _images_by_reference(figure, key)
     return _component(
@@ -98,6 +107,7 @@ def race_chart(figure: dict, *, key: str, pick: bool = False, font_size: int = 1
         images=images,
         pick=pick,
         font_size=font_size,
+        fit_screen=fit_screen,
         key=key,
         default=None,
     )

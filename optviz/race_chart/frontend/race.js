@@ -32,6 +32,8 @@ const race = {
   playing: false,
   speed: 1,
   pick: false,
+  fitScreen: false, // projection mode: the plot as tall as the window allows
+  maxHeight: 0, // the figure's own height, the most a fitted plot takes
   figureJson: null,
   staticKey: null, // the Plotly part of the figure last drawn, ranges of the loss axes aside
   renders: 0, // figures received and drawn (read by the tests and the latency bench)
@@ -96,10 +98,25 @@ function split(figure) {
   return { runs: runs, style: style, plotly: plotly };
 }
 
+// The plot height that fits the browser window below the legend and the play bar (projection
+// mode): the top of this frame in the page, the page's window height, at least MIN_HEIGHT.
+const MIN_HEIGHT = 360;
+
+function fittedHeight(height) {
+  try {
+    const frameTop = window.frameElement.getBoundingClientRect().top + window.parent.scrollY;
+    const free = window.parent.innerHeight - frameTop - document.getElementById("stage").offsetTop;
+    return Math.round(Math.max(MIN_HEIGHT, Math.min(height, free - 12)));
+  } catch (error) {
+    return height; // not embedded in a page this frame may measure
+  }
+}
+
 // What Plotly draws: the figure without the run traces, the image or the legend, on a
 // transparent background so the canvas shows through.
 function plotlyLayout(layout) {
   return Object.assign({}, layout, {
+    height: race.fitScreen ? fittedHeight(layout.height) : layout.height,
     images: [],
     showlegend: false,
     margin: Object.assign({}, layout.margin, { t: 16 }), // the legend is HTML above the plot
@@ -296,9 +313,9 @@ function draw() {
   ctx.restore();
 }
 
-function drawLegend() {
+function drawLegend(runs) {
   legend.replaceChildren(
-    ...race.runs.map((run, i) => {
+    ...runs.map((run) => {
       const item = document.createElement("button");
       item.type = "button";
       item.className = "item" + (run.hidden ? " hidden" : "");
@@ -311,8 +328,8 @@ function drawLegend() {
       status.textContent = run.statusKind === "diverged" ? `⚠ ${run.status}` : `· ${run.status}`;
       item.append(swatch, document.createTextNode(run.label), status);
       item.addEventListener("click", () => {
-        race.runs[i].hidden = !race.runs[i].hidden;
-        item.classList.toggle("hidden", race.runs[i].hidden);
+        run.hidden = !run.hidden;
+        item.classList.toggle("hidden", run.hidden);
         draw();
       });
       return item;
@@ -449,6 +466,7 @@ const CONFIG = {
 };
 
 async function render(args) {
+  race.fitScreen = Boolean(args.fit_screen);
   race.pick = Boolean(args.pick);
   gd.classList.toggle("pick", race.pick);
   document.body.style.fontSize = `${args.font_size || 16}px`;
@@ -456,6 +474,13 @@ async function render(args) {
   race.figureJson = args.figure;
   const figure = JSON.parse(args.figure);
   const parts = split(figure);
+  if (parts.runs.length === race.runs.length) {
+    // Runs hidden from the legend stay hidden while their settings change.
+    parts.runs.forEach((run, i) => (run.hidden = race.runs[i].hidden));
+  }
+  legend.style.fontSize = `${Math.round(0.9 * figure.layout.font.size)}px`;
+  drawLegend(parts.runs); // before the layout: a fitted height leaves room for it
+  race.maxHeight = figure.layout.height;
   const layout = plotlyLayout(figure.layout);
   const key = staticKey(parts.plotly, layout);
   const image = await loadImage((figure.layout.images || [])[0]);
@@ -478,17 +503,11 @@ async function render(args) {
     if (Object.keys(update).length) await Plotly.relayout(gd, update);
   }
   setPlaying(false);
-  if (parts.runs.length === race.runs.length) {
-    // Runs hidden from the legend stay hidden while their settings change.
-    parts.runs.forEach((run, i) => (run.hidden = race.runs[i].hidden));
-  }
   race.runs = parts.runs;
   race.style = parts.style;
   race.image = image;
   race.last = Math.max(0, ...race.runs.map((run) => run.x.length - 1));
   scrub.max = String(race.last);
-  legend.style.fontSize = `${figure.layout.font.size}px`;
-  drawLegend();
   showStep(race.last);
   race.renders += 1;
 }
@@ -510,6 +529,22 @@ window.addEventListener("message", (event) => {
     });
   });
 });
+// Projection mode refits the plot when the browser window changes size.
+let refitTimer = null;
+function refit() {
+  if (!race.fitScreen || !gd._fullLayout) return;
+  const height = fittedHeight(race.maxHeight);
+  if (height !== gd._fullLayout.height) Plotly.relayout(gd, { height: height });
+}
+try {
+  window.parent.addEventListener("resize", () => {
+    clearTimeout(refitTimer);
+    refitTimer = setTimeout(refit, 150);
+  });
+} catch (error) {
+  // not embedded in a page this frame may watch
+}
+
 // The iframe takes the page's height whenever it changes (legend wrapping, figure height).
 new ResizeObserver(fitHeight).observe(document.body);
 send("streamlit:componentReady", { apiVersion: 1 });
