@@ -11,8 +11,10 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Reinstall only when a requirements file changes.
+# The .pth file puts this checkout on the venv's path, so `python -m optviz` works from anywhere.
 $(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -c "import pathlib, site; pathlib.Path(site.getsitepackages()[0], 'optviz-checkout.pth').write_text(str(pathlib.Path.cwd()) + '\n')"
 	touch $@
 
 $(VENV)/.test-installed: requirements-test.txt $(VENV)/.runtime-installed

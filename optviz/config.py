@@ -223,7 +223,7 @@ def from_query(params: Mapping) -> tuple[Comparison, list[str]]:
     if text is not None:
         try:
             x, y = (float(e) for e in text.split(","))
-            engine._check_start(surf, (x, y))
+            engine.check_start(surf, (x, y))
             start = (x, y)
         except ValueError:
             notices.append(f"ignored start={text[:40]!r}: expected two finite numbers 'x,y'")
@@ -292,7 +292,7 @@ def from_query(params: Mapping) -> tuple[Comparison, list[str]]:
             except ValueError as e:
                 notices.append(f"ignored the schedule of o{i}: {e}")
         try:
-            engine._pack(name, surf, options)
+            engine.pack_options(name, surf, options)
         except ValueError as e:
             notices.append(f"ignored o{i}: {e}")
             continue

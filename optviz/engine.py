@@ -121,7 +121,9 @@ def _check_steps(steps: object) -> int:
     return int(steps)
 
 
-def _check_start(surf: surfaces.Surface, start: Sequence[float] | None) -> tuple[float, float]:
+def check_start(surf: surfaces.Surface, start: Sequence[float] | None) -> tuple[float, float]:
+    """The start point a run on ``surf`` uses (its default for None); ValueError names what is
+    wrong with a bad one."""
     if start is None:
         return surf.start
     try:
@@ -135,7 +137,11 @@ def _check_start(surf: surfaces.Surface, start: Sequence[float] | None) -> tuple
     return x, y
 
 
-def _pack(name: str, surf: surfaces.Surface, options: dict) -> tuple[dict, np.ndarray, np.ndarray]:
+def pack_options(
+    name: str, surf: surfaces.Surface, options: dict
+) -> tuple[dict, np.ndarray, np.ndarray]:
+    """Optimizer ``name``'s options, validated for ``surf``: (all options resolved, the kernel's
+    hyperparameter and flag arrays). ValueError names a bad option or a surface it cannot use."""
     opt = optimizers.get(name)
     if opt.needs_sum_of_squares and not surf.spec.sum_of_squares:
         valid = [n for n in surfaces.NAMES if surfaces.spec(n).sum_of_squares]
@@ -202,10 +208,11 @@ def run(
     """
     surf = _surface(surface)
     steps = _check_steps(steps)
-    x0, y0 = _check_start(surf, start)
+    x0, y0 = check_start(surf, start)
     opt = optimizers.get(optimizer)
     given = {"lr": lr, "beta1": beta1, "beta2": beta2, "eps": eps, **options}
-    resolved, hp, flags = _pack(optimizer, surf, {k: v for k, v in given.items() if v is not None})
+    given = {k: v for k, v in given.items() if v is not None}
+    resolved, hp, flags = pack_options(optimizer, surf, given)
     sched = schedules.resolve(schedule)
     sched_id, sp = schedules.pack(sched)
     batches, noise = _stochastic_inputs(surf, steps, seed)
@@ -275,7 +282,7 @@ def run_batch(
             raise ValueError(f"{key} must be a scalar or have shape ({n_runs},), got {arr.shape}")
     scalars = {k: v for k, v in hyper.items() if k not in arrays and v is not None}
     probe = {**scalars, **{k: float(a[0]) for k, a in arrays.items() if n_runs}}
-    _, hp, flags = _pack(optimizer, surf, probe)
+    _, hp, flags = pack_options(optimizer, surf, probe)
     hps = np.repeat(hp[:, None], n_runs, axis=1)  # column i: run i (the kernel's layout)
     for key, arr in arrays.items():
         if key not in optimizers.FLOAT_OPTIONS:

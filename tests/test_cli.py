@@ -183,10 +183,11 @@ def test_warm_reports_its_time(capsys):
         ),
     ],
 )
-def test_help(args, expected):
+def test_help(args, expected, tmp_path):
+    """From any directory: the venv that `make` builds has this checkout on its path."""
     result = subprocess.run(
         [sys.executable, "-m", "optviz", *args],
-        cwd=ROOT,
+        cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=60,
