@@ -4,7 +4,6 @@ import os
 import subprocess
 import sys
 import urllib.parse
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -12,7 +11,6 @@ from PIL import Image
 from optviz import config, export, presets
 from optviz.__main__ import main
 
-ROOT = Path(__file__).resolve().parents[1]
 QUERY = "surface=ravine&sp.kappa=20&start=-2,1.5&steps=120&seed=3&o0=adam&o0.lr=0.05&o1=momentum"
 
 
