@@ -371,8 +371,9 @@ def race_figure(
     The figure shows the last step. The race chart component (:mod:`optviz.race_chart`) plays
     it: at step k, run i's "grow" trace is its "path" trace up to row min(k, stopped_at), its
     head is that row, and the cursor and "loss heads" move along the "loss" traces. Traces say
-    what they are in ``meta`` = {"role", "run"} (a "path" also says how its run ended, in
-    "status" and "status_kind"); arrays are float32 typed arrays.
+    what they are in ``meta`` = {"role", "run"}; a "path" also says how its run ended
+    ("status", "status_kind") and carries the gradient used at each row ("grad_x", "grad_y"),
+    for the step arrows. Arrays are float32 typed arrays.
 
     With ``pick``, dragging does not zoom, so that a click on the contour panel can set the
     start point.
@@ -403,7 +404,14 @@ def race_figure(
         data.append(
             _path_trace(xy, label, color, line * 0.45)
             | {"opacity": 0.55, "showlegend": False}
-            | _role("path", i, status=run_status(traj), status_kind=traj.status)
+            | _role(
+                "path",
+                i,
+                status=run_status(traj),
+                status_kind=traj.status,
+                grad_x=_packed(traj.grad[: len(xy), 0]),
+                grad_y=_packed(traj.grad[: len(xy), 1]),
+            )  # fmt: skip
             | left
         )
         data.append(

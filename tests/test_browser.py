@@ -227,9 +227,28 @@ def test_lecture_flow(browser, server, tmp_path):
     assert "RMSProp" in tooltip.inner_text() and "step 10" in tooltip.inner_text()
     frame.evaluate("Plotly.relayout(gd, {'xaxis.autorange': true, 'yaxis.autorange': true})")
 
-    # Play runs the race from step 10 to the end.
+    # Step by step, with arrows: one step forward, then −∇f (dashed, black arrowhead) at a head.
+    frame.get_by_role("button", name="▶", exact=True).click()
+    assert frame.evaluate("race.k") == 11
+    frame.get_by_role("button", name="−∇f · step").click()
+    tip = frame.evaluate(
+        """() => {  // a pixel inside the −∇f arrowhead of the RMSProp run
+            const r = race.runs.find(r => r.label.includes('RMSProp')), i = race.k;
+            const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+            const px = v => xa._offset + xa.c2p(v), py = v => ya._offset + ya.c2p(v);
+            const dx = px(r.x[i] - r.gx[i]) - px(r.x[i]), dy = py(r.y[i] - r.gy[i]) - py(r.y[i]);
+            const n = Math.hypot(dx, dy), reach = 3.5 * race.style.headSize - 3;
+            const ratio = canvas.width / gd._fullLayout.width;
+            const x = (px(r.x[i]) + reach * dx / n) * ratio;
+            const y = (py(r.y[i]) + reach * dy / n) * ratio;
+            return Array.from(canvas.getContext('2d').getImageData(x, y, 1, 1).data);
+        }"""
+    )
+    assert max(tip[:3]) < 80, f"the −∇f arrowhead is drawn (pixel {tip})"
+
+    # Play runs the race from step 11 to the end.
     frame.get_by_role("button", name="▶ Play").click()
-    frame.wait_for_function("() => race.playing && race.k > 10", timeout=10_000)
+    frame.wait_for_function("() => race.playing && race.k > 11", timeout=10_000)
     frame.wait_for_function("() => !race.playing && race.k === race.last", timeout=20_000)
 
     # A click on the contour sets the start point (once picking is on).

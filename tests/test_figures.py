@@ -78,6 +78,12 @@ def test_every_run_has_its_moving_traces_and_they_hold_its_valid_rows(race):
             else:
                 xy = np.column_stack([decoded(t["x"]), decoded(t["y"])])
                 np.testing.assert_allclose(xy, traj.valid_xy, rtol=1e-6)
+            if role == "path":  # the gradients the optimizer used, for the step arrows
+                grad = np.column_stack([decoded(t["meta"]["grad_x"]), decoded(t["meta"]["grad_y"])])
+                used = np.clip(
+                    traj.grad[: traj.stopped_at + 1], -figures.LOSS_CAP, figures.LOSS_CAP
+                )
+                np.testing.assert_allclose(grad, used, rtol=1e-6)  # float32, capped at 1e30
     for role in ("heads", "loss_heads", "cursor"):
         assert len(by_role(spec, role)) == 1
 

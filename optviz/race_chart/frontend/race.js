@@ -31,6 +31,7 @@ const race = {
   k: 0, // the step shown
   playing: false,
   speed: 1,
+  arrows: false, // draw the direction of −∇f and the next step at each head
   pick: false,
   fitScreen: false, // projection mode: the plot as tall as the window allows
   maxHeight: 0, // the figure's own height, the most a fitted plot takes
@@ -74,6 +75,8 @@ function split(figure) {
         color: trace.line.color,
         status: meta.status,
         statusKind: meta.status_kind,
+        gx: decoded(meta.grad_x),
+        gy: decoded(meta.grad_y),
       });
       style.pathWidth = trace.line.width;
       style.pathOpacity = trace.opacity;
@@ -281,6 +284,9 @@ function draw() {
       }
     }
   }
+  if (race.arrows) {
+    for (const run of shown) drawArrows(ctx, c, run, row(run));
+  }
   for (const run of shown) {
     const i = row(run);
     dot(ctx, c.px(run.x[i]), c.py(run.y[i]), s.headSize / 2, run.color, "white", s.headEdge);
@@ -311,6 +317,47 @@ function draw() {
     dot(ctx, l.px(i), l.py(run.loss[i]), s.headSize / 2, run.color, "white", s.headEdge);
   }
   ctx.restore();
+}
+
+function arrow(ctx, x0, y0, x1, y1, color, width, dashed) {
+  const length = Math.hypot(x1 - x0, y1 - y0);
+  if (!(length > 1)) return;
+  const head = Math.min(length / 2, 4 * width + 4);
+  const ux = (x1 - x0) / length;
+  const uy = (y1 - y0) / length;
+  ctx.strokeStyle = color;
+  ctx.fillStyle = color;
+  ctx.lineWidth = width;
+  ctx.setLineDash(dashed ? [2 * width, 1.5 * width] : []);
+  ctx.beginPath();
+  ctx.moveTo(x0, y0);
+  ctx.lineTo(x1 - ux * head, y1 - uy * head);
+  ctx.stroke();
+  ctx.setLineDash([]);
+  ctx.beginPath();
+  ctx.moveTo(x1, y1);
+  ctx.lineTo(x1 - ux * head - uy * head * 0.5, y1 - uy * head + ux * head * 0.5);
+  ctx.lineTo(x1 - ux * head + uy * head * 0.5, y1 - uy * head - ux * head * 0.5);
+  ctx.closePath();
+  ctx.fill();
+}
+
+// At row i of a run: the direction of −∇f, dashed and of a fixed length on screen (gradients
+// span many orders of magnitude), and the step the optimizer took to row i + 1, solid and true
+// to scale. Where the two differ is what momentum or per-coordinate scaling did.
+function drawArrows(ctx, c, run, i) {
+  const x = c.px(run.x[i]);
+  const y = c.py(run.y[i]);
+  const gx = c.px(run.x[i] - run.gx[i]) - x; // −∇f on screen (the axes may differ in scale)
+  const gy = c.py(run.y[i] - run.gy[i]) - y;
+  const norm = Math.hypot(gx, gy);
+  const reach = 3.5 * race.style.headSize;
+  if (norm > 0 && Number.isFinite(norm)) {
+    arrow(ctx, x, y, x + (reach * gx) / norm, y + (reach * gy) / norm, "#111", 2, true);
+  }
+  if (i + 1 < run.x.length) {
+    arrow(ctx, x, y, c.px(run.x[i + 1]), c.py(run.y[i + 1]), run.color, race.style.growWidth + 1, false);
+  }
 }
 
 function drawLegend(runs) {
@@ -368,6 +415,21 @@ function tick(now) {
 }
 
 playButton.addEventListener("click", () => setPlaying(!race.playing));
+// One iterate back or forward: a lecture can go through a run step by step.
+document.getElementById("back").addEventListener("click", () => {
+  setPlaying(false);
+  showStep(Math.max(0, race.k - 1));
+});
+document.getElementById("forward").addEventListener("click", () => {
+  setPlaying(false);
+  showStep(Math.min(race.last, race.k + 1));
+});
+const arrowsButton = document.getElementById("arrows");
+arrowsButton.addEventListener("click", () => {
+  race.arrows = !race.arrows;
+  arrowsButton.classList.toggle("on", race.arrows);
+  draw();
+});
 speedButtons.forEach((button) =>
   button.addEventListener("click", () => {
     // Keep the position: restart the clock from the step shown at the new speed.
