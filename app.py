@@ -117,7 +117,9 @@ def normalized(c: Comparison) -> Comparison:
     start = None if c.start is None or tuple(c.start) == surf.start else c.start
     accepted = surfaces.all_params(surf.spec)
     sp = {k: v for k, v in c.surface_params.items() if v != accepted[k].default}
-    return replace(c, surface_params=sp, start=start, runs=tuple(runs), projection=False)
+    return replace(
+        c, surface_params=sp, start=start, runs=tuple(runs), projection=False, linked=False
+    )
 
 
 def query_key(c: Comparison) -> tuple[tuple[str, str], ...]:
@@ -173,6 +175,9 @@ def write_state(c: Comparison) -> None:
         ss[f"o{i}.opt"] = run.optimizer
         _write_run_options(i, run)
     ss[RUN_KEY] = 0
+    ss["link"] = bool(c.linked)
+    if c.linked:
+        on_link()
 
 
 def _write_run_options(i: int, run: RunSpec) -> None:
@@ -258,6 +263,7 @@ def read_state() -> tuple[Comparison, list[str]]:
         seed=int(ss["seed"]),
         runs=tuple(runs) or Comparison().runs,
         projection=bool(ss.get("proj", False)),
+        linked=link,
     )
     return comparison, problems
 
@@ -277,6 +283,7 @@ def on_preset() -> None:
     name = st.session_state.get("preset")
     if not name:
         return
+    # A preset's runs have their own hyperparameters: linked sliders would replace them.
     comparison = replace(presets.get(name).comparison, projection=st.session_state["proj"])
     write_state(comparison)
     st.session_state["loaded_preset"] = name

@@ -6,7 +6,8 @@ string is its serialisation, so a copied link reopens exactly the same compariso
 Query string keys (all optional; anything missing takes its default)::
 
     surface=ravine          sp.kappa=50  sp.angle=30      (surface parameters)
-    start=-2.5,1.0          steps=500    seed=0           proj=1 (projection mode)
+    start=-2.5,1.0          steps=500    seed=0
+    proj=1 (projection mode)    link=1 (one set of sliders for every run)
     o0=adam  o0.lr=0.001  o0.beta1=0.9  o0.eps_placement=inside    (run 0 and its options)
     o0.sched=step  o0.sched.step_size=100  o0.sched.gamma=0.5      (run 0's LR schedule)
     o1=momentum ...                                                (runs 1, 2, …)
@@ -73,6 +74,7 @@ class Comparison:
         RunSpec("momentum", {"lr": 0.004}),  # β₁ = 0.9, its default
     )
     projection: bool = False
+    linked: bool = False  # the app shows one set of η, β₁, β₂, ε sliders for every run
 
     def surface_obj(self) -> surfaces.Surface:
         return surfaces.get(self.surface, **self.surface_params)
@@ -129,6 +131,8 @@ def to_query(c: Comparison) -> dict[str, str]:
         q["seed"] = str(c.seed)
     if c.projection:
         q["proj"] = "1"
+    if c.linked:
+        q["link"] = "1"
     for i, r in enumerate(c.runs):
         q[f"o{i}"] = r.optimizer
         for k, v in sorted(r.options.items()):
@@ -243,13 +247,18 @@ def from_query(params: Mapping) -> tuple[Comparison, list[str]]:
 
     steps = integer("steps", base.steps, 1, MAX_STEPS)
     seed = integer("seed", base.seed, 0, 2**31 - 1)
-    projection = False
-    text = take("proj")
-    if text is not None:
-        try:
-            projection = bool(_parse_value(text, False))
-        except ValueError:
-            notices.append(f"ignored proj={text[:40]!r}: expected 0 or 1")
+
+    def flag(key: str) -> bool:
+        text = take(key)
+        if text is not None:
+            try:
+                return bool(_parse_value(text, False))
+            except ValueError:
+                notices.append(f"ignored {key}={text[:40]!r}: expected 0 or 1")
+        return False
+
+    projection = flag("proj")
+    linked = flag("link")
 
     runs: list[RunSpec] = []
     for i in range(MAX_RUNS):
@@ -308,6 +317,7 @@ def from_query(params: Mapping) -> tuple[Comparison, list[str]]:
             seed=seed,
             runs=tuple(runs) if runs else base.runs,
             projection=projection,
+            linked=linked,
         ),
         notices,
     )

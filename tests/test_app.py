@@ -208,6 +208,11 @@ def test_link_applies_one_learning_rate_to_every_run():
     at.select_slider(key="link.lr").set_value(0.02).run()
     assert not at.exception
     assert at.query_params["o0.lr"] == at.query_params["o1.lr"] == "0.02"
+    assert at.query_params["link"] == "1"
+    again = fresh(dict(at.query_params))  # the link reopens linked, with the same η
+    assert again.session_state["link"] is True
+    assert again.select_slider(key="link.lr").value == 0.02
+    assert not again.warning
 
 
 def test_add_switch_and_remove_runs():
