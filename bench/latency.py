@@ -3,8 +3,9 @@
 Starts ``bench/trivial_app.py`` (one slider, one small chart) and ``app.py`` with 4 optimizers ×
 1000 steps, moves a slider N times in each (one key press on the slider's range input, always
 to a value not seen before, so nothing is served from a cache), and measures the time from the
-key press to the moment the chart's data in the page has changed. Also counts the websocket
-bytes the server sends per interaction.
+key press to the moment the chart shows the new data: the trivial chart's trace data changed,
+or the race chart counted one more figure drawn (after its canvas redraw). Also counts the
+websocket bytes the server sends per interaction.
 
     .venv/bin/python bench/latency.py [--moves 30]
 
