@@ -56,7 +56,7 @@ def _packed(a: np.ndarray, dtype: str = "f4") -> dict:
     """A plotly.js typed array ``{"dtype", "bdata"}`` (float32 unless said otherwise).
 
     Plotly converts every NumPy array to this form itself, but at ~0.1 ms per array through its
-    generic converters; the race figure has ~750 arrays and is rebuilt on every slider move.
+    generic converters; the race figure is rebuilt and sent on every slider move.
     """
     a = np.asarray(a)
     a = _f32(a) if dtype == "f4" else a.astype(np.dtype(dtype).newbyteorder("<"))
