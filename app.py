@@ -63,14 +63,13 @@ header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecor
 .block-container { padding: 0.5rem 1.5rem 0.5rem 1.5rem !important; max-width: none !important; }
 section[data-testid="stSidebar"] { width: 400px !important; }
 @media (max-width: 1500px) { section[data-testid="stSidebar"] { width: 300px !important; } }
-.stApp, .stMarkdown p, .stMarkdown li, .stCaption, label, button[role="tab"] p,
-[data-testid="stTab"] p, [data-baseweb="tab"] p {
+.stApp, .stMarkdown p, .stMarkdown li, .stCaption, label {
   font-size: 1.45rem !important;
 }
-[data-testid="stSidebar"] label p, [data-testid="stSidebar"] .stMarkdown p {
+[data-testid="stSidebar"] label p, [data-testid="stSidebar"] .stMarkdown p,
+[data-testid="stButtonGroup"] button p {
   font-size: 1.15rem !important;
 }
-.run-status { font-size: 1.6rem !important; }
 </style>
 """
 NORMAL_CSS = """
@@ -78,7 +77,6 @@ NORMAL_CSS = """
 .block-container { padding: 1.5rem 2rem 1rem 2rem !important; max-width: none !important; }
 section[data-testid="stSidebar"] { width: 360px !important; }
 @media (max-width: 1500px) { section[data-testid="stSidebar"] { width: 290px !important; } }
-.run-status { font-size: 1.05rem; }
 </style>
 """
 
