@@ -46,7 +46,7 @@ N_HP = 9
     BIAS_CORRECTION,  # 0 off, 1 on
     NADAM_SCHEDULE,  # 0 torch μ_t = β₁(1 − ½·0.96^(tψ)), 1 constant μ = β₁
     NEWTON_FORM,  # 0 guarded (|λ| eigenvalues), 1 textbook
-    LINE_SEARCH,  # 0 none (α = η), 1 backtracking (Armijo), 2 exact
+    LINE_SEARCH,  # 0 none (α = η), 1 backtracking (Armijo), 2 exact (first minimum), 3 wolfe
     HISTORY_SIZE,  # L-BFGS memory m
     CENTERED,  # RMSProp: 0 plain, 1 centered (torch option)
     ACCUMULATOR_INIT,  # RMSProp: 0 v₀ = 0 (torch), 1 v₁ = g₁² (σ⁰ = |g⁰|, Hung-yi Lee)
@@ -74,6 +74,12 @@ PL_BEST, PL_BAD, PL_FACTOR = 20, 21, 22  # reduce-on-plateau state
 N_STATE = 24
 
 BIG = 1e10  # |θ| beyond this is divergence, whatever the surface
+# Below this ‖s‖·‖r‖ a quasi-Newton pair is numerically zero (its products sᵀr, rᵀVr lose their
+# digits to underflow and 1/sᵀr overflows): the pair is skipped instead of turning V into NaN.
+TINY_PAIR = 1e-280
+# ‖∇f‖² below the smallest normal float (‖∇f‖ < 1.5e-154): the gradient is zero to working
+# precision, a stationary point reached exactly.
+TINY_NORMAL = 2.2250738585072014e-308
 
 
 @njit(inline="always", error_model="numpy")
@@ -544,13 +550,27 @@ def _phi_slope(sid, p, dx, dy, idx, x, y, px, py, a):
 
 @njit(cache=True, error_model="numpy")
 def line_search(mode, sid, p, dx, dy, idx, x, y, f0, gx, gy, px, py, a0):
-    r"""Step length α along direction p from θ = (x, y).
+    r"""Step length α along direction p from θ = (x, y); φ(α) = f(θ + αp), φ'(α) = ∇f(θ + αp)ᵀp.
 
-    mode 0: α = a0 (η). mode 1 (backtracking, Armijo): the largest α = a0·2⁻ʲ with
-    f(θ + αp) ≤ f(θ) + 10⁻⁴ α gᵀp. mode 2 (exact): the first minimum of φ(α) = f(θ + αp) along
-    the ray, found by doubling a bracket until the slope φ'(α) = ∇f(θ + αp)ᵀp stops being
-    negative, then bisecting on its sign to machine precision (so on a quadratic it is the
-    closed-form α = gᵀg / gᵀHg to ~1e-15).
+    mode 0 (none): α = a0 (η).
+
+    mode 1 (backtracking, Armijo): the largest α = a0·2⁻ʲ with φ(α) ≤ φ(0) + 10⁻⁴ α φ'(0).
+
+    mode 2 (exact): the FIRST local minimum of φ along the ray (not the global argmin). Trial
+    steps αⱼ = α₀·2ʲ, with α₀ = 10⁻³(1 + ‖θ‖)/‖p‖ (η is not used), advance while the loss keeps
+    falling, φ(αⱼ) < φ(αⱼ₋₁), and the slope stays negative, φ'(αⱼ) < 0. The first trial where the
+    loss stops falling or the slope turns ≥ 0 closes a bracket [αⱼ₋₁, αⱼ] that holds a local
+    minimum; it is then halved, keeping the left half whenever the midpoint is not still
+    descending below the left end (so a bump inside the bracket sends the search to the dip before
+    it), until no float lies between the ends: α is found to 1 ulp. On a quadratic this is the
+    closed form α = −gᵀp / pᵀHp. A dip narrower than the gap between two trial steps that the loss
+    and slope at the trials do not reveal can be missed.
+
+    mode 3 (wolfe, strong Wolfe conditions, c₁ = 10⁻⁴, c₂ = 0.9 as in scipy.optimize): trials
+    α = a0·2ʲ until one satisfies φ(α) ≤ φ(0) + c₁αφ'(0) and |φ'(α)| ≤ c₂|φ'(0)| or brackets
+    such a step, then the bracket is halved (Nocedal & Wright, Algorithms 3.5 and 3.6, with
+    bisection as the interpolation). The curvature condition guarantees sᵀr > 0, so every
+    quasi-Newton pair is usable.
     """
     if mode == 0:
         return a0
@@ -566,15 +586,22 @@ def line_search(mode, sid, p, dx, dy, idx, x, y, f0, gx, gy, px, py, a0):
     if not (slope0 < 0.0):
         # No descent along p (p = 0 at a stationary point): stay instead of an ∞·0 = NaN step.
         return 0.0
-    # Bracket the first minimum along the ray: start with a move of 1e-3 relative to the
-    # scale of θ and double until the slope stops being negative (η is not used here).
+    if mode == 3:
+        return _wolfe(sid, p, dx, dy, idx, x, y, f0, slope0, px, py, a0)
+    # Lecture 003 (Polish deck), "Minimalizacja kierunkowa – zamiast stałej wartości współczynnika
+    # sprawdzanie jak daleko można podążać w danym kierunku, zanim wartość funkcji straty
+    # (kosztu, celu) zacznie rosnać": follow the direction until the loss starts to rise.
     lo = 0.0
+    flo = f0
     hi = 1e-3 * (1.0 + math.hypot(x, y)) / math.hypot(px, py)
     for _ in range(200):
-        s = _phi_slope(sid, p, dx, dy, idx, x, y, px, py, hi)
-        if not (s < 0.0):
-            break
+        fhi = value(sid, x + hi * px, y + hi * py, p, dx, dy)
+        if not (fhi < flo):
+            break  # the loss stopped falling (or is not finite): a minimum lies in (lo, hi)
+        if not (_phi_slope(sid, p, dx, dy, idx, x, y, px, py, hi) < 0.0):
+            break  # the slope turned: a minimum lies in (lo, hi]
         lo = hi
+        flo = fhi
         hi *= 2.0
         if hi > BIG:
             return hi
@@ -582,11 +609,68 @@ def line_search(mode, sid, p, dx, dy, idx, x, y, f0, gx, gy, px, py, a0):
         mid = 0.5 * (lo + hi)
         if mid <= lo or mid >= hi:
             break
-        if _phi_slope(sid, p, dx, dy, idx, x, y, px, py, mid) < 0.0:
+        s = _phi_slope(sid, p, dx, dy, idx, x, y, px, py, mid)
+        fmid = value(sid, x + mid * px, y + mid * py, p, dx, dy)
+        # Still descending and not above the left end (within rounding): the first minimum is
+        # right of mid. Otherwise it is left of mid (the slope turned, or a bump lies between).
+        if s < 0.0 and fmid <= flo + 1e-13 * abs(flo):
             lo = mid
+            flo = min(flo, fmid)
         else:
             hi = mid
     return 0.5 * (lo + hi)
+
+
+@njit(cache=True, error_model="numpy")
+def _wolfe(sid, p, dx, dy, idx, x, y, f0, slope0, px, py, a0):
+    """Strong-Wolfe step (``line_search`` mode 3); slope0 = φ'(0) < 0."""
+    c1 = 1e-4
+    c2 = 0.9
+    a_prev = 0.0
+    f_prev = f0
+    a = a0
+    lo = 0.0
+    hi = 0.0
+    flo = f0
+    bracketed = False
+    for j in range(200):
+        fa = value(sid, x + a * px, y + a * py, p, dx, dy)
+        if not (fa <= f0 + c1 * a * slope0) or (j > 0 and fa >= f_prev):
+            lo, flo, hi = a_prev, f_prev, a
+            bracketed = True
+            break
+        da = _phi_slope(sid, p, dx, dy, idx, x, y, px, py, a)
+        if abs(da) <= -c2 * slope0:
+            return a
+        if da >= 0.0:
+            lo, flo, hi = a, fa, a_prev
+            bracketed = True
+            break
+        a_prev = a
+        f_prev = fa
+        a *= 2.0
+        if a > BIG:
+            return a
+    if not bracketed:
+        return a_prev
+    # Zoom: lo satisfies the sufficient decrease with the lowest loss so far, and the slope at
+    # lo points towards hi, so [lo, hi] holds steps that satisfy both conditions.
+    for _ in range(200):
+        a = 0.5 * (lo + hi)
+        if a == lo or a == hi:
+            break
+        fa = value(sid, x + a * px, y + a * py, p, dx, dy)
+        if not (fa <= f0 + c1 * a * slope0) or fa >= flo:
+            hi = a
+        else:
+            da = _phi_slope(sid, p, dx, dy, idx, x, y, px, py, a)
+            if abs(da) <= -c2 * slope0:
+                return a
+            if da * (hi - lo) >= 0.0:
+                hi = lo
+            lo = a
+            flo = fa
+    return lo
 
 
 @njit(cache=True, error_model="numpy")
@@ -654,14 +738,17 @@ def quasi_newton_update(oid, sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags, s
 
     Notes:
         The Polish lecture's update formulas. αₖ comes from ``line_search`` (default
-        backtracking from η = 1). The update is skipped when sᵀr ≤ 0 (it would destroy
-        positive definiteness), and V resets to I if −Vg is not a descent direction.
+        ``wolfe``: the strong Wolfe conditions from η = 1, as scipy.optimize's BFGS; they
+        guarantee sᵀr > 0). The update is skipped when sᵀr ≤ 10⁻¹²‖s‖‖r‖ (it would destroy
+        positive definiteness) or the pair is numerically zero (‖s‖‖r‖ ≤ 10⁻²⁸⁰), and V resets
+        to I if −Vg is not a descent direction.
     """
     if st[SX, i] != 0.0 or st[SY, i] != 0.0:
         sx, sy = st[SX, i], st[SY, i]
         rx, ry = gx - st[GX_PREV, i], gy - st[GY_PREV, i]
         sr = sx * rx + sy * ry
-        if sr > 1e-12 * math.hypot(sx, sy) * math.hypot(rx, ry):
+        nsr = math.hypot(sx, sy) * math.hypot(rx, ry)
+        if sr > 1e-12 * nsr and nsr > TINY_PAIR:
             v00, v01, v10, v11 = st[H00, i], st[H01, i], st[H10, i], st[H11, i]
             vr0 = v00 * rx + v01 * ry  # V r
             vr1 = v10 * rx + v11 * ry
@@ -674,7 +761,7 @@ def quasi_newton_update(oid, sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags, s
                 st[H01, i] = v01 + k * sx * sy - (sx * rv1 + vr0 * sy) / sr
                 st[H10, i] = v10 + k * sy * sx - (sy * rv0 + vr1 * sx) / sr
                 st[H11, i] = v11 + k * sy * sy - (sy * rv1 + vr1 * sy) / sr
-            elif rvr > 0.0:
+            elif rvr > 1e-12 * nsr * math.hypot(st[H00, i], st[H11, i]) and rvr > TINY_PAIR:
                 st[H00, i] = v00 + sx * sx / sr - vr0 * rv0 / rvr
                 st[H01, i] = v01 + sx * sy / sr - vr0 * rv1 / rvr
                 st[H10, i] = v10 + sy * sx / sr - vr1 * rv0 / rvr
@@ -704,13 +791,17 @@ def lbfgs_update(sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags, st, i, mem):
 
     Notes:
         Memory m = ``history_size`` (default 10); O(m·n) memory instead of BFGS's n², which is
-        what makes quasi-Newton ideas usable for networks. αₖ from ``line_search``.
+        what makes quasi-Newton ideas usable for networks. αₖ from ``line_search`` (default
+        ``wolfe``, as scipy's L-BFGS-B: with Armijo backtracking alone the accepted steps can
+        have sᵀr ≤ 0, every new pair is then skipped and the stale memory creeps). Pairs with
+        sᵀr ≤ 10⁻¹²‖s‖‖r‖ or ‖s‖‖r‖ ≤ 10⁻²⁸⁰ are not stored.
     """
     m = mem.shape[0]
     if st[SX, i] != 0.0 or st[SY, i] != 0.0:
         rx, ry = gx - st[GX_PREV, i], gy - st[GY_PREV, i]
         sx, sy = st[SX, i], st[SY, i]
-        if sx * rx + sy * ry > 1e-12 * math.hypot(sx, sy) * math.hypot(rx, ry):
+        nsr = math.hypot(sx, sy) * math.hypot(rx, ry)
+        if sx * rx + sy * ry > 1e-12 * nsr and nsr > TINY_PAIR:
             head = int(st[MEM_HEAD, i])
             mem[head, 0], mem[head, 1], mem[head, 2], mem[head, 3] = st[SX, i], st[SY, i], rx, ry
             st[MEM_HEAD, i] = (head + 1) % m
@@ -728,9 +819,9 @@ def lbfgs_update(sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags, st, i, mem):
     gamma = 1.0
     if count > 0:
         h = newest % m
-        gamma = (mem[h, 0] * mem[h, 2] + mem[h, 1] * mem[h, 3]) / (
-            mem[h, 2] * mem[h, 2] + mem[h, 3] * mem[h, 3]
-        )
+        # γ = sᵀr / rᵀr, divided by ‖r‖ twice so that rᵀr cannot underflow to 0 (γ = ∞).
+        nr = math.hypot(mem[h, 2], mem[h, 3])
+        gamma = (mem[h, 0] * mem[h, 2] + mem[h, 1] * mem[h, 3]) / nr / nr
     zx, zy = gamma * qx, gamma * qy
     for j in range(count - 1, -1, -1):
         h = (newest - j) % m
@@ -787,7 +878,13 @@ def steepest_descent_update(sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags):
     r"""Steepest descent: move along −g by the step length a line search picks.
 
     Formula (line_search=exact):
-        \alpha_k = \arg\min_{\alpha \ge 0} f(\theta_k - \alpha\, g_k) \\
+        \alpha_k = \text{the first local minimum of } \varphi(\alpha) = f(\theta_k - \alpha\, g_k),
+        \ \alpha > 0 \ (\text{to 1 ulp}) \\
+        \theta_{k+1} = \theta_k - \alpha_k\, g_k
+
+    Formula (line_search=wolfe):
+        \alpha_k:\ f(\theta_k - \alpha_k g_k) \le f(\theta_k) - 10^{-4}\alpha_k \lVert g_k\rVert^2,
+        \ \lvert \nabla f(\theta_k - \alpha_k g_k)^\top g_k \rvert \le 0.9\, \lVert g_k\rVert^2 \\
         \theta_{k+1} = \theta_k - \alpha_k\, g_k
 
     Formula (line_search=backtracking):
@@ -799,9 +896,14 @@ def steepest_descent_update(sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags):
         \theta_{k+1} = \theta_k - \eta\, g_k
 
     Notes:
-        The Polish lecture's "metoda najszybszego spadku": GD with directional minimisation.
-        With the exact search each new gradient is orthogonal to the previous step, hence
-        the right-angled zig-zag in a ravine.
+        The Polish lecture's "metoda najszybszego spadku": GD with directional minimisation,
+        which the lecture defines as following the direction "until the loss starts to rise".
+        So ``exact`` is the first local minimum along −g, not the global argmin over α ≥ 0 (on
+        Rosenbrock from (−1.5, 2) the first is α = 5.1·10⁻⁴, the global one 0.021): steps
+        α₀·2ʲ until the loss stops falling or its slope turns, then bisection of that bracket
+        to 1 ulp (η is not used). With it each new gradient is orthogonal to the previous
+        step, hence the right-angled zig-zag in a ravine. ``wolfe`` is an inexact search from
+        α = η (strong Wolfe conditions, as scipy.optimize).
     """
     a = line_search(flags[LINE_SEARCH], sid, p, dx, dy, idx, x, y, f0, gx, gy, -gx, -gy, lr)
     return x - a * gx, y - a * gy, a, a
@@ -972,7 +1074,8 @@ def _step(
     Returns (status, nx, ny, fn, gx, gy, lr, ex, ey): ``gx, gy`` the gradient the optimizer saw,
     ``lr`` the scheduled η, ``ex, ey`` the per-coordinate step it applied. Status OK: (nx, ny,
     fn) is the next valid point; ESCAPED: it is valid and the run stops after it; CONVERGED or
-    DIVERGED: the run stops at (x, y). Inlined (at Numba-IR level) into the trajectory loop
+    DIVERGED: the run stops at (x, y); a second-order method whose full gradient is zero to
+    working precision (‖∇f‖² underflows) stops CONVERGED whatever ``tol``. Inlined (at Numba-IR level) into the trajectory loop
     :func:`_steps`; its three parts are also the three passes of the batch kernel's vectorised
     loop, so every path runs the same statements.
     """
@@ -983,6 +1086,17 @@ def _step(
     )  # fmt: skip
     if status != OK:
         return status, x, y, f, gx, gy, nan, nan, nan
+    if (
+        oid >= NEWTON
+        and batches.shape[0] == 0
+        and noise.shape[0] == 0
+        and gx * gx + gy * gy < TINY_NORMAL
+    ):
+        # A stationary point reached exactly (∇f = 0 to working precision) is converged,
+        # whatever tol: the methods that divide by curvature would otherwise take a 0/0 step
+        # (sᵀr, rᵀr and gᵀVg all underflow) and report it as a divergence. First-order methods
+        # may still move from ∇f = 0 (momentum), so they go on.
+        return CONVERGED, x, y, f, gx, gy, nan, nan, nan
     nx, ny, ex, ey = _update(oid, sid, k + 1, x, y, f, gx, gy, lr, hp, flags, st, i, mem, p, dx,
                              dy, idx_full)  # fmt: skip
     status, fn = _outcome(sid, nx, ny, p, dx, dy, escape_radius)

@@ -62,7 +62,7 @@ CHOICE_OPTIONS: dict[str, tuple[int, tuple]] = {
     "bias_correction": (K.BIAS_CORRECTION, (False, True)),
     "nadam_schedule": (K.NADAM_SCHEDULE, ("torch", "constant")),
     "newton_form": (K.NEWTON_FORM, ("guarded", "textbook")),
-    "line_search": (K.LINE_SEARCH, ("none", "backtracking", "exact")),
+    "line_search": (K.LINE_SEARCH, ("none", "backtracking", "exact", "wolfe")),
     "centered": (K.CENTERED, (False, True)),
     "accumulator_init": (K.ACCUMULATOR_INIT, ("zero", "first_grad")),
 }
@@ -252,7 +252,7 @@ _add(
     "bfgs",
     K.BFGS,
     "BFGS",
-    {"lr": 1.0, "line_search": "backtracking"},
+    {"lr": 1.0, "line_search": "wolfe"},
     K.quasi_newton_update,
     "Newton without the Hessian: builds an inverse-Hessian estimate from successive gradient "
     "differences.",
@@ -262,7 +262,7 @@ _add(
     "dfp",
     K.DFP,
     "DFP",
-    {"lr": 1.0, "line_search": "backtracking"},
+    {"lr": 1.0, "line_search": "wolfe"},
     K.quasi_newton_update,
     "The older quasi-Newton update (Davidon–Fletcher–Powell); BFGS is its dual and more "
     "robust to inexact line searches.",
@@ -272,7 +272,7 @@ _add(
     "lbfgs",
     K.LBFGS,
     "L-BFGS",
-    {"lr": 1.0, "line_search": "backtracking", "history_size": 10},
+    {"lr": 1.0, "line_search": "wolfe", "history_size": 10},
     K.lbfgs_update,
     "BFGS in O(m·n) memory: keeps only the last m gradient differences instead of an n×n matrix.",
     second_order=True,
