@@ -594,7 +594,7 @@ def line_search(mode, sid, p, dx, dy, idx, x, y, f0, gx, gy, px, py, a0):
     lo = 0.0
     flo = f0
     hi = 1e-3 * (1.0 + math.hypot(x, y)) / math.hypot(px, py)
-    for _ in range(200):
+    for _ in range(1200):
         fhi = value(sid, x + hi * px, y + hi * py, p, dx, dy)
         if not (fhi < flo):
             break  # the loss stopped falling (or is not finite): a minimum lies in (lo, hi)
@@ -605,7 +605,9 @@ def line_search(mode, sid, p, dx, dy, idx, x, y, f0, gx, gy, px, py, a0):
         hi *= 2.0
         if hi > BIG:
             return hi
-    for _ in range(200):
+    # Up to ~1100 halvings: from the first trial down to a minimum hundreds of binades below it
+    # (a point near 0 on a quadratic whose minimum is at 0); ~55 when the bracket is tight.
+    for _ in range(1200):
         mid = 0.5 * (lo + hi)
         if mid <= lo or mid >= hi:
             break
@@ -633,7 +635,7 @@ def _wolfe(sid, p, dx, dy, idx, x, y, f0, slope0, px, py, a0):
     hi = 0.0
     flo = f0
     bracketed = False
-    for j in range(200):
+    for j in range(1200):
         fa = value(sid, x + a * px, y + a * py, p, dx, dy)
         if not (fa <= f0 + c1 * a * slope0) or (j > 0 and fa >= f_prev):
             lo, flo, hi = a_prev, f_prev, a
@@ -655,7 +657,7 @@ def _wolfe(sid, p, dx, dy, idx, x, y, f0, slope0, px, py, a0):
         return a_prev
     # Zoom: lo satisfies the sufficient decrease with the lowest loss so far, and the slope at
     # lo points towards hi, so [lo, hi] holds steps that satisfy both conditions.
-    for _ in range(200):
+    for _ in range(1200):
         a = 0.5 * (lo + hi)
         if a == lo or a == hi:
             break
@@ -737,9 +739,13 @@ def quasi_newton_update(oid, sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags, s
         \theta_{k+1} = \theta_k - \alpha_k V_k g_k
 
     Notes:
-        The Polish lecture's update formulas. αₖ comes from ``line_search`` (default
-        ``wolfe``: the strong Wolfe conditions from η = 1, as scipy.optimize's BFGS; they
-        guarantee sᵀr > 0). The update is skipped when sᵀr ≤ 10⁻¹²‖s‖‖r‖ (it would destroy
+        The Polish lecture's update formulas, with its directional minimisation: "Zarówno w DFP
+        jak i BFGS przy V₀=I i minimalizacji kierunkowej w każdym kroku można zapewnić dodatnią
+        określoność" (with V₀ = I and a directional minimisation at every step both keep V
+        positive definite). So αₖ comes from ``line_search`` = ``exact`` by default (the first
+        minimum along the ray; with it BFGS and DFP take the same steps, Dixon's theorem);
+        ``wolfe`` is scipy.optimize's inexact search (sᵀr > 0 guaranteed; DFP is known to
+        crawl with it), ``backtracking`` Armijo's (it may accept sᵀr ≤ 0). The update is skipped when sᵀr ≤ 10⁻¹²‖s‖‖r‖ (it would destroy
         positive definiteness) or the pair is numerically zero (‖s‖‖r‖ ≤ 10⁻²⁸⁰), and V resets
         to I if −Vg is not a descent direction.
     """

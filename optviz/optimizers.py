@@ -252,7 +252,7 @@ _add(
     "bfgs",
     K.BFGS,
     "BFGS",
-    {"lr": 1.0, "line_search": "wolfe"},
+    {"lr": 1.0, "line_search": "exact"},
     K.quasi_newton_update,
     "Newton without the Hessian: builds an inverse-Hessian estimate from successive gradient "
     "differences.",
@@ -262,7 +262,7 @@ _add(
     "dfp",
     K.DFP,
     "DFP",
-    {"lr": 1.0, "line_search": "wolfe"},
+    {"lr": 1.0, "line_search": "exact"},
     K.quasi_newton_update,
     "The older quasi-Newton update (Davidon–Fletcher–Powell); BFGS is its dual and more "
     "robust to inexact line searches.",
