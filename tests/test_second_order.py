@@ -101,7 +101,7 @@ def _ravine(kappa: float, angle_deg: float):
 # ---- 1. the exact line search -----------------------------------------------------------------
 
 
-def first_local_min(phi, amax: float, n: int = 40_001) -> float:
+def first_local_min(phi, amax: float, n: int = 20_001) -> float:
     """The first local minimum of φ on (0, amax]: the first grid point after which φ rises on a
     dense grid, refined by scipy's bounded Brent search between its two neighbours."""
     grid = np.linspace(0.0, amax, n)
@@ -127,18 +127,18 @@ def _check_steps_are_first_minima(traj, f, steps: int) -> list[float]:
 
 def test_bfgs_exact_step_11_is_the_first_dip_not_the_deeper_one():
     # Before the fix the doubling bracket jumped over the dip at α ≈ 1.67 to α = 6.22.
-    traj = optviz.run("bfgs", "rosenbrock", start=(-1.2, 1.0), steps=20, line_search="exact")
-    alphas = _check_steps_are_first_minima(traj, rosen_f, 20)
+    traj = optviz.run("bfgs", "rosenbrock", start=(-1.2, 1.0), steps=12, line_search="exact")
+    alphas = _check_steps_are_first_minima(traj, rosen_f, 12)
     assert alphas[10] == pytest.approx(1.6708, rel=1e-3)
 
 
 @pytest.mark.parametrize("start", [(-1.5, 2.0), (-1.2, 1.0)])
 def test_steepest_descent_takes_the_first_minimum_along_minus_g(start):
-    traj = optviz.run("steepest_descent", "rosenbrock", start=start, steps=15)
-    for k in range(15):
+    traj = optviz.run("steepest_descent", "rosenbrock", start=start, steps=8)
+    for k in range(8):
         g = traj.grad[k]
         np.testing.assert_allclose(traj.xy[k + 1], traj.xy[k] - traj.lr_eff[k, 0] * g, rtol=1e-15)
-    alphas = _check_steps_are_first_minima(traj, rosen_f, 15)
+    alphas = _check_steps_are_first_minima(traj, rosen_f, 8)
     if start == (-1.5, 2.0):
         # Step 1: the first minimum is 5.1e-4; the global argmin over α ≥ 0 is 0.021.
         g = rosen_g(np.array(start))
@@ -231,6 +231,9 @@ def test_runs_started_near_a_minimum_are_never_diverged(case, name, offset):
 # ---- the convergence table against scipy.optimize -----------------------------------------------
 
 TOL = 1e-6
+# Steepest descent crawls (~15 000 steps to 1e-6 on Rosenbrock); its reference is a Python loop,
+# so its rows stop at ‖∇f‖ ≤ 1e-2 (~3 700 steps) to keep the test short.
+TOL_SD = 1e-2
 RAVINE = surfaces.get("ravine", kappa=100.0)
 # name: (optviz surface, start, f, g, h, residuals, Jacobian or None)
 PROBLEMS = {
@@ -246,11 +249,11 @@ PROBLEMS = {
 
 def steepest_descent_reference(f, g, x0, max_iter: int = 30_000) -> int:
     """Steepest descent with scipy's bounded Brent search on the first bracket of φ (step ×2 from
-    a small α until φ stops falling): the iterations until ‖∇f‖ ≤ TOL."""
+    a small α until φ stops falling): the iterations until ‖∇f‖ ≤ TOL_SD."""
     x = np.array(x0, float)
     for k in range(max_iter):
         gk = g(x)
-        if math.hypot(*gk) <= TOL:
+        if math.hypot(*gk) <= TOL_SD:
             return k
 
         def phi(a, x=x, gk=gk):
@@ -271,7 +274,8 @@ def scipy_iterations(method: str, problem: str) -> int | None:
     """scipy.optimize's iteration count for the same problem and gradient tolerance. Pairing:
     newton ↔ trust-exact (exact Hessian), bfgs and dfp ↔ BFGS (scipy has no DFP; with exact
     line searches the two take the same steps), lbfgs ↔ L-BFGS-B (m = 10), levenberg_marquardt
-    ↔ least_squares(method="lm") (MINPACK; Jacobian evaluations = iterations), steepest_descent
+    ↔ least_squares(method="lm") (MINPACK's Jacobian evaluations, against our accepted steps: a
+    step the ν rule rejects leaves θ in place and MINPACK counts it in its inner loop), steepest_descent
     ↔ the loop above with minimize_scalar (scipy has no steepest descent). None: scipy does not
     converge either."""
     surf, start, f, g, h, res, jac = PROBLEMS[problem]
@@ -306,7 +310,8 @@ TABLE = [
 @pytest.mark.parametrize(("method", "problem"), TABLE)
 def test_iterations_within_twice_scipy(method, problem):
     surf, start = PROBLEMS[problem][:2]
-    ours = optviz.run(method, surf, start=start, steps=40_000, tol=TOL)
+    tol = TOL_SD if method == "steepest_descent" else TOL
+    ours = optviz.run(method, surf, start=start, steps=40_000, tol=tol)
     theirs = scipy_iterations(method, problem)
     if theirs is None:
         # Levenberg–Marquardt on Beale from (1, 1.4): MINPACK also runs off along the flat
@@ -314,4 +319,7 @@ def test_iterations_within_twice_scipy(method, problem):
         assert ours.status != "converged"
         return
     assert ours.status == "converged", ours.message
-    assert ours.stopped_at <= 2 * max(theirs, 1), (ours.stopped_at, theirs)
+    count = ours.stopped_at
+    if method == "levenberg_marquardt":
+        count = int(np.sum(np.any(np.diff(ours.valid_xy, axis=0) != 0.0, axis=1)))
+    assert count <= 2 * max(theirs, 1), (count, theirs)
