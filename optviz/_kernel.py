@@ -745,9 +745,10 @@ def quasi_newton_update(oid, sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags, s
         positive definite). So αₖ comes from ``line_search`` = ``exact`` by default (the first
         minimum along the ray; with it BFGS and DFP take the same steps, Dixon's theorem);
         ``wolfe`` is scipy.optimize's inexact search (sᵀr > 0 guaranteed; DFP is known to
-        crawl with it), ``backtracking`` Armijo's (it may accept sᵀr ≤ 0). The update is skipped when sᵀr ≤ 10⁻¹²‖s‖‖r‖ (it would destroy
-        positive definiteness) or the pair is numerically zero (‖s‖‖r‖ ≤ 10⁻²⁸⁰), and V resets
-        to I if −Vg is not a descent direction.
+        crawl with it), ``backtracking`` Armijo's (it may accept sᵀr ≤ 0). The update is
+        skipped when sᵀr ≤ 10⁻¹²‖s‖‖r‖ (it would destroy positive definiteness) or the pair is
+        numerically zero (‖s‖‖r‖ ≤ 10⁻²⁸⁰), and V resets to I if −Vg is not a descent
+        direction.
     """
     if st[SX, i] != 0.0 or st[SY, i] != 0.0:
         sx, sy = st[SX, i], st[SY, i]
@@ -1081,9 +1082,9 @@ def _step(
     ``lr`` the scheduled η, ``ex, ey`` the per-coordinate step it applied. Status OK: (nx, ny,
     fn) is the next valid point; ESCAPED: it is valid and the run stops after it; CONVERGED or
     DIVERGED: the run stops at (x, y); a second-order method whose full gradient is zero to
-    working precision (‖∇f‖² underflows) stops CONVERGED whatever ``tol``. Inlined (at Numba-IR level) into the trajectory loop
-    :func:`_steps`; its three parts are also the three passes of the batch kernel's vectorised
-    loop, so every path runs the same statements.
+    working precision (‖∇f‖² underflows) stops CONVERGED whatever ``tol``. Inlined (at Numba-IR
+    level) into the trajectory loop :func:`_steps`; its three parts are also the three passes of
+    the batch kernel's vectorised loop, so every path runs the same statements.
     """
     nan = math.nan
     status, gx, gy, lr = _prepare(

@@ -142,7 +142,9 @@ def test_steepest_descent_takes_the_first_minimum_along_minus_g(start):
     if start == (-1.5, 2.0):
         # Step 1: the first minimum is 5.1e-4; the global argmin over α ≥ 0 is 0.021.
         g = rosen_g(np.array(start))
-        glob = so.minimize_scalar(lambda a: rosen_f(start - a * g), bounds=(0, 0.05), method="bounded")
+        glob = so.minimize_scalar(
+            lambda a: rosen_f(start - a * g), bounds=(0, 0.05), method="bounded"
+        )
         assert alphas[0] == pytest.approx(5.125e-4, rel=1e-3)
         assert glob.x == pytest.approx(0.0209, rel=1e-2)
 
@@ -241,7 +243,11 @@ PROBLEMS = {
     "rosenbrock(-1.5,2)": (ROSEN, (-1.5, 2.0), rosen_f, rosen_g, rosen_h, rosen_res, rosen_jac),
     "beale": (surfaces.get("beale"), None, *_from_res(beale_res, beale_jac), beale_res, beale_jac),
     "himmelblau": (
-        surfaces.get("himmelblau"), None, *_from_res(himmel_res, himmel_jac), himmel_res, None
+        surfaces.get("himmelblau"),
+        None,
+        *_from_res(himmel_res, himmel_jac),
+        himmel_res,
+        None,
     ),
     "ravine(kappa=100)": (RAVINE, None, *_ravine(100.0, 30.0), None, None),
 }
@@ -275,9 +281,9 @@ def scipy_iterations(method: str, problem: str) -> int | None:
     newton ↔ trust-exact (exact Hessian), bfgs and dfp ↔ BFGS (scipy has no DFP; with exact
     line searches the two take the same steps), lbfgs ↔ L-BFGS-B (m = 10), levenberg_marquardt
     ↔ least_squares(method="lm") (MINPACK's Jacobian evaluations, against our accepted steps: a
-    step the ν rule rejects leaves θ in place and MINPACK counts it in its inner loop), steepest_descent
-    ↔ the loop above with minimize_scalar (scipy has no steepest descent). None: scipy does not
-    converge either."""
+    step the ν rule rejects leaves θ in place and MINPACK counts it in its inner loop),
+    steepest_descent ↔ the loop above with minimize_scalar (scipy has no steepest descent).
+    None: scipy does not converge either."""
     surf, start, f, g, h, res, jac = PROBLEMS[problem]
     x0 = np.array(surf.start if start is None else start)
     with warnings.catch_warnings():
