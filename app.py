@@ -25,6 +25,7 @@ import streamlit as st
 import optviz
 import surfaces
 from optviz import config, export, figures, optimizers, presets, schedules, style
+from optviz.app import line_search_view
 from optviz.config import Comparison, RunSpec
 from optviz.race_chart import race_chart
 
@@ -683,7 +684,9 @@ def export_panel(c: Comparison, trajs: list) -> None:
         st.download_button(f"Download {file_name}", data, file_name, mime, key="ex.download")
 
 
-VIEWS = ("Results", "Dynamics", "3D", "Gradient field", "Data fit", "Formulas", "Export")
+VIEWS = (
+    "Results", "Dynamics", "3D", "Gradient field", "Data fit", "Line search", "Formulas", "Export",
+)  # fmt: skip
 
 
 def views_ui(c: Comparison, trajs: list, colors: list[str]) -> None:
@@ -692,6 +695,7 @@ def views_ui(c: Comparison, trajs: list, colors: list[str]) -> None:
     labels = run_labels(c)
     proj = c.projection
     names = [v for v in VIEWS if v != "Data fit" or surf.name == "noisy_linreg"]
+    names = [v for v in names if v != "Line search" or line_search_view.applies(trajs)]
     if st.session_state.get("view") not in names:
         st.session_state["view"] = names[0]
     view = st.segmented_control(
@@ -717,6 +721,8 @@ def views_ui(c: Comparison, trajs: list, colors: list[str]) -> None:
     elif view == "Data fit":
         fig = figures.data_fit_figure(surf, trajs, labels, colors, projection=proj)
         st.plotly_chart(fig, theme=None)
+    elif view == "Line search":
+        line_search_view.render(c, trajs, colors)
     elif view == "Formulas":
         formula_cards(c)
     elif view == "Export":

@@ -896,3 +896,69 @@ def results_rows(
             }
         )
     return rows
+
+
+# ---- line search slice ---------------------------------------------------------------------
+
+
+def line_search_figure(
+    slc: object, color: str, *, projection: bool = False, log_alpha: bool = False,
+    height: int = 420,
+) -> go.Figure:  # fmt: skip
+    """φ(α) = f(θₖ + α pₖ) along the search direction of one step (a
+    :class:`optviz.linesearch.LineSearchSlice`), the α's the search tried (numbered in order)
+    and the α it took; for backtracking and Wolfe, the sufficient-decrease line
+    φ(0) + 10⁻⁴·α·φ′(0)."""
+    font, width, marker = _sizes(projection)
+    alphas = np.asarray(slc.alphas, float)
+    phi = np.asarray(slc.phi, float)
+    keep = alphas > 0 if log_alpha else np.ones(alphas.shape, bool)
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=alphas[keep], y=_f32(phi[keep]), mode="lines", name="φ(α) = f(θₖ + α pₖ)",
+            line={"color": color, "width": width},
+            hovertemplate="α = %{x:.6g}<br>φ = %{y:.6g}<extra></extra>",
+        )
+    )  # fmt: skip
+    if slc.mode in ("backtracking", "wolfe"):
+        armijo = slc.f0 + 1e-4 * alphas[keep] * slc.slope0
+        fig.add_trace(
+            go.Scatter(
+                x=alphas[keep], y=_f32(armijo), mode="lines", name="φ(0) + 10⁻⁴·α·φ′(0)",
+                line={"color": "#777777", "width": max(width * 0.6, 1.0), "dash": "dash"},
+                hoverinfo="skip",
+            )
+        )  # fmt: skip
+    trials = np.asarray(slc.trials, float)
+    tphi = np.asarray(slc.trial_phi, float)
+    if trials.size:
+        order = np.arange(1, trials.size + 1)
+        show = trials > 0 if log_alpha else np.ones(trials.shape, bool)
+        fig.add_trace(
+            go.Scatter(
+                x=trials[show], y=_f32(tphi[show]), mode="markers", name="trial steps",
+                marker={
+                    "size": marker * 0.8, "color": order[show], "colorscale": "Greys",
+                    "cmin": 0, "cmax": trials.size, "line": {"color": "#333333", "width": 1},
+                },
+                customdata=order[show],
+                hovertemplate="trial %{customdata}: α = %{x:.8g}<br>φ = %{y:.6g}<extra></extra>",
+            )
+        )  # fmt: skip
+    if slc.alpha > 0 or not log_alpha:
+        fig.add_trace(
+            go.Scatter(
+                x=[slc.alpha], y=[slc.taken_phi], mode="markers",
+                name=f"α taken = {slc.alpha:.6g}",
+                marker={"size": marker * 1.8, "color": color, "symbol": "star",
+                        "line": {"color": "#000000", "width": 1}},
+                hovertemplate="α taken = %{x:.10g}<br>φ = %{y:.6g}<extra></extra>",
+            )
+        )  # fmt: skip
+    layout = _base_layout(font, height, f"line-search:{slc.mode}:{slc.step}")
+    layout["xaxis"] = {"title": {"text": "step length α"}, "type": "log" if log_alpha else "linear"}
+    layout["yaxis"] = {"title": {"text": "φ(α) = f(θₖ + α pₖ)"}}
+    layout["margin"] = {"l": 10, "r": 10, "t": 50, "b": 10}
+    fig.update_layout(**layout)
+    return fig
