@@ -62,11 +62,17 @@ class Trajectory:
 
     @property
     def message(self) -> str:
-        """What happened, in words: "ok", "converged at step k", "diverged at step k", …"""
+        """What happened, in words: "ok", "converged at step k", "converged at step k (∇f = 0)"
+        (a second-order run that reached a stationary point exactly, whatever ``tol``),
+        "diverged at step k", …"""
         if self.status == "ok":
             return "ok"
         if self.status == "diverged":
             return f"diverged at step {self.stopped_at + 1}"
+        if self.status == "converged" and not self.config.get("tol"):
+            # Only a stationary point reached exactly stops a run with tol = 0 (a second-order
+            # method where ‖∇f‖² underflows): say so, a saddle is "converged" too.
+            return f"converged at step {self.stopped_at} (∇f = 0)"
         return f"{self.status} at step {self.stopped_at}"
 
 

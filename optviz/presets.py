@@ -212,7 +212,8 @@ _ALL = (
             steps=30,
             runs=(
                 RunSpec("newton", {"newton_form": "textbook"}),
-                RunSpec("bfgs", {}),
+                # The text describes BFGS with backtracking (the default is now the exact search).
+                RunSpec("bfgs", {"line_search": "backtracking"}),
                 RunSpec("newton", {"newton_form": "guarded"}),
             ),
         ),
