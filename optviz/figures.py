@@ -959,6 +959,13 @@ def line_search_figure(
     layout = _base_layout(font, height, f"line-search:{slc.mode}:{slc.step}")
     layout["xaxis"] = {"title": {"text": "step length α"}, "type": "log" if log_alpha else "linear"}
     layout["yaxis"] = {"title": {"text": "φ(α) = f(θₖ + α pₖ)"}}
+    # y fits φ where the search looked, and any lower point further along the ray.
+    near = phi[(alphas <= slc.focus) & np.isfinite(phi)]
+    every = phi[np.isfinite(phi)]
+    if near.size and every.size:
+        lo, hi = float(every.min()), float(near.max())
+        pad = 0.06 * (hi - lo) if hi > lo else 0.5 * abs(hi) + 1e-12
+        layout["yaxis"]["range"] = [lo - pad, hi + pad]
     layout["margin"] = {"l": 10, "r": 10, "t": 50, "b": 10}
     fig.update_layout(**layout)
     return fig

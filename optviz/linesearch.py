@@ -62,6 +62,7 @@ class LineSearchSlice:
     trials: np.ndarray  # every α the search evaluated φ at, in order
     trial_phi: np.ndarray  # φ at those α
     alphas: np.ndarray  # a grid of α for the curve
+    focus: float  # the α range the search explored (the figure's y range fits φ there)
     phi: np.ndarray  # φ on that grid
 
     @property
@@ -159,6 +160,11 @@ def line_search_slice(
     trials_a = np.asarray(trials, float)
     span = max([alpha, *trials]) if trials else alpha
     span = span if span > 0 else 1.0
+    focus = 1.15 * span
+    if mode == "exact" and alpha > 0:
+        # Beyond the bracket too (to 4α), so a deeper dip further along the ray shows: the
+        # search takes the first minimum, not the lowest point of φ.
+        span = max(span, 4.0 * alpha / 1.15)
     grid = np.linspace(0.0, 1.15 * span, points)
     positive = trials_a[trials_a > 0]
     if positive.size:  # geometric points too, so a log α axis shows the small trials
@@ -169,7 +175,7 @@ def line_search_slice(
         step=k, mode=mode, theta=(x, y), direction=(px, py), direction_recovered=recovered,
         f0=f0, slope0=gx * px + gy * py, eta=eta, alpha=alpha,
         taken_phi=float(surface.value(x + alpha * px, y + alpha * py)), recomputed_alpha=recomputed,
-        trials=trials_a, trial_phi=np.asarray(trial_phi, float), alphas=grid,
+        trials=trials_a, trial_phi=np.asarray(trial_phi, float), alphas=grid, focus=focus,
         phi=np.asarray(values, float),
     )  # fmt: skip
 

@@ -40,8 +40,12 @@ def test_quasi_newton_slices_recover_the_direction_from_the_step():
     assert slc.direction_recovered
     assert slc.recomputed_alpha == pytest.approx(slc.alpha, rel=1e-9)
     assert slc.alpha == pytest.approx(1.6709, rel=1e-3)
-    # The deeper dip further along (α ≈ 6.22) is not inside the slice's bracket.
+    # The deeper dip further along (α ≈ 6.22) is not inside the search's bracket, but the slice
+    # reaches it (to 4α), lower than the point taken: the first minimum, not the lowest.
     assert slc.trials.max() < 3.0
+    assert slc.alphas.max() > 6.3
+    assert slc.phi.min() < slc.taken_phi - 0.2
+    assert slc.alphas[np.argmin(slc.phi)] == pytest.approx(6.22, abs=0.05)
 
 
 def test_backtracking_trials_halve_from_eta():
