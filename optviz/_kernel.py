@@ -603,8 +603,11 @@ def line_search(mode, sid, p, dx, dy, idx, x, y, f0, gx, gy, px, py, a0):
         lo = hi
         flo = fhi
         hi *= 2.0
-        if hi > BIG:
-            return hi
+        if not (abs(x + hi * px) <= BIG and abs(y + hi * py) <= BIG):
+            # φ still falls this far out: no minimum along the ray within |θ| ≤ BIG (f is
+            # unbounded below there, as on the saddles). Take the farthest trial inside: the run
+            # escapes (or the next step diverges) instead of jumping past BIG at once.
+            return lo
     # Up to ~1100 halvings: from the first trial down to a minimum hundreds of binades below it
     # (a point near 0 on a quadratic whose minimum is at 0); ~55 when the bracket is tight.
     for _ in range(1200):
@@ -651,8 +654,8 @@ def _wolfe(sid, p, dx, dy, idx, x, y, f0, slope0, px, py, a0):
         a_prev = a
         f_prev = fa
         a *= 2.0
-        if a > BIG:
-            return a
+        if not (abs(x + a * px) <= BIG and abs(y + a * py) <= BIG):
+            return a_prev  # no Wolfe step within |θ| ≤ BIG: the farthest trial inside
     if not bracketed:
         return a_prev
     # Zoom: lo satisfies the sufficient decrease with the lowest loss so far, and the slope at
