@@ -454,14 +454,8 @@ def surface_note(surface: str) -> None:
             offer[i] = good
     if not offer:
         return
-    runs = ", ".join(
-        f"{i + 1} · {labels.optimizer(note['runs'][i][0])} η = {labels.number(lr)}"
-        for i, lr in offer.items()
-    )
-    st.caption(
-        f"The runs kept their η from the previous surface; it may not suit this one. "
-        f"Tuned here (found by running): {runs}."
-    )
+    runs = ", ".join(f"run {i + 1}: {labels.number(lr)}" for i, lr in offer.items())
+    st.caption(f"The runs kept their η from the previous surface. Tuned here: {runs}.")
     st.button("Use the tuned η", key="lr_note.surface", on_click=on_set_lr, args=(offer,))
 
 
@@ -479,18 +473,14 @@ def optimizer_note(i: int) -> None:
     old, lr = note["old_lr"], note["lr"]
     good = tuned.lr_for(ss["surface"], name)
     text = f"η reset to {title}'s default {labels.number(lr)}"
-    text += f" (it was {labels.number(old)})." if old is not None and old != lr else "."
+    st.caption(text + (f" (was {labels.number(old)})." if old is not None and old != lr else "."))
     if good is not None and good != lr:
-        text += f" Tuned for this surface (found by running): η = {labels.number(good)}."
-    st.caption(text)
-    cols = st.columns(2)
-    if good is not None and good != lr:
-        cols[0].button(
-            f"Use η = {labels.number(good)}", key="lr_note.tuned", on_click=on_set_lr,
-            args=({i: good},),
+        st.button(
+            f"Use the tuned η = {labels.number(good)}", key="lr_note.tuned", on_click=on_set_lr,
+            args=({i: good},), help="The best η for this surface, found by running (optviz.tuned)",
         )  # fmt: skip
     if old is not None and old != lr and old != good:
-        cols[1].button(
+        st.button(
             f"Keep η = {labels.number(old)}", key="lr_note.keep", on_click=on_set_lr,
             args=({i: old},),
         )  # fmt: skip

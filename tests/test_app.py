@@ -382,7 +382,7 @@ def test_switching_optimizer_says_eta_was_reset_and_offers_the_tuned_one():
     at = fresh()
     at.selectbox(key="o0.opt").set_value("adam").run()
     (note,) = [c.value for c in at.caption if "η reset" in c.value]
-    assert "Adam's default 0.001" in note and "it was 0.038" in note
+    assert "Adam's default 0.001" in note and "was 0.038" in note
     good = tuned.lr_for("ravine", "adam")
     at.button(key="lr_note.tuned").click().run()
     assert not at.exception
