@@ -29,7 +29,7 @@ OPTIONS: dict[str, str] = {
     "lr": "learning rate η",
     "beta1": "momentum β₁",
     "beta2": "squared-gradient decay β₂",
-    "eps": "ε (keeps the division finite)",
+    "eps": "small constant ε",
     "weight_decay": "weight decay λ",
     "momentum_decay": "momentum decay ψ",
     "dampening": "dampening τ",
