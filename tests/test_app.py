@@ -331,11 +331,19 @@ def test_no_python_identifier_in_any_label_of_any_optimizer_schedule_or_surface(
         at.selectbox(key="o0.opt").set_value(name).run()
         assert not at.exception, name
         seen[name] = identifiers_on_page(at)
+        texts = visible_texts(at)
+        for option, value in optimizers.get(name).defaults.items():  # and every option
+            assert labels.option(option) in texts
+            if option in optimizers.CHOICE_OPTIONS:
+                assert labels.value(option, value) in texts
     at.selectbox(key="o0.opt").set_value("adam").run()
     for name in schedules.NAMES:
         at.selectbox(key="o0.sched").set_value(name).run()
         assert not at.exception, name
         seen[name] = identifiers_on_page(at)
+        texts = visible_texts(at)
+        for pname in schedules.get(name).params:  # the scan sees the schedule's parameters
+            assert labels.schedule_param(name, pname) in texts
     for name in surfaces.NAMES:
         at.selectbox(key="surface").set_value(name).run()
         at.expander[0]  # the surface parameters are drawn (collapsed) on the page
