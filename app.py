@@ -650,7 +650,7 @@ def formula_cards(c: Comparison) -> None:
         seen.add(ident)
         st.markdown(f"**{opt.title}** — {opt.fixes}")
         st.latex(optimizers.formula(run.optimizer, **choices))
-        note = optimizers.notes(run.optimizer)
+        note = labels.note_in_words(run.optimizer, optimizers.notes(run.optimizer))
         if note:
             st.caption(note)
 

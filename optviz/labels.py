@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -304,3 +305,39 @@ def run_labels(runs: Sequence[Any]) -> list[str]:
     distinguishable. The app's legend, its table and every export format use this."""
     labels = [run_label(r) for r in runs]
     return [f"{lab} #{i + 1}" if labels.count(lab) > 1 else lab for i, lab in enumerate(labels)]
+
+
+# ---- notes --------------------------------------------------------------------------------------
+
+_CODE = re.compile(r"``([^`]+)``")
+
+
+def note_in_words(optimizer_name: str, text: str) -> str:
+    """A formula card's note with its option names and values in words: ````bias_correction````
+    -> "*bias correction*", ````accumulator_init=first_grad```` -> "*accumulator start: v₁ = g₁²
+    (Hung-yi Lee)*", ````lookahead```` -> "*gradient at θ − βv (look-ahead)*" (a value of one of
+    this optimizer's options). Other code (``torch.optim.SGD(...)``) stays code."""
+    try:
+        opt = optimizers.get(optimizer_name)
+    except ValueError:
+        return text
+    choices = [o for o in opt.options if o in optimizers.CHOICE_OPTIONS]
+
+    def sub(m: re.Match) -> str:
+        code = m.group(1)
+        name, _, raw = code.partition("=")
+        if name in opt.defaults and name in OPTIONS:
+            if not raw:
+                return f"*{OPTIONS[name]}*"
+            for v in optimizers.CHOICE_OPTIONS.get(name, (0, ()))[1]:
+                if str(v) == raw or (isinstance(v, bool) and raw in ("True", "False")):
+                    if isinstance(v, bool) and str(v) != raw:
+                        continue
+                    return f"*{OPTIONS[name]}: {value(name, v)}*"
+            return f"*{OPTIONS[name]} = {raw}*"
+        owners = [o for o in choices if code in optimizers.CHOICE_OPTIONS[o][1]]
+        if len(owners) == 1 and not isinstance(code, bool):
+            return f"*{value(owners[0], code)}*"
+        return m.group(0)
+
+    return _CODE.sub(sub, text)

@@ -175,3 +175,18 @@ def test_gd_diverges_on_rosenbrock_with_the_ravines_lr_and_not_with_the_tuned_on
     tuned_gd = RunSpec("gd", {"lr": tuned.lr_for("rosenbrock", "gd")})
     c = Comparison(surface="rosenbrock", runs=(tuned_gd,))
     assert config.run_comparison(c)[0].status == "ok"
+
+
+def test_formula_notes_name_options_in_words():
+    note = labels.note_in_words(
+        "rmsprop", "``accumulator_init=first_grad`` starts; ``centered`` and ``torch.optim.X``"
+    )
+    assert note == (
+        "*accumulator start: v₁ = g₁² (Hung-yi Lee)* starts; "
+        "*centred (subtract the mean gradient)* and ``torch.optim.X``"
+    )
+    for name in optimizers.NAMES:
+        prose = re.sub(r"``[^`]*``", "", labels.note_in_words(name, optimizers.notes(name)))
+        code = re.findall(r"``([^`]*)``", labels.note_in_words(name, optimizers.notes(name)))
+        assert not [c for c in code if c in optimizers.get(name).defaults], name
+        assert prose  # every optimizer has a note
