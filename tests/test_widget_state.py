@@ -260,3 +260,15 @@ def test_every_float_is_kept_exactly():
     for lr in (0.0123456789, 1e-7, 3.3333333333333335e-05, math.nextafter(0.1, 1)):
         values = ws.to_widgets(Comparison(runs=(RunSpec("gd", {"lr": lr}),)))
         assert ws.from_widgets(values).comparison.runs[0].options["lr"] == lr
+
+
+def test_a_one_entry_list_in_a_link_is_a_list_not_its_digits():
+    q = {"o0": "adam", "o0.sched": "piecewise", "o0.sched.boundaries": "12"}
+    c, notices = config.from_query({**q, "o0.sched.factors": "1,0.1"})
+    assert notices == [] and c.runs[0].schedule["boundaries"] == (12.0,)
+    values = ws.to_widgets(c)
+    assert values["o0.sched.piecewise.boundaries"] == "12"
+    assert ws.from_widgets(values).comparison == c
+    empty = dict(values, **{"o0.sched.piecewise.boundaries": ""})
+    (message,) = ws.from_widgets(empty).messages
+    assert "schedule ignored" in message
