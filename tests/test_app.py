@@ -346,9 +346,11 @@ def test_no_python_identifier_in_any_label_of_any_optimizer_schedule_or_surface(
             assert labels.schedule_param(name, pname) in texts
     for name in surfaces.NAMES:
         at.selectbox(key="surface").set_value(name).run()
-        at.expander[0]  # the surface parameters are drawn (collapsed) on the page
         assert not at.exception, name
         seen[f"surface {name}"] = identifiers_on_page(at)
+        texts = visible_texts(at)  # the surface parameters are drawn (collapsed) on the page
+        for pname in surfaces.all_params(surfaces.spec(name)):
+            assert labels.surface_param(name, pname) in texts
     assert {k: v for k, v in seen.items() if v} == {}
 
 
