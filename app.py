@@ -7,8 +7,10 @@ string, so a copied link reopens exactly the same view.
 
 Widget keys are the state: ``surface``, ``sp.<surface>.<param>``, ``start_x``/``start_y``,
 ``steps``, ``seed``, ``proj``, ``link`` and, for run slot i, ``o<i>.opt``, ``o<i>.<option>``,
-``o<i>.sched`` and ``o<i>.sched.<param>``. Presets, the permalink and the add/remove buttons all
-go through :func:`write_state`, which writes a comparison into those keys.
+``o<i>.sched`` and ``o<i>.sched.<schedule>.<param>``. :mod:`optviz.widget_state` (pure) is the
+one codec between those keys and a Comparison: :func:`read_state` and :func:`write_state` (used
+by presets and the permalink) wrap it, and the add/remove buttons edit its run slots. Every word
+shown comes from :mod:`optviz.labels`.
 """
 
 from __future__ import annotations
