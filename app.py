@@ -27,6 +27,7 @@ import optviz
 import surfaces
 from optviz import config, export, figures, labels, optimizers, presets, schedules, style, tuned
 from optviz import widget_state as ws
+from optviz.app import lr_notes
 from optviz.config import Comparison, RunSpec
 from optviz.race_chart import race_chart
 
@@ -42,7 +43,6 @@ BETA_VALUES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.9
 BETA_VALUES += (0.99, 0.995, 0.999, 0.9995, 0.9999)
 SLIDER_VALUES = {"lr": LR_VALUES, "beta1": BETA_VALUES, "beta2": BETA_VALUES, "eps": EPS_VALUES}
 TYPED = {"lr", "eps"}  # hyperparameters with a box for an exact value beside their slider
-BATCH_STOPS = tuple(m * 10**k for k in range(5) for m in (1, 2, 5))
 EXPORT_TAILS = {"full": "whole path", "fade": "fading tail"}
 EXPORT_SIZES = ("800×600", "1280×720", "1920×1080")
 EXPORT_FORMATS = {
@@ -202,17 +202,12 @@ def _default_start() -> tuple[float, float]:
     return ws.default_start(_values()) or surfaces.get(st.session_state["surface"]).start
 
 
-def _slot_lrs() -> tuple:
-    ss = st.session_state
-    return tuple((ss.get(f"o{i}.opt"), ss.get(f"o{i}.lr")) for i in range(ss["n_runs"]))
-
-
 def on_surface() -> None:
     """A new surface: the start moves to its default; the runs keep their η, which may not suit
     it (GD's 0.038 from the ravine diverges on Rosenbrock), so a note offers tuned values."""
     ss = st.session_state
     ss["start_x"], ss["start_y"] = _default_start()
-    ss["lr_note"] = {"kind": "surface", "surface": ss["surface"], "runs": _slot_lrs()}
+    ss["lr_note"] = {"kind": "surface", "surface": ss["surface"], "runs": lr_notes.slot_lrs()}
 
 
 def on_surface_param() -> None:
@@ -237,14 +232,6 @@ def on_optimizer(i: int) -> None:
         "old_lr": old_lr,
         "lr": ss.get(f"o{i}.lr"),
     }
-
-
-def on_set_lr(updates: dict) -> None:
-    """One click on a note's offer: set those slots' η (and drop the note)."""
-    ss = st.session_state
-    for i, lr in updates.items():
-        ss[f"o{i}.lr"] = lr
-    ss.pop("lr_note", None)
 
 
 def on_add() -> None:
@@ -395,14 +382,14 @@ def surface_ui() -> None:
         on_change=on_surface,
     )
     surface = st.session_state["surface"]
-    surface_note(surface)
+    lr_notes.surface_note(surface)
     with st.expander("Surface parameters", expanded=False):
         for name, prm in surfaces.all_params(surfaces.spec(surface)).items():
             key = _sp_key(surface, name)
             if key not in st.session_state:
                 st.session_state[key] = int(prm.default) if prm.integer else float(prm.default)
             if name == "batch_size":
-                batch_slider(surface, key)
+                lr_notes.batch_slider(surface, key, on_surface_param)
                 continue
             step = 0.05 if name == "grad_noise" else _step_for(prm.low, prm.high)
             label = labels.surface_param(surface, name)
@@ -419,73 +406,6 @@ def surface_ui() -> None:
         st.number_input("steps", min_value=1, max_value=MAX_UI_STEPS, step=50, key="steps")
     with c2:
         st.number_input("seed", min_value=0, max_value=2**31 - 1, step=1, key="seed")
-
-
-def batch_slider(surface: str, key: str) -> None:
-    """Mini-batch size B as a slider over 1 … n in log steps; the last stop, B = n, is GD."""
-    ss = st.session_state
-    n = int(ss.get(_sp_key(surface, "n"), surfaces.all_params(surfaces.spec(surface))["n"].default))
-    current = int(ss[key])
-    values = [b for b in BATCH_STOPS if b < n] + [0]  # 0 is the catalog's "all n"
-    if current not in values:
-        values = sorted(v for v in {*values, current} if v) + [0]
-
-    def fmt(b: int) -> str:
-        if b == 0 or b >= n:
-            return f"full batch (GD), B = n = {n}"
-        return "B = 1 (SGD)" if b == 1 else f"B = {b}"
-
-    st.select_slider(
-        labels.surface_param(surface, "batch_size"), options=values, key=key, format_func=fmt,
-        on_change=on_surface_param,
-    )  # fmt: skip
-
-
-def surface_note(surface: str) -> None:
-    """After a surface switch: the runs kept their η; offer the tuned ones in one click."""
-    ss = st.session_state
-    note = ss.get("lr_note")
-    if not note or note["kind"] != "surface" or note["surface"] != surface or ss.get("link"):
-        return
-    if note["runs"] != _slot_lrs():
-        return  # η or an optimizer changed since: the note is out of date
-    offer = {}
-    for i, (name, lr) in enumerate(note["runs"]):
-        good = tuned.lr_for(surface, name)
-        if good is not None and good != lr:
-            offer[i] = good
-    if not offer:
-        return
-    runs = ", ".join(f"run {i + 1}: {labels.number(lr)}" for i, lr in offer.items())
-    st.caption(f"The runs kept their η from the previous surface. Tuned here: {runs}.")
-    st.button("Use the tuned η", key="lr_note.surface", on_click=on_set_lr, args=(offer,))
-
-
-def optimizer_note(i: int) -> None:
-    """After an optimizer switch in slot i: say that η was reset, offer the tuned η for this
-    surface and the η the run had, one click each."""
-    ss = st.session_state
-    note = ss.get("lr_note")
-    if not note or note["kind"] != "optimizer" or note["slot"] != i:
-        return
-    name = ss[f"o{i}.opt"]
-    if note["optimizer"] != name or ss.get(f"o{i}.lr") != note["lr"]:
-        return
-    title = labels.optimizer(name)
-    old, lr = note["old_lr"], note["lr"]
-    good = tuned.lr_for(ss["surface"], name)
-    text = f"η reset to {title}'s default {labels.number(lr)}"
-    st.caption(text + (f" (was {labels.number(old)})." if old is not None and old != lr else "."))
-    if good is not None and good != lr:
-        st.button(
-            f"Use the tuned η = {labels.number(good)}", key="lr_note.tuned", on_click=on_set_lr,
-            args=({i: good},), help="The best η for this surface, found by running (optviz.tuned)",
-        )  # fmt: skip
-    if old is not None and old != lr and old != good:
-        st.button(
-            f"Keep η = {labels.number(old)}", key="lr_note.keep", on_click=on_set_lr,
-            args=({i: old},),
-        )  # fmt: skip
 
 
 def _option_ui(i: int, opt: optimizers.Optimizer) -> None:
@@ -559,7 +479,7 @@ def run_ui(i: int, link: bool) -> None:
         args=(i,),
     )
     if not link:
-        optimizer_note(i)
+        lr_notes.optimizer_note(i)
         for h in opt.hyperparameters:
             key = f"o{i}.{h}"
             if key not in ss:
