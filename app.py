@@ -7,8 +7,10 @@ string, so a copied link reopens exactly the same view.
 
 Widget keys are the state: ``surface``, ``sp.<surface>.<param>``, ``start_x``/``start_y``,
 ``steps``, ``seed``, ``proj``, ``link`` and, for run slot i, ``o<i>.opt``, ``o<i>.<option>``,
-``o<i>.sched`` and ``o<i>.sched.<param>``. Presets, the permalink and the add/remove buttons all
-go through :func:`write_state`, which writes a comparison into those keys.
+``o<i>.sched`` and ``o<i>.sched.<schedule>.<param>``. :mod:`optviz.widget_state` (pure) is the
+one codec between those keys and a Comparison: :func:`read_state` and :func:`write_state` (used
+by presets and the permalink) wrap it, and the add/remove buttons edit its run slots. Every word
+shown comes from :mod:`optviz.labels`.
 """
 
 from __future__ import annotations
@@ -19,13 +21,13 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
-import numpy as np
 import streamlit as st
 
 import optviz
 import surfaces
-from optviz import config, export, figures, optimizers, presets, schedules, style
-from optviz.app import line_search_view
+from optviz import config, export, figures, labels, optimizers, presets, schedules, style, tuned
+from optviz import widget_state as ws
+from optviz.app import line_search_view, lr_notes
 from optviz.config import Comparison, RunSpec
 from optviz.race_chart import race_chart
 
@@ -33,19 +35,15 @@ RACE_KEY = "race"
 RUN_KEY = "run"  # which run slot the optimizers panel shows
 MAX_UI_STEPS = config.MAX_STEPS
 
-# Log-spaced, round values for the η and ε sliders; β sliders get the values people use.
-_MANTISSAS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0)
-LR_VALUES = tuple(float(f"{m * 10.0**e:.3g}") for e in range(-5, 1) for m in _MANTISSAS) + (10.0,)
+# Round log-spaced stops for η (1, 2, 5 × 10ᵏ) and ε (10ᵏ), each with a box that takes an
+# exact value (kept exactly, added to the slider's stops); β sliders get the values people use.
+LR_VALUES = tuned.STOPS
 EPS_VALUES = (0.0,) + tuple(10.0**e for e in range(-12, 1))
 BETA_VALUES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.98)
 BETA_VALUES += (0.99, 0.995, 0.999, 0.9995, 0.9999)
 SLIDER_VALUES = {"lr": LR_VALUES, "beta1": BETA_VALUES, "beta2": BETA_VALUES, "eps": EPS_VALUES}
-HYPER_LABELS = {
-    "lr": "learning rate η",
-    "beta1": "β₁ (momentum)",
-    "beta2": "β₂ (squared-gradient decay)",
-    "eps": "ε",
-}
+TYPED = {"lr", "eps"}  # hyperparameters with a box for an exact value beside their slider
+EXPORT_TAILS = {"full": "whole path", "fade": "fading tail"}
 EXPORT_SIZES = ("800×600", "1280×720", "1920×1080")
 EXPORT_FORMATS = {
     "GIF": ("gif", "image/gif"),
@@ -145,134 +143,44 @@ def cached_race_figure(
 
 
 def run_labels(c: Comparison) -> list[str]:
-    """Legend text per run; duplicates get a "#k" so every run stays distinguishable."""
-    labels = [r.label() for r in c.runs]
-    return [f"{lab} #{i + 1}" if labels.count(lab) > 1 else lab for i, lab in enumerate(labels)]
+    """Legend text per run, as every export writes it (:func:`optviz.labels.run_labels`)."""
+    return labels.run_labels(c.runs)
 
 
-# ---- state: comparison <-> widget keys --------------------------------------------------------
+# ---- state: comparison <-> widget keys (the codec is optviz.widget_state) ----------------------
 
 
 def _sp_key(surface: str, name: str) -> str:
     return f"sp.{surface}.{name}"
 
 
+def _values() -> dict:
+    """The widget state as a plain dict (what :mod:`optviz.widget_state` reads)."""
+    ss = st.session_state
+    return {key: ss[key] for key in ss.keys() if isinstance(key, str)}
+
+
+def _apply(updates: dict, deleted: tuple | list = ()) -> None:
+    ss = st.session_state
+    for key in deleted:
+        ss.pop(key, None)
+    for key, value in updates.items():
+        ss[key] = value
+
+
 def write_state(c: Comparison) -> None:
     """Write ``c`` into the widget keys (before the widgets are drawn)."""
-    ss = st.session_state
-    ss["surface"] = c.surface
-    for name, prm in surfaces.all_params(surfaces.spec(c.surface)).items():
-        value = c.surface_params.get(name, prm.default)
-        ss[_sp_key(c.surface, name)] = int(value) if prm.integer else float(value)
-    x, y = c.start_point()
-    ss["start_x"], ss["start_y"] = float(x), float(y)
-    ss["steps"] = int(c.steps)
-    ss["seed"] = int(c.seed)
-    ss["proj"] = bool(c.projection)
-    ss["n_runs"] = len(c.runs)
-    for i, run in enumerate(c.runs):
-        ss[f"o{i}.opt"] = run.optimizer
-        _write_run_options(i, run)
-    ss[RUN_KEY] = 0
-    ss["link"] = bool(c.linked)
+    _apply(ws.to_widgets(c))
+    st.session_state[RUN_KEY] = 0
+    st.session_state.pop("lr_note", None)
     if c.linked:
         on_link()
 
 
-def _write_run_options(i: int, run: RunSpec) -> None:
-    ss = st.session_state
-    for name, value in run.resolved.items():
-        ss[f"o{i}.{name}"] = value
-    sched = schedules.resolve(run.schedule)
-    ss[f"o{i}.sched"] = sched["name"]
-    for name in schedules.NAMES:
-        for pname, (default, _, _) in schedules.get(name).params.items():
-            value = sched.get(pname, default) if name == sched["name"] else default
-            ss[f"o{i}.sched.{name}.{pname}"] = (
-                ", ".join(f"{v:g}" for v in value) if isinstance(value, tuple) else float(value)
-            )
-
-
-def read_run(i: int, link: bool) -> tuple[RunSpec, str | None]:
-    """Run slot i as a RunSpec (options that differ from the defaults), or an error text."""
-    ss = st.session_state
-    name = ss[f"o{i}.opt"]
-    opt = optimizers.get(name)
-    options: dict = {}
-    for key, default in opt.defaults.items():
-        source = f"link.{key}" if link and key in optimizers.HYPERPARAMETERS else f"o{i}.{key}"
-        value = ss.get(source, default)
-        if value != default or type(value) is not type(default):
-            options[key] = value
-    schedule = None
-    sname = ss.get(f"o{i}.sched", "constant")
-    if sname != "constant":
-        raw: dict = {"name": sname}
-        for pname, (default, _, _) in schedules.get(sname).params.items():
-            value = ss.get(f"o{i}.sched.{sname}.{pname}", default)
-            raw[pname] = tuple(str(value).split(",")) if isinstance(default, tuple) else value
-        try:
-            schedule = schedules.resolve(raw)
-        except ValueError as e:
-            return RunSpec(name, options), f"schedule ignored: {e}"
-    try:
-        optimizers.resolve(name, options)
-    except ValueError as e:
-        return RunSpec(name), f"options ignored: {e}"
-    return RunSpec(name, options, schedule), None
-
-
 def read_state() -> tuple[Comparison, list[str]]:
-    """The comparison the widgets describe, and problems that made a run or value be skipped."""
-    ss = st.session_state
-    problems: list[str] = []
-    surface = ss["surface"]
-    spec = surfaces.spec(surface)
-    sp = {}
-    for name, prm in surfaces.all_params(spec).items():
-        value = ss.get(_sp_key(surface, name), prm.default)
-        if value != prm.default:
-            sp[name] = value
-    try:
-        surf = surfaces.get(surface, **sp)
-    except ValueError as e:
-        problems.append(f"surface parameters ignored: {e}")
-        sp, surf = {}, surfaces.get(surface)
-    start: tuple[float, float] | None = (float(ss["start_x"]), float(ss["start_y"]))
-    if not np.isfinite(surf.value(*start)):
-        problems.append(f"start {start} ignored: the loss is not finite there")
-        start = None
-    if start == surf.start:
-        start = None
-    runs = []
-    link = bool(ss.get("link", False))
-    for i in range(ss["n_runs"]):
-        run, problem = read_run(i, link)
-        if optimizers.get(run.optimizer).needs_sum_of_squares and not spec.sum_of_squares:
-            problems.append(f"{run.optimizer} left out: it needs a sum-of-squares surface")
-            continue
-        if problem:
-            problems.append(f"{run.optimizer}: {problem}")
-        runs.append(run)
-    comparison = Comparison(
-        surface=surface,
-        surface_params=sp,
-        start=start,
-        steps=int(ss["steps"]),
-        seed=int(ss["seed"]),
-        runs=tuple(runs) or Comparison().runs,
-        projection=bool(ss.get("proj", False)),
-        linked=link,
-    )
-    return comparison, problems
-
-
-def _current() -> Comparison:
-    return read_state()[0]
-
-
-def _with_runs(c: Comparison, runs: list[RunSpec]) -> Comparison:
-    return replace(c, runs=tuple(runs))
+    """The comparison the widgets describe, and a message for every value that was ignored."""
+    read = ws.from_widgets(_values())
+    return read.comparison, list(read.messages)
 
 
 # ---- callbacks (run before the script, so they may write widget keys) -------------------------
@@ -291,19 +199,15 @@ def on_preset() -> None:
 
 def _default_start() -> tuple[float, float]:
     """The default start of the surface the widgets describe (its defaults if they are bad)."""
-    surface = st.session_state["surface"]
-    params = {
-        name: st.session_state.get(_sp_key(surface, name), prm.default)
-        for name, prm in surfaces.all_params(surfaces.spec(surface)).items()
-    }
-    try:
-        return surfaces.get(surface, **params).start
-    except ValueError:
-        return surfaces.get(surface).start
+    return ws.default_start(_values()) or surfaces.get(st.session_state["surface"]).start
 
 
 def on_surface() -> None:
-    st.session_state["start_x"], st.session_state["start_y"] = _default_start()
+    """A new surface: the start moves to its default; the runs keep their η, which may not suit
+    it (GD's 0.038 from the ravine diverges on Rosenbrock), so a note offers tuned values."""
+    ss = st.session_state
+    ss["start_x"], ss["start_y"] = _default_start()
+    ss["lr_note"] = {"kind": "surface", "surface": ss["surface"], "runs": lr_notes.slot_lrs()}
 
 
 def on_surface_param() -> None:
@@ -315,33 +219,39 @@ def on_surface_param() -> None:
 
 
 def on_optimizer(i: int) -> None:
-    """A slot switched optimizer: its sliders take that optimizer's defaults."""
-    name = st.session_state[f"o{i}.opt"]
-    _write_run_options(i, RunSpec(name))
+    """A slot switched optimizer: its sliders take that optimizer's defaults, and a note says
+    so (with the η it had, and a tuned one for this surface)."""
+    ss = st.session_state
+    name = ss[f"o{i}.opt"]
+    old_lr = ss.get(f"o{i}.lr")
+    _apply(ws.run_widgets(i, RunSpec(name)))
+    ss["lr_note"] = {
+        "kind": "optimizer",
+        "slot": i,
+        "optimizer": name,
+        "old_lr": old_lr,
+        "lr": ss.get(f"o{i}.lr"),
+    }
 
 
 def on_add() -> None:
-    c = _current()
-    used = {r.optimizer for r in c.runs}
-    name = next((n for n in optimizers.FIRST_ORDER if n not in used), "adam")
-    write_state(_with_runs(c, [*c.runs, RunSpec(name)]))
-    st.session_state[RUN_KEY] = len(c.runs)
+    updates = ws.add_slot(_values())
+    if updates:
+        _apply(updates)
+        st.session_state[RUN_KEY] = updates["n_runs"] - 1
 
 
 def on_remove(i: int) -> None:
-    c = _current()
-    runs = [r for k, r in enumerate(c.runs) if k != i]
-    write_state(_with_runs(c, runs))
+    """Remove run slot i (whether or not it can run): the later slots move down one place."""
+    updates, deleted = ws.remove_slot(_values(), i)
+    _apply(updates, deleted)
     st.session_state[RUN_KEY] = max(i - 1, 0)
+    st.session_state.pop("lr_note", None)
 
 
 def on_link() -> None:
     """Linking starts from the values of the first run that has each hyperparameter."""
-    ss = st.session_state
-    for h in optimizers.HYPERPARAMETERS:
-        holders = [i for i in range(ss["n_runs"]) if h in optimizers.get(ss[f"o{i}.opt"]).defaults]
-        key = f"o{holders[0]}.{h}" if holders else None
-        ss[f"link.{h}"] = ss[key] if key in ss else optimizers.get("adam").defaults[h]
+    _apply(ws.linked_values(_values()))
 
 
 def apply_click() -> bool:
@@ -407,17 +317,35 @@ def _keep_widget_state(kept: re.Pattern) -> None:
             ss[key] = ss[key]
 
 
-def _fmt_value(v: float) -> str:
-    return "0" if v == 0 else f"{v:.6g}"
+def _from_box(key: str, box: str) -> None:
+    """A value typed in a hyperparameter's box becomes the slider's value, exactly."""
+    st.session_state[key] = float(st.session_state[box])
 
 
-def hyper_slider(key: str, name: str, label: str) -> None:
-    """A select-slider over round log-spaced values; the current value is always an option."""
-    current = float(st.session_state[key])
+def hyper_slider(key: str, name: str) -> None:
+    """A select-slider over round log-spaced stops; the current value is always a stop. η and
+    ε also get a box that takes an exact value (the two stay in sync)."""
+    ss = st.session_state
+    current = float(ss[key])
     values = SLIDER_VALUES[name]
     if current not in values:
         values = tuple(sorted((*values, current)))
-    st.select_slider(label, options=values, key=key, format_func=_fmt_value)
+    label = labels.option(name)
+    if name not in TYPED:
+        st.select_slider(label, options=values, key=key, format_func=labels.number)
+        return
+    box = f"{key}.typed"
+    ss[box] = current  # the slider's value is the state; the box shows it
+    rng = optimizers.FLOAT_OPTIONS[name][1]
+    slider_col, box_col = st.columns([3, 2], vertical_alignment="bottom")
+    with slider_col:
+        st.select_slider(label, options=values, key=key, format_func=labels.number)
+    with box_col:
+        st.number_input(
+            f"exact {labels.symbol(name)}", min_value=float(rng.low), max_value=float(rng.high),
+            step=None, format="%g", key=box, on_change=_from_box, args=(key, box),
+            help=f"Type an exact {labels.symbol(name)}; the slider takes it as a stop.",
+        )  # fmt: skip
 
 
 def _number(
@@ -454,18 +382,24 @@ def surface_ui() -> None:
         on_change=on_surface,
     )
     surface = st.session_state["surface"]
+    lr_notes.surface_note(surface)
     with st.expander("Surface parameters", expanded=False):
         for name, prm in surfaces.all_params(surfaces.spec(surface)).items():
             key = _sp_key(surface, name)
             if key not in st.session_state:
                 st.session_state[key] = int(prm.default) if prm.integer else float(prm.default)
+            if name == "batch_size":
+                lr_notes.batch_slider(surface, key, on_surface_param)
+                continue
             step = 0.05 if name == "grad_noise" else _step_for(prm.low, prm.high)
-            _number(key, prm.label, prm.low, prm.high, prm.integer, step, on_surface_param)
+            label = labels.surface_param(surface, name)
+            _number(key, label, prm.low, prm.high, prm.integer, step, on_surface_param)
+    xname, yname = figures.axis_names(surfaces.get(surface))
     c1, c2 = st.columns(2)
     with c1:
-        st.number_input("start x", step=0.1, format="%g", key="start_x")
+        st.number_input(f"start {xname}", step=0.1, format="%g", key="start_x")
     with c2:
-        st.number_input("start y", step=0.1, format="%g", key="start_y")
+        st.number_input(f"start {yname}", step=0.1, format="%g", key="start_y")
     st.toggle("Pick the start by clicking on the plot", key="pick")
     c1, c2 = st.columns(2)
     with c1:
@@ -483,18 +417,18 @@ def _option_ui(i: int, opt: optimizers.Optimizer) -> None:
         if name in optimizers.CHOICE_OPTIONS:
             choices = optimizers.CHOICE_OPTIONS[name][1]
             st.selectbox(
-                name.replace("_", " "),
+                labels.option(name),
                 choices,
                 key=key,
-                format_func=lambda v: ("on" if v else "off") if isinstance(v, bool) else str(v),
+                format_func=lambda v, name=name: labels.value(name, v),
             )
         elif name in optimizers.FLOAT_OPTIONS:
             rng = optimizers.FLOAT_OPTIONS[name][1]
             high = min(rng.high, 1e6)
-            _number(key, name.replace("_", " "), rng.low, high, False, _step_for(0.0, 1.0))
+            _number(key, labels.option(name), rng.low, high, False, _step_for(0.0, 1.0))
         else:
             _, low, high = optimizers.INT_OPTIONS[name]
-            _number(key, name.replace("_", " "), low, high, True, 1)
+            _number(key, labels.option(name), low, high, True, 1)
 
 
 def _schedule_ui(i: int) -> None:
@@ -503,7 +437,7 @@ def _schedule_ui(i: int) -> None:
     if key not in ss:
         ss[key] = "constant"
     st.selectbox(
-        "LR schedule", schedules.NAMES, key=key, format_func=lambda n: schedules.get(n).title
+        "learning-rate schedule η_t", schedules.NAMES, key=key, format_func=labels.schedule
     )
     sched = schedules.get(ss[key])
     if sched.name == "constant":
@@ -514,11 +448,12 @@ def _schedule_ui(i: int) -> None:
         if isinstance(default, tuple):
             if pkey not in ss:
                 ss[pkey] = ", ".join(f"{v:g}" for v in default)
-            st.text_input(f"{pname} (comma-separated)", key=pkey)
+            st.text_input(labels.schedule_param(sched.name, pname), key=pkey)
         else:
             if pkey not in ss:
                 ss[pkey] = float(default)
-            _number(pkey, pname, low, min(high, 1e9), False, _step_for(0.0, max(default, 1.0)))
+            label = labels.schedule_param(sched.name, pname)
+            _number(pkey, label, low, min(high, 1e9), False, _step_for(0.0, max(default, 1.0)))
 
 
 SHORT_NAMES = {"gd": "GD", "nesterov": "Nesterov", "newton": "Newton", "levenberg_marquardt": "LM"}
@@ -544,11 +479,12 @@ def run_ui(i: int, link: bool) -> None:
         args=(i,),
     )
     if not link:
+        lr_notes.optimizer_note(i)
         for h in opt.hyperparameters:
             key = f"o{i}.{h}"
             if key not in ss:
                 ss[key] = opt.defaults[h]
-            hyper_slider(key, h, HYPER_LABELS[h])
+            hyper_slider(key, h)
     _option_ui(i, opt)
     _schedule_ui(i)
     if ss["n_runs"] > 1:
@@ -564,7 +500,7 @@ def linked_ui() -> None:
             key = f"link.{h}"
             if key not in ss:
                 ss[key] = optimizers.get("adam").defaults[h]
-            hyper_slider(key, h, HYPER_LABELS[h])
+            hyper_slider(key, h)
 
 
 def run_colour_css(projection: bool) -> str:
@@ -636,7 +572,7 @@ def formula_cards(c: Comparison) -> None:
         seen.add(ident)
         st.markdown(f"**{opt.title}** — {opt.fixes}")
         st.latex(optimizers.formula(run.optimizer, **choices))
-        note = optimizers.notes(run.optimizer)
+        note = labels.note_in_words(run.optimizer, optimizers.notes(run.optimizer))
         if note:
             st.caption(note)
 
@@ -652,10 +588,19 @@ def export_panel(c: Comparison, trajs: list) -> None:
     cols = st.columns(5)
     loop = cols[0].number_input("Loop (0 = forever)", 0, 1000, 0, key="ex.loop")
     hold = cols[1].number_input("Hold last frame (s)", 0.0, 60.0, 1.0, 0.5, key="ex.hold")
-    tail = cols[2].selectbox("Tails", ("full", "fade"), key="ex.tail")
+    tail = cols[2].selectbox(
+        "Paths", tuple(EXPORT_TAILS), key="ex.tail", format_func=EXPORT_TAILS.__getitem__
+    )
     only = cols[3].toggle("Trajectory only", key="ex.only")
     proj = cols[4].toggle("Projection styling", value=c.projection, key="ex.proj")
     ext, mime = EXPORT_FORMATS[fmt]
+    # A rendered file is offered only while it shows what the screen shows with these options.
+    what = (query_key(c), fmt, size, int(fps), int(frames), int(loop), float(hold), tail)
+    what += (bool(only), bool(proj))
+    stored = st.session_state.get("ex.data")
+    if stored is not None and stored[3] != what:
+        del st.session_state["ex.data"]
+        st.caption("The comparison or the export options changed since the last render.")
     if st.button("Render", type="primary", key="ex.render"):
         width, height = (int(v) for v in size.split("×"))
         bar = st.progress(0.0, text=f"Rendering {fmt}…")
@@ -678,9 +623,9 @@ def export_panel(c: Comparison, trajs: list) -> None:
             st.error(f"Export failed: {e}")
             return
         bar.progress(1.0, text=f"{fmt} ready: {len(data) / 1e6:.2f} MB")
-        st.session_state["ex.data"] = (data, f"optviz-{c.surface}.{ext}", mime)
+        st.session_state["ex.data"] = (data, f"optviz-{c.surface}.{ext}", mime, what)
     if "ex.data" in st.session_state:
-        data, file_name, mime = st.session_state["ex.data"]
+        data, file_name, mime, _ = st.session_state["ex.data"]
         st.download_button(f"Download {file_name}", data, file_name, mime, key="ex.download")
 
 
@@ -702,14 +647,8 @@ def views_ui(c: Comparison, trajs: list, colors: list[str]) -> None:
         "View", names, key="view", required=True, label_visibility="collapsed"
     )
     if view == "Results":
-        st.dataframe(
-            figures.results_rows(surf, trajs, labels),
-            hide_index=True,
-            column_config={
-                "final loss": st.column_config.NumberColumn(format="%.4g"),
-                "distance to minimum": st.column_config.NumberColumn(format="%.3g"),
-            },
-        )
+        rows = figures.results_rows(surf, trajs, labels)
+        st.dataframe(optviz.labels.format_rows(rows), hide_index=True)
     elif view == "Dynamics":
         st.plotly_chart(figures.dynamics_figure(trajs, labels, colors, projection=proj), theme=None)
     elif view == "3D":

@@ -44,18 +44,11 @@ class RunSpec:
         return optimizers.resolve(self.optimizer, self.options)
 
     def label(self) -> str:
-        """Short legend text with the settings that matter: "Adam η=0.001 β₁=0.9 β₂=0.999"."""
-        opt = optimizers.get(self.optimizer)
-        r = self.resolved
-        parts = [opt.title]
-        for h in opt.hyperparameters:
-            parts.append(f"{optimizers.SYMBOLS[h]}={r[h]:.4g}")
-        for o in opt.options:
-            if o in optimizers.CHOICE_OPTIONS and r[o] != opt.defaults[o]:
-                parts.append(f"{o}={r[o]}")
-        if self.schedule and self.schedule["name"] != "constant":
-            parts.append(f"[{self.schedule['name']}]")
-        return " ".join(parts)
+        """Short legend text with the settings that matter: "Adam η=0.001 β₁=0.9 β₂=0.999"
+        (:func:`optviz.labels.run_label`, the words the app and every export use)."""
+        from optviz import labels  # labels reads RunSpecs; imported here to avoid a cycle
+
+        return labels.run_label(self)
 
 
 @dataclass(frozen=True)
@@ -179,6 +172,15 @@ def _parse_value(text: str, like: object) -> object:
     return text
 
 
+def _list_params(sname: str) -> set[str]:
+    """The parameters of schedule ``sname`` that take a list of numbers."""
+    try:
+        params = schedules.get(sname).params
+    except ValueError:
+        return set()
+    return {p for p, (default, _, _) in params.items() if isinstance(default, tuple)}
+
+
 def from_query(params: Mapping) -> tuple[Comparison, list[str]]:
     """Parse a query string (``st.query_params`` or ``urllib.parse.parse_qs`` output).
 
@@ -227,10 +229,13 @@ def from_query(params: Mapping) -> tuple[Comparison, list[str]]:
     if text is not None:
         try:
             x, y = (float(e) for e in text.split(","))
-            engine.check_start(surf, (x, y))
-            start = (x, y)
         except ValueError:
             notices.append(f"ignored start={text[:40]!r}: expected two finite numbers 'x,y'")
+        else:
+            try:
+                start = engine.check_start(surf, (x, y))
+            except ValueError as e:
+                notices.append(f"ignored start={text[:40]!r}: {e}")
 
     def integer(key: str, default: int, low: int, high: int) -> int:
         text = take(key)
@@ -291,11 +296,14 @@ def from_query(params: Mapping) -> tuple[Comparison, list[str]]:
         sname = q.get(prefix + "sched")
         if sname is not None:
             raw: dict = {"name": sname}
+            lists = _list_params(sname)
             for key in keys:
                 if key.startswith(prefix + "sched."):
                     pname = key[len(prefix + "sched.") :]
                     text = q[key]
-                    raw[pname] = tuple(text.split(",")) if "," in text else text
+                    # A list parameter of one entry ("boundaries=100") is still a list.
+                    split = "," in text or pname in lists
+                    raw[pname] = tuple(text.split(",")) if split else text
             try:
                 schedule = schedules.resolve(raw)
             except ValueError as e:

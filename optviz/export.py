@@ -9,7 +9,8 @@ next one is drawn; it also stamps the step counter with Pillow (matplotlib needs
 out each new string).
 
 Colours, contour background, axis names, loss view and the "x" of a diverged run come from
-:mod:`optviz.style` and :mod:`optviz.figures`, so an exported frame looks like the app.
+:mod:`optviz.style` and :mod:`optviz.figures`, and the run labels from :mod:`optviz.labels`, so
+an exported frame looks like the app and names the runs as it does (1:1 contour axes included).
 
 The GIF uses ONE palette for all frames (the colours of the last and first frames plus the run
 colours), which keeps a 150-frame 800x600 GIF well under a few MB; the MP4 is H.264/yuv420p
@@ -33,7 +34,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from optviz import config, figures, style
+from optviz import config, figures, labels, style
 from optviz.engine import Trajectory
 
 MAX_WIDTH, MAX_HEIGHT = 3840, 2160
@@ -131,7 +132,7 @@ class _Scene:
         self.trajs = list(trajs)
         self.opts = opts
         self.surface = comparison.surface_obj()
-        self.labels = [r.label() for r in comparison.runs]
+        self.labels = labels.run_labels(comparison.runs)
         self.colors = style.run_colors(len(trajs), opts.projection)
         self.steps = max(t.steps for t in trajs)
         proj = opts.projection
@@ -177,6 +178,8 @@ class _Scene:
         ax.imshow(np.asarray(image), extent=(x0, x1, y0, y1), origin="upper", aspect="auto")
         ax.set_xlim(x0, x1)
         ax.set_ylim(y0, y1)
+        # 1:1 data units, as the app draws it: a 30° ravine keeps its 30°.
+        ax.set_aspect("equal", adjustable="box")
         xname, yname = figures.axis_names(surf)  # the app's names: x, y or w, b, …
         ax.set_xlabel(xname, fontsize=self.font)
         ax.set_ylabel(yname, fontsize=self.font)
@@ -566,8 +569,9 @@ def trajectories_csv(comparison: config.Comparison, trajs: Sequence[Trajectory])
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
+    names = labels.run_labels(comparison.runs)  # the app's legend text, "#k" included
     for i, (run, traj) in enumerate(zip(comparison.runs, trajs, strict=True)):
-        label = run.label()
+        label = names[i]
         n = traj.stopped_at + 1
         grad_norm = np.hypot(traj.grad[:n, 0], traj.grad[:n, 1])
         for k in range(n):
@@ -597,11 +601,11 @@ def comparison_json(comparison: config.Comparison, trajs: Sequence[Trajectory]) 
     runs = [
         {
             "optimizer": r.optimizer,
-            "label": r.label(),
+            "label": label,
             "options": r.resolved,
             "schedule": r.schedule,
         }
-        for r in c.runs
+        for r, label in zip(c.runs, labels.run_labels(c.runs), strict=True)
     ]
     doc = {
         "query": config.to_query(c),

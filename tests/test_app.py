@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import surfaces
-from optviz import config, presets
+from optviz import config, labels, optimizers, presets, schedules, tuned
 from optviz.config import Comparison
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -87,7 +88,7 @@ def test_changing_one_learning_rate_changes_only_that_path():
     at.selectbox(key="preset").set_value("plateau").run()
     before = traces_by_color(race_spec(at))
     at.segmented_control(key="run").set_value(2).run()  # the panel shows one run at a time
-    at.select_slider(key="o2.lr").set_value(0.003).run()
+    at.select_slider(key="o2.lr").set_value(0.002).run()
     assert not at.exception
     after = traces_by_color(race_spec(at))
     from optviz import style
@@ -96,7 +97,7 @@ def test_changing_one_learning_rate_changes_only_that_path():
     for i, color in enumerate(colors):
         changed = before[color] != after[color]
         assert changed == (i == 2), f"run {i} ({color}) changed: {changed}"
-    assert at.query_params["o2.lr"] == "0.003"
+    assert at.query_params["o2.lr"] == "0.002"
 
 
 def paths(comparison: Comparison) -> list[np.ndarray]:
@@ -295,5 +296,176 @@ def test_export_panel_renders_a_download(fmt):
     at.button(key="ex.render").click().run()
     assert not at.exception
     assert not at.error
-    data, file_name, _ = at.session_state["ex.data"]
+    data, file_name, _, _ = at.session_state["ex.data"]
     assert file_name.endswith(fmt.lower()) and len(data) > 100
+    assert at.get("download_button")
+
+
+# ---- words, exact values, honest export (issue 8) ------------------------------------------------
+
+IDENTIFIER = re.compile(r"\b[a-z][a-z0-9]+(?:_[a-z0-9]+)+\b|\b(?:True|False|None)\b")
+WIDGETS = ("selectbox", "select_slider", "number_input", "text_input", "toggle", "button")
+WIDGETS += ("segmented_control", "checkbox", "radio", "slider", "expander")
+
+
+def visible_texts(at: AppTest) -> list[str]:
+    """Every widget label, option text and caption on the page."""
+    texts = []
+    for kind in WIDGETS:
+        for widget in getattr(at, kind):
+            texts.append(str(getattr(widget, "label", "")))
+            texts += [str(o) for o in getattr(widget, "options", None) or ()]
+    texts += [str(c.value) for c in at.caption]
+    return texts
+
+
+def identifiers_on_page(at: AppTest) -> set[str]:
+    return {m for text in visible_texts(at) for m in IDENTIFIER.findall(text)}
+
+
+def test_no_python_identifier_in_any_label_of_any_optimizer_schedule_or_surface(monkeypatch):
+    monkeypatch.setenv("OPTVIZ_STRICT_LABELS", "1")  # a missing label raises instead
+    at = fresh({"surface": "rosenbrock", "o0": "adam"})
+    seen = {}
+    for name in optimizers.NAMES:
+        at.selectbox(key="o0.opt").set_value(name).run()
+        assert not at.exception, name
+        seen[name] = identifiers_on_page(at)
+        texts = visible_texts(at)
+        for option, value in optimizers.get(name).defaults.items():  # and every option
+            assert labels.option(option) in texts
+            if option in optimizers.CHOICE_OPTIONS:
+                assert labels.value(option, value) in texts
+    at.selectbox(key="o0.opt").set_value("adam").run()
+    for name in schedules.NAMES:
+        at.selectbox(key="o0.sched").set_value(name).run()
+        assert not at.exception, name
+        seen[name] = identifiers_on_page(at)
+        texts = visible_texts(at)
+        for pname in schedules.get(name).params:  # the scan sees the schedule's parameters
+            assert labels.schedule_param(name, pname) in texts
+    for name in surfaces.NAMES:
+        at.selectbox(key="surface").set_value(name).run()
+        assert not at.exception, name
+        seen[f"surface {name}"] = identifiers_on_page(at)
+        texts = visible_texts(at)  # the surface parameters are drawn (collapsed) on the page
+        for pname in surfaces.all_params(surfaces.spec(name)):
+            assert labels.surface_param(name, pname) in texts
+    assert {k: v for k, v in seen.items() if v} == {}
+
+
+def test_the_results_table_shows_people_numbers():
+    at = fresh({"surface": "rosenbrock", "o0": "gd", "o0.lr": "0.038", "o1": "adam"})
+    table = at.dataframe[0].value
+    cells = [str(v) for v in table.to_numpy().ravel()]
+    assert any("×10" in c for c in cells), cells  # GD diverged: its loss is huge
+    assert "—" in cells  # a run that never got within tolerance
+    assert not [c for c in cells if re.search(r"\d{6,}|e[+-]\d|None|nan", c)], cells
+
+
+def test_an_exact_learning_rate_typed_in_the_box_is_kept_and_synced():
+    at = fresh()
+    at.number_input(key="o0.lr.typed").set_value(0.0123).run()
+    assert not at.exception
+    assert at.session_state["o0.lr"] == 0.0123
+    assert at.select_slider(key="o0.lr").value == 0.0123
+    assert at.query_params["o0.lr"] == "0.0123"
+    assert "0.0123" in at.select_slider(key="o0.lr").options
+    at.select_slider(key="o0.lr").set_value(0.005).run()
+    assert at.number_input(key="o0.lr.typed").value == 0.005
+    stops = at.select_slider(key="o0.lr").options
+    assert {"1×10⁻⁵", "0.002", "0.5", "10"} <= set(stops)
+
+
+def test_the_batch_size_is_a_slider_whose_last_stop_is_gd():
+    at = fresh({"surface": "noisy_linreg", "o0": "gd"})
+    slider = at.select_slider(key="sp.noisy_linreg.batch_size")
+    assert slider.options[0] == "B = 1 (SGD)"
+    assert slider.options[-1] == "full batch (GD), B = n = 100"
+    assert "B = 50" in slider.options and "B = 100" not in slider.options
+    slider.set_value(5).run()
+    assert not at.exception
+    assert at.query_params["sp.batch_size"] == "5"
+
+
+def test_switching_optimizer_says_eta_was_reset_and_offers_the_tuned_one():
+    at = fresh()
+    at.selectbox(key="o0.opt").set_value("adam").run()
+    (note,) = [c.value for c in at.caption if "η reset" in c.value]
+    assert "Adam's default 0.001" in note and "was 0.038" in note
+    good = tuned.lr_for("ravine", "adam")
+    at.button(key="lr_note.tuned").click().run()
+    assert not at.exception
+    assert at.session_state["o0.lr"] == good
+    assert not [c for c in at.caption if "η reset" in c.value], "the note went with the click"
+
+
+def test_switching_surface_keeps_eta_says_so_and_offers_the_tuned_one():
+    at = fresh()
+    at.selectbox(key="surface").set_value("rosenbrock").run()
+    assert "diverged" in race_spec_text(at), "GD's ravine η diverges on Rosenbrock"
+    assert any("kept their η" in c.value for c in at.caption)
+    at.button(key="lr_note.surface").click().run()
+    assert not at.exception
+    assert at.session_state["o0.lr"] == tuned.lr_for("rosenbrock", "gd")
+    assert "diverged" not in race_spec_text(at)
+
+
+def race_spec_text(at: AppTest) -> str:
+    """How each run ended, as the results table says it."""
+    return " ".join(str(v) for v in at.dataframe[0].value["status"])
+
+
+def test_a_rendered_file_is_offered_only_while_it_matches_the_screen():
+    at = fresh()
+    at.segmented_control(key="view").set_value("Export").run()
+    at.selectbox(key="ex.format").set_value("CSV").run()
+    at.button(key="ex.render").click().run()
+    assert at.get("download_button")
+    at.selectbox(key="ex.format").set_value("JSON").run()  # an export option changed
+    assert not at.get("download_button") and "ex.data" not in at.session_state
+    at.button(key="ex.render").click().run()
+    assert at.get("download_button")
+    at.select_slider(key="o0.lr").set_value(0.02).run()  # the comparison changed
+    assert not at.get("download_button")
+
+
+def test_two_identical_runs_are_numbered_in_the_app():
+    at = fresh({"surface": "booth", "o0": "gd", "o1": "gd"})
+    names = [r["optimizer"] for r in at.dataframe[0].value.to_dict("records")]
+    assert names == [f"{labels.run_label(config.RunSpec('gd'))} #{k}" for k in (1, 2)]
+
+
+# ---- no input breaks it (issue 12) ------------------------------------------------------------
+
+
+def test_a_typed_start_beyond_the_engines_range_gives_a_message():
+    at = fresh()
+    at.number_input(key="start_x").set_value(2e10).run()
+    assert not at.exception
+    assert any("Start point ignored" in w.value for w in at.warning)
+    at.number_input(key="start_x").set_value(1.0).run()
+    assert not at.exception and not at.warning
+
+
+def test_removing_a_levenberg_marquardt_run_on_the_ravine_removes_it():
+    at = fresh()
+    at.selectbox(key="o0.opt").set_value("levenberg_marquardt").run()
+    assert any("left out of the race" in w.value for w in at.warning)
+    at.button(key="o0.remove").click().run()
+    assert not at.exception
+    at.run()
+    assert not at.exception
+    assert at.session_state["n_runs"] == 1 and at.session_state["o0.opt"] == "momentum"
+    assert at.query_params["o0"] == "momentum" and "o1" not in at.query_params
+
+
+def test_removing_run_3_after_a_left_out_run_removes_run_3():
+    at = fresh({"surface": "ravine", "o0": "gd", "o1": "momentum", "o2": "nesterov"})
+    at.segmented_control(key="run").set_value(1).run()
+    at.selectbox(key="o1.opt").set_value("levenberg_marquardt").run()
+    at.segmented_control(key="run").set_value(2).run()
+    at.button(key="o2.remove").click().run()
+    assert not at.exception
+    slots = [at.session_state[f"o{i}.opt"] for i in range(at.session_state["n_runs"])]
+    assert slots == ["gd", "levenberg_marquardt"]
