@@ -62,9 +62,33 @@ def _plain(value: object) -> object:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def _images_by_reference(figure: dict, key: str) -> tuple[dict, dict]:
-    """``figure`` with its layout images as references, and the images this session's page
-    has not been sent yet (or asked for again), by id."""
+def _ident(source: str) -> str:
+    return hashlib.sha1(source.encode()).hexdigest()[:16]
+
+
+_VIEW_JSON: dict[int, tuple[dict, str]] = {}
+
+
+def _view_json(view: dict) -> str:
+    """``view`` as JSON, remembered for the (cached, so long-lived) dict it was made from: the
+    static view is the same object on every slider move, and ~200 kB to serialise."""
+    known = _VIEW_JSON.get(id(view))
+    if known is None or known[0] is not view:
+        if len(_VIEW_JSON) > 32:
+            _VIEW_JSON.clear()
+        images = [
+            {**image, "source": IMAGE_REF + _ident(image["source"])}
+            for image in view["layout"].get("images", [])
+        ]
+        plain = {**view, "layout": {**view["layout"], "images": images}}
+        text = json.dumps(plain, separators=(",", ":"), default=_plain)
+        known = _VIEW_JSON[id(view)] = (view, text)
+    return known[1]
+
+
+def _by_reference(figure: dict, view: dict | None, key: str) -> tuple[dict, str | None, dict]:
+    """``figure`` with its layout images as references, the view's reference, and the assets
+    (images, view JSON) this session's page has not been sent yet (or asked for again), by id."""
     ss = st.session_state
     sent = ss.setdefault(f"{key}.images_sent", set())
     asked = ss.get(key)
@@ -75,14 +99,25 @@ def _images_by_reference(figure: dict, key: str) -> tuple[dict, dict]:
     ):
         ss[f"{key}.asked"] = asked.get("id")
         sent.discard(asked["need_image"])
-    new, refs = {}, []
-    for image in figure["layout"].get("images", []):
-        ident = hashlib.sha1(image["source"].encode()).hexdigest()[:16]
+    new = {}
+
+    def ref(source: str) -> str:
+        ident = _ident(source)
         if ident not in sent:
-            new[ident] = image["source"]
+            new[ident] = source
             sent.add(ident)
-        refs.append({**image, "source": IMAGE_REF + ident})
-    return {**figure, "layout": {**figure["layout"], "images": refs}}, new
+        return ident
+
+    refs = [
+        {**image, "source": IMAGE_REF + ref(image["source"])}
+        for image in figure["layout"].get("images", [])
+    ]
+    view_ref = None
+    if view is not None:
+        for image in view["layout"].get("images", []):
+            ref(image["source"])  # the view names it by reference (see _view_json)
+        view_ref = ref(_view_json(view))
+    return {**figure, "layout": {**figure["layout"], "images": refs}}, view_ref, new
 
 
 def race_chart(
@@ -91,23 +126,34 @@ def race_chart(
     key: str,
     pick: bool = False,
     font_size: int = 16,
-    fit_screen: bool = False,
+    projection: bool = False,
+    view: dict | None = None,
+    view_name: str | None = None,
+    views: dict[str, str] | None = None,
 ) -> dict | None:
     """Draw ``figure`` (a :func:`optviz.figures.race_figure` spec) with its play controls.
 
+    The chart sizes itself from the browser window (the page can measure the screen, the
+    server cannot): the trajectory panel is the largest square that fits below the legend and
+    the play bar, with the loss panel and the view beside it (or under it on a narrow page).
+    ``view`` is the static part of the view that follows the race
+    (:func:`optviz.figures.view_figure`) named ``view_name``; ``views`` names the views its tabs
+    offer ({name: title}). ``projection`` gives the page's keyboard shortcut ``p`` its meaning.
+
     Returns the component's value: after a click on the contour panel while ``pick`` was on,
-    ``{"x", "y", "id"}`` (``id`` differs per click); None before any. ``font_size`` sizes the
-    controls. With ``fit_screen``, the figure is as tall as the browser window leaves room for
-    (at most its layout height, at least 360 px): the page can measure the screen, the server
-    cannot.
+    ``{"x", "y", "id"}`` (``id`` differs per click); after a click on a view tab,
+    ``{"view": name, "id"}``; None before any. ``font_size`` sizes the controls.
     """
-    figure, images = _images_by_reference(figure, key)
+    figure, view_ref, assets = _by_reference(figure, view, key)
     return _component(
         figure=json.dumps(figure, separators=(",", ":"), default=_plain),
-        images=images,
+        images=assets,
+        view_ref=view_ref,
+        view_name=view_name,
+        views=views or {},
         pick=pick,
         font_size=font_size,
-        fit_screen=fit_screen,
+        projection=projection,
         key=key,
         default=None,
     )
