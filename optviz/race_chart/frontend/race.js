@@ -279,6 +279,7 @@ function staticKey(plotly, layout) {
 // Lay the stage out for the window as it is now; redraw only what moved.
 async function arrange(force) {
   if (!race.figure) return;
+  race.arrangesStarted = (race.arrangesStarted || 0) + 1;
   const g = geometry();
   document.body.style.fontSize = `${Math.round(race.barFont * g.scale)}px`;
   legend.style.fontSize = `${Math.round(0.9 * g.font)}px`;
@@ -330,8 +331,12 @@ async function refit() {
     arranging = false;
   }
 }
-setInterval(refit, 300);
+setInterval(refit, 150);
 window.addEventListener("resize", refit);
+// Settled: the layout on screen is the one the window calls for (read by the tests).
+race.settled = () =>
+  !arranging && Boolean(race.geometry) &&
+  JSON.stringify(finish(geometry(), legend.offsetHeight)) === JSON.stringify(race.geometry);
 
 // Images Python sent, by id: the figure names its surface image as "optviz-image:<id>".
 const IMAGE_REF = "optviz-image:";
@@ -989,6 +994,7 @@ document.addEventListener("keydown", onKey);
   p.document.addEventListener("keydown", forward);
   p.document.addEventListener("fullscreenchange", () => setTimeout(refit, 50));
   p.addEventListener("resize", refit);
+  new ResizeObserver(() => refit()).observe(window.frameElement);
 })();
 
 // ---- pointer: tooltips, and picking the start --------------------------------------------------
