@@ -170,7 +170,7 @@ function geometry() {
   const H = Math.max(MIN_HEIGHT, Math.round(freeHeight()));
   const m = { l: Math.round(3.2 * font + 12), r: 12, t: 8, b: Math.round(2.7 * font + 8) };
   const gapX = Math.round(4.4 * font); // the loss panel's tick labels and axis title
-  const under = Math.round(3.2 * font); // the loss panel's step ticks and title
+  const under = Math.round(3.7 * font); // the loss panel's step ticks and title
   const withView = Boolean(race.view.name);
   const g = { scale, font, W, m, gapX, under, withView };
   const tabs = Math.round(1.6 * font);
@@ -770,8 +770,11 @@ async function drawView(rebuild) {
   race.view.ready = spec;
   if (!viewGd.dataset.hooked) {
     viewGd.dataset.hooked = "1";
-    viewGd.on("plotly_afterplot", drawViewRuns);
-    viewGd.on("plotly_relayouting", drawViewRuns);
+    // Zoom or pan of a 2-D view: the overlay follows. (A 3-D view's heads are a trace of its
+    // own: redrawing them on "afterplot" would restyle, plot and call itself forever.)
+    const follow2d = () => race.view.ready && race.view.ready.layout.meta.kind !== "3d" && drawViewRuns();
+    viewGd.on("plotly_afterplot", follow2d);
+    viewGd.on("plotly_relayouting", follow2d);
   }
   race.view.drawn += 1;
   drawViewRuns();
@@ -970,7 +973,7 @@ function onKey(event) {
     p: toggleProjection,
     f: toggleFullScreen,
     "?": toggleHelp,
-    Escape: () => (help.hidden = true),
+    Escape: () => !help.hidden && toggleHelp(),
   };
   if (mine && event.key !== " " && event.key.length > 1 && event.key !== "Escape") return;
   const action = actions[event.key];
