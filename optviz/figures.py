@@ -373,10 +373,10 @@ def race_figure(
     head is that row, and the cursor and "loss heads" move along the "loss" traces. Traces say
     what they are in ``meta`` = {"role", "run"}; a "path" also says how its run ended
     ("status", "status_kind") and carries the gradient used at each row ("grad_x", "grad_y"),
-    for the step arrows, the loss f at each row ("f") and the effective learning rate per
-    coordinate of each update ("lr_x", "lr_y"): from those the race chart draws the views that
-    follow the race on the static parts :func:`view_figure` gives. Arrays are float32 typed
-    arrays.
+    for the step arrows, and the effective learning rate per coordinate of each update ("lr_x",
+    "lr_y"); ``layout.meta["f_offset"]`` is what the loss panel subtracted (f*, or 0), so a
+    "loss" trace plus it is f. From those the race chart draws the views that follow the race
+    on the static parts :func:`view_figure` gives. Arrays are float32 typed arrays.
 
     With ``pick``, dragging does not zoom, so that a click on the contour panel can set the
     start point.
@@ -414,7 +414,6 @@ def race_figure(
                 status_kind=traj.status,
                 grad_x=_packed(traj.grad[: len(xy), 0]),
                 grad_y=_packed(traj.grad[: len(xy), 1]),
-                f=_packed(traj.valid_loss),
                 lr_x=_packed(traj.lr_eff[: max(len(xy) - 1, 0), 0]),
                 lr_y=_packed(traj.lr_eff[: max(len(xy) - 1, 0), 1]),
             )  # fmt: skip
@@ -517,6 +516,7 @@ def race_figure(
         images=[_surface_image(surface, projection)],
         margin={"l": 10, "r": 20, "t": 60, "b": 10},
         annotations=_place_notes(notes, surface, "x", "y"),
+        meta={"f_offset": min((m.value for m in surface.minima), default=0.0) if log else 0.0},
     )
     if pick:
         layout["dragmode"] = False

@@ -6,8 +6,15 @@ component receives the plain figure; its page (``frontend/race.js``) draws the r
 under Plotly's axes and plays the race itself: play / pause, three speeds and a scrubber over
 every step. While "pick" is on, a click on the contour panel returns that point.
 
-The surface image (~150 kB) travels once per session and surface, not on every move: the
-figure refers to it by id, and a page that does not hold it (a reloaded frame) asks for it.
+The chart lays itself out from the browser window (explicit Plotly sizes, refitted when the
+window or the page above it changes): a square trajectory panel at 1:1, the legend, loss
+panel and a view that follows the race (dynamics, gradient field or 3-D) beside it. Keys
+pressed anywhere on the page drive it (its page listens on the parent document, same origin):
+space, ←/→, Home/End, a (arrows), p (projection mode), f (full screen), ? (help).
+
+The surface image (~150 kB) and the static part of the view travel once per session and
+surface, not on every move: the figure refers to them by id, and a page that does not hold
+one (a reloaded frame) asks for it.
 
 The frontend is two hand-written files speaking Streamlit's component protocol, so there is no
 build step; Plotly.js is the copy inside the installed plotly package, so the browser draws

@@ -97,7 +97,6 @@ function split(figure) {
         statusKind: meta.status_kind,
         gx: decoded(meta.grad_x),
         gy: decoded(meta.grad_y),
-        f: decoded(meta.f),
         lrx: decoded(meta.lr_x),
         lry: decoded(meta.lr_y),
       });
@@ -118,6 +117,9 @@ function split(figure) {
     }
   }
   // Plotly draws a subplot's axes only if a trace uses it: keep an empty one in each panel.
+  // f itself, for the 3-D view: the loss panel plots f − f_offset (f* on a log axis).
+  const offset = (figure.layout.meta && figure.layout.meta.f_offset) || 0;
+  runs.forEach((r) => (r.f = Float64Array.from(r.loss, (v) => v + offset)));
   for (const [xaxis, yaxis] of [["x", "y"], ["x2", "y2"]]) {
     plotly.push({ type: "scatter", x: [], y: [], xaxis, yaxis, showlegend: false, hoverinfo: "skip" });
   }
