@@ -384,6 +384,12 @@ def test_projection_toggles_never_blank(browser, server, tmp_path, width, height
         frame.wait_for_function(
             f"() => race.projection === {'false' if projection else 'true'}", timeout=30_000
         )
+    # A window resized under the chart: a new layout, never a blank or clipped one.
+    page.set_viewport_size({"width": height + 400, "height": width - 400})
+    m = frame.evaluate(MEASURE)
+    assert m["traj"] > 0 and m["canvas"], f"resized: blank: {m}"
+    frame.wait_for_function("() => race.settled()", timeout=10_000)
+    check_layout(frame.evaluate(MEASURE), frame.evaluate("race.projection"), "resized")
     page.close()
 
 
