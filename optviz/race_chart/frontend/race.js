@@ -178,7 +178,10 @@ function geometry() {
   const tabs = Math.round(1.6 * font);
   const wideSide = Math.min(H - m.t - m.b, Math.round(0.64 * W) - m.l);
   const rightWidth = W - (m.l + wideSide + gapX) - m.r;
-  g.stacked = rightWidth < Math.max(220, 12 * font);
+  // Stacked when the column beside the square would be too narrow, or when the window is so
+  // tall for its width that the square would be far larger stacked (portrait screens).
+  const stackedSide = Math.min(W - m.l - m.r, H - m.t - m.b);
+  g.stacked = rightWidth < Math.max(220, 12 * font) || stackedSide > 1.4 * wideSide;
   if (!g.stacked) {
     g.side = wideSide;
     g.right = m.l + wideSide + gapX; // the loss panel's left edge
