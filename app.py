@@ -104,7 +104,7 @@ section[data-testid="stSidebar"]:focus-within::after { display: none; }
 """
 NORMAL_CSS = """
 <style>
-.block-container { padding: 2.6rem 1.5rem 1rem 1.5rem !important; max-width: none !important; }
+.block-container { padding: 1.2rem 1.5rem 1rem 1.5rem !important; max-width: none !important; }
 section[data-testid="stSidebar"] { width: 340px !important; }
 @media (max-width: 1500px) { section[data-testid="stSidebar"] { width: 270px !important; } }
 .st-key-app_header p { margin: 0 0 0.1rem 0; line-height: 1.3; }

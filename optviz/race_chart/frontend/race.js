@@ -190,7 +190,7 @@ function geometry() {
   } else {
     g.side = Math.max(160, Math.min(W - m.l - m.r, H - m.t - m.b));
     g.right = m.l;
-    g.legend = { left: 4, top: m.t + g.side + m.b, width: W - 8 };
+    g.legend = { left: 4, top: m.t + g.side + m.b + Math.round(0.4 * font), width: W - 8 };
   }
   return g;
 }
