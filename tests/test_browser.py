@@ -431,6 +431,15 @@ def test_keyboard_and_views_follow(browser, server):
     assert frame.locator("#help").is_visible()
     page.keyboard.press("Escape")
 
+    # Full screen (f): the race alone fills the screen, and comes back.
+    page.keyboard.press("f")
+    page.wait_for_function("() => document.fullscreenElement?.tagName === 'IFRAME'")
+    frame.wait_for_function("() => race.settled() && race.geometry.H > 900", timeout=10_000)
+    check_layout(frame.evaluate(MEASURE), True, "full screen")
+    page.keyboard.press("f")
+    page.wait_for_function("() => !document.fullscreenElement")
+    frame.wait_for_function("() => race.settled() && race.geometry.H < 1000", timeout=10_000)
+
     # The dynamics view (shown by default) draws its cursor at the scrubbed step.
     cursor = """(k) => {  // the darkest pixel of the view's overlay on the cursor's column
         const p = viewGd._fullLayout.xaxis, ya = viewGd._fullLayout.yaxis;

@@ -1074,8 +1074,8 @@ gd.addEventListener("click", (event) => {
 const CONFIG = {
   displaylogo: false,
   responsive: false, // sizes are set here, from the window (see arrange)
-  // A Plotly snapshot would miss the canvas: the Export tab renders images.
-  modeBarButtonsToRemove: ["lasso2d", "select2d", "toImage"],
+  // No mode bar: it covered the legend. Drag zooms, double-click resets (see the help).
+  displayModeBar: false,
 };
 const VIEW_CONFIG = { displaylogo: false, responsive: false, displayModeBar: false };
 
