@@ -172,7 +172,7 @@ function geometry() {
   const H = Math.max(MIN_HEIGHT, Math.round(freeHeight()));
   const m = { l: Math.round(3.2 * font + 12), r: 12, t: 8, b: Math.round(3.1 * font + 8) };
   const gapX = Math.round(4.4 * font); // the loss panel's tick labels and axis title
-  const under = Math.round(4.2 * font); // the loss panel's step ticks and title
+  const under = Math.round(4.6 * font); // the loss panel's step ticks and title
   const withView = Boolean(race.view.name);
   const g = { scale, font, W, m, gapX, under, withView };
   const tabs = Math.round(1.6 * font);
