@@ -53,29 +53,61 @@ EXPORT_FORMATS = {
     "JSON": ("json", "application/json"),
 }
 
+# Projection mode: the race fills the window; the sidebar and the optimizers panel become
+# drawers over the page (a slim labelled strip at each edge that opens on hover or keyboard
+# focus), so opening one never resizes the race.
 PROJECTION_CSS = """
 <style>
 header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
-[data-testid="stSidebarCollapseButton"], [data-testid="stStatusWidget"], footer {
+[data-testid="stSidebarCollapseButton"], [data-testid="stExpandSidebarButton"],
+[data-testid="stSidebarCollapsedControl"], [data-testid="stStatusWidget"], footer {
   display: none !important;
 }
-.block-container { padding: 0.5rem 1.5rem 0.5rem 1.5rem !important; max-width: none !important; }
-section[data-testid="stSidebar"] { width: 400px !important; }
-@media (max-width: 1500px) { section[data-testid="stSidebar"] { width: 300px !important; } }
-.stApp, .stMarkdown p, .stMarkdown li, .stCaption, label {
-  font-size: 1.45rem !important;
+.block-container { padding: 0.3rem 34px 0.5rem 34px !important; max-width: none !important; }
+section[data-testid="stSidebar"] {
+  position: fixed !important; left: 0; top: 0; bottom: 0; height: 100vh !important;
+  z-index: 999990; width: 420px !important; min-width: 420px !important;
+  max-width: 90vw !important; transform: translateX(calc(-100% + 26px)) !important;
+  transition: transform 0.15s; box-shadow: 2px 0 14px rgba(0, 0, 0, 0.3);
 }
+section[data-testid="stSidebar"]:hover, section[data-testid="stSidebar"]:focus-within {
+  transform: none !important;
+}
+section[data-testid="stSidebar"]::after {
+  content: "settings ⚙"; position: absolute; right: 0; top: 0; bottom: 0; width: 26px;
+  writing-mode: vertical-rl; text-align: center; font: 600 15px Arial, sans-serif;
+  color: #333; background: #e8e8e8; padding-top: 40vh; pointer-events: none;
+}
+section[data-testid="stSidebar"]:hover::after,
+section[data-testid="stSidebar"]:focus-within::after { display: none; }
+[data-testid="stColumn"]:has(.st-key-runs_panel) {
+  flex: 0 0 0px !important; width: 0 !important; min-width: 0 !important;
+}
+.st-key-runs_panel {
+  position: fixed !important; right: 0; top: 0; bottom: 0; width: 420px !important;
+  max-width: 90vw; z-index: 999989; background: white; overflow-y: auto;
+  padding: 1rem 1rem 1rem 40px; transform: translateX(calc(100% - 26px));
+  transition: transform 0.15s; box-shadow: -2px 0 14px rgba(0, 0, 0, 0.3);
+}
+.st-key-runs_panel:hover, .st-key-runs_panel:focus-within { transform: none; }
+.st-key-runs_panel::before {
+  content: "optimizers ⚙"; position: absolute; left: 0; top: 0; bottom: 0; width: 26px;
+  writing-mode: vertical-rl; text-align: center; font: 600 15px Arial, sans-serif;
+  color: #333; background: #e8e8e8; padding-top: 40vh; z-index: 1;
+}
+.stApp, .stMarkdown p, .stMarkdown li, .stCaption, label { font-size: 1.3rem !important; }
 [data-testid="stSidebar"] label p, [data-testid="stSidebar"] .stMarkdown p,
-[data-testid="stButtonGroup"] button p {
-  font-size: 1.15rem !important;
-}
+.st-key-runs_panel label p, .st-key-runs_panel .stMarkdown p,
+[data-testid="stButtonGroup"] button p { font-size: 1.15rem !important; }
 </style>
 """
 NORMAL_CSS = """
 <style>
-.block-container { padding: 1.5rem 2rem 1rem 2rem !important; max-width: none !important; }
-section[data-testid="stSidebar"] { width: 360px !important; }
-@media (max-width: 1500px) { section[data-testid="stSidebar"] { width: 290px !important; } }
+.block-container { padding: 1.2rem 1.5rem 1rem 1.5rem !important; max-width: none !important; }
+section[data-testid="stSidebar"] { width: 340px !important; }
+@media (max-width: 1500px) { section[data-testid="stSidebar"] { width: 270px !important; } }
+.st-key-app_header p { margin: 0 0 0.1rem 0; line-height: 1.3; }
+.st-key-app_header h1 { font-size: 1.5rem !important; padding: 0 !important; margin: 0; }
 </style>
 """
 
@@ -138,7 +170,13 @@ def cached_race_figure(
     surf = _c.surface_obj()
     colors = style.run_colors(len(_c.runs), projection)
     return figures.race_figure(
-        surf, _trajs, run_labels(_c), colors, projection=projection, height=height, pick=pick
+        surf,
+        _trajs,
+        run_labels(_c),
+        colors,
+        projection=projection,
+        height=height or None,
+        pick=pick,
     )
 
 
@@ -629,13 +667,12 @@ def export_panel(c: Comparison, trajs: list) -> None:
         st.download_button(f"Download {file_name}", data, file_name, mime, key="ex.download")
 
 
-VIEWS = (
-    "Results", "Dynamics", "3D", "Gradient field", "Data fit", "Line search", "Formulas", "Export",
-)  # fmt: skip
+VIEWS = ("Results", "Data fit", "Line search", "Formulas", "Export")  # Dynamics, 3D, field: in the race chart
 
 
 def views_ui(c: Comparison, trajs: list, colors: list[str]) -> None:
-    """More views of the same runs; only the chosen one is built."""
+    """More views of the same runs; only the chosen one is built. (The views that follow the
+    race's step, dynamics, gradient field and 3-D, are drawn by the race chart itself.)"""
     surf = c.surface_obj()
     labels = run_labels(c)
     proj = c.projection
@@ -649,14 +686,6 @@ def views_ui(c: Comparison, trajs: list, colors: list[str]) -> None:
     if view == "Results":
         rows = figures.results_rows(surf, trajs, labels)
         st.dataframe(optviz.labels.format_rows(rows), hide_index=True)
-    elif view == "Dynamics":
-        st.plotly_chart(figures.dynamics_figure(trajs, labels, colors, projection=proj), theme=None)
-    elif view == "3D":
-        fig = figures.surface3d_figure(surf, trajs, labels, colors, projection=proj)
-        st.plotly_chart(fig, theme=None)
-    elif view == "Gradient field":
-        fig = figures.gradient_field_figure(surf, trajs, labels, colors, projection=proj)
-        st.plotly_chart(fig, theme=None)
     elif view == "Data fit":
         fig = figures.data_fit_figure(surf, trajs, labels, colors, projection=proj)
         st.plotly_chart(fig, theme=None)
@@ -668,16 +697,35 @@ def views_ui(c: Comparison, trajs: list, colors: list[str]) -> None:
         export_panel(c, trajs)
 
 
-PROJECTION_MAX_HEIGHT = 1000  # projection mode fits the figure to the screen, up to this
+@st.cache_resource(max_entries=32, show_spinner=False)
+def cached_view(name: str, params: tuple, kind: str, projection: bool) -> dict:
+    """The static part of a view that follows the race, once per surface and styling."""
+    return figures.view_figure(surfaces.get(name, **dict(params)), kind, projection=projection)
+
+
+def follow_view(projection: bool) -> str | None:
+    """The view the race chart shows beside the race: the last one its tabs chose in this mode
+    (dynamics in normal mode, none in projection mode until one is chosen)."""
+    ss = st.session_state
+    key = "follow_view.proj" if projection else "follow_view"
+    value = ss.get(RACE_KEY)
+    if isinstance(value, dict) and "view" in value and value.get("id") != ss.get("follow_seen"):
+        ss["follow_seen"] = value.get("id")
+        ss[key] = value["view"] if value["view"] in figures.FOLLOW_VIEWS else "none"
+    name = ss.get(key, "none" if projection else "dynamics")
+    return name if name in figures.FOLLOW_VIEWS else None
 
 
 def race_ui(c: Comparison, trajs: list) -> None:
-    height = PROJECTION_MAX_HEIGHT if c.projection else 560
     pick = bool(st.session_state.get("pick"))
-    fig = cached_race_figure(query_key(c), c, trajs, c.projection, height, pick)
+    fig = cached_race_figure(query_key(c), c, trajs, c.projection, 0, pick)
+    name = follow_view(c.projection)
+    surf = c.surface_obj()
+    params = tuple(sorted(surf.params.items()))
+    view = cached_view(surf.name, params, name, c.projection) if name else None
     race_chart(
         fig, key=RACE_KEY, pick=pick, font_size=style.FONT_SIZE[c.projection],
-        fit_screen=c.projection,
+        projection=c.projection, view=view, view_name=name, views=figures.FOLLOW_VIEWS,
     )  # fmt: skip
 
 
@@ -711,14 +759,16 @@ def race_panel() -> None:
             p = presets.get(preset)
             same = query_key(p.comparison) == query_key(comparison)
             st.info(f"**{p.title}**{'' if same else ' (modified)'}. {p.description}")
-    with runs_col:
+    with runs_col, st.container(key="runs_panel"):
         runs_ui()
     views_ui(comparison, trajs, colors)
 
 
 def main() -> None:
     """The app: sidebar widgets → Comparison → cached engine → figures."""
-    st.set_page_config(page_title="optviz", page_icon="📉", layout="wide")
+    st.set_page_config(
+        page_title="optviz · gradient-based optimizers race", page_icon="📉", layout="wide"
+    )
     warm_up()
     ss = st.session_state
     load_url_once()
@@ -730,10 +780,16 @@ def main() -> None:
     st.markdown(css, unsafe_allow_html=True)
     surf = surfaces.get(ss["surface"])
     # Always one element here, so the race panel keeps its place in the page and its chart
-    # is not rebuilt when projection mode hides the title.
-    title = st.empty()
+    # is not rebuilt when projection mode hides the header.
+    header = st.container(key="app_header")
     if not projection:
-        title.markdown(f"**{surf.title}** — {surf.teaches}")
+        with header:
+            st.markdown(
+                f"# optviz · watch gradient-based optimizers race\n\n**{surf.title}** — "
+                f"{surf.teaches} <span style='color:#666'>· press ? on the chart for the keys"
+                "</span>",
+                unsafe_allow_html=True,
+            )
     race_panel()
     freeze_start_up_heap()
 

@@ -373,7 +373,10 @@ def race_figure(
     head is that row, and the cursor and "loss heads" move along the "loss" traces. Traces say
     what they are in ``meta`` = {"role", "run"}; a "path" also says how its run ended
     ("status", "status_kind") and carries the gradient used at each row ("grad_x", "grad_y"),
-    for the step arrows. Arrays are float32 typed arrays.
+    for the step arrows, and the effective learning rate per coordinate of each update ("lr_x",
+    "lr_y"); ``layout.meta["f_offset"]`` is what the loss panel subtracted (f*, or 0), so a
+    "loss" trace plus it is f. From those the race chart draws the views that follow the race
+    on the static parts :func:`view_figure` gives. Arrays are float32 typed arrays.
 
     With ``pick``, dragging does not zoom, so that a click on the contour panel can set the
     start point.
@@ -411,6 +414,8 @@ def race_figure(
                 status_kind=traj.status,
                 grad_x=_packed(traj.grad[: len(xy), 0]),
                 grad_y=_packed(traj.grad[: len(xy), 1]),
+                lr_x=_packed(traj.lr_eff[: max(len(xy) - 1, 0), 0]),
+                lr_y=_packed(traj.lr_eff[: max(len(xy) - 1, 0), 1]),
             )  # fmt: skip
             | left
         )
@@ -511,6 +516,7 @@ def race_figure(
         images=[_surface_image(surface, projection)],
         margin={"l": 10, "r": 20, "t": 60, "b": 10},
         annotations=_place_notes(notes, surface, "x", "y"),
+        meta={"f_offset": min((m.value for m in surface.minima), default=0.0) if log else 0.0},
     )
     if pick:
         layout["dragmode"] = False
@@ -794,6 +800,118 @@ def gradient_field_figure(
     layout["annotations"] = _place_notes(notes, surface, "x", "y")
     fig.update_layout(**layout)
     return fig
+
+
+# ---- views that follow the race ----------------------------------------------------------------
+
+FOLLOW_VIEWS = {"dynamics": "Dynamics", "field": "Gradient field", "3d": "3D"}
+
+
+def view_figure(surface: surfaces.Surface, kind: str, *, projection: bool = False) -> dict:
+    """The static part of a view the race chart keeps in step with its scrubber, as a plain dict.
+
+    ``kind`` is one of :data:`FOLLOW_VIEWS`. The runs are not in it: the race chart draws them
+    from the race figure's run traces (paths, f, ∇f, effective η per row) at the step it
+    shows, so this part depends on the surface alone and travels once per surface.
+
+    - ``"dynamics"``: three stacked panels sharing a step axis (log y): step length
+      ‖θₜ − θₜ₋₁‖, gradient norm ‖gₜ‖ (as the optimizer saw it) and the effective learning
+      rate per coordinate (solid: 1st, dotted: 2nd), as in :func:`dynamics_figure`.
+    - ``"field"``: −∇f arrows on the contour image, minima and saddles, as in
+      :func:`gradient_field_figure`.
+    - ``"3d"``: the surface mesh clipped as in :func:`surface3d_figure`; ``layout.meta`` holds
+      the clip band and lift ("z_lo", "z_hi", "lift") the runs' heights take.
+    """
+    if kind not in FOLLOW_VIEWS:
+        raise ValueError(f"kind must be one of {sorted(FOLLOW_VIEWS)}, got {kind!r}")
+    font, _, _ = _sizes(projection)
+    small = round(font * 0.8)
+    if kind == "dynamics":
+        layout = _base_layout(small, 400, "dynamics")
+        titles = ("step length ‖θₜ − θₜ₋₁‖", "gradient norm ‖gₜ‖", "effective η (— 1st, ··· 2nd)")
+        gap = 0.13
+        height = (1.0 - 2 * gap) / 3
+        notes = []
+        for row, title in enumerate(titles):
+            top = 1.0 - row * (height + gap)
+            suffix = "" if row == 0 else str(row + 1)
+            layout[f"xaxis{suffix}"] = {
+                "domain": [0.0, 1.0], "anchor": f"y{suffix}", "showline": True,
+                "linecolor": "#444", "mirror": True, "showticklabels": row == 2, "automargin": True,
+                **({"matches": "x"} if row else {}),
+                **({"title": {"text": "step"}} if row == 2 else {}),
+            }  # fmt: skip
+            layout[f"yaxis{suffix}"] = {
+                "domain": [top - height, top], "anchor": f"x{suffix}", "type": "log",
+                "exponentformat": "power", "showline": True, "linecolor": "#444",
+                "mirror": True, "nticks": 4, "automargin": True,
+            }  # fmt: skip
+            notes.append(
+                {
+                    "text": title, "xref": "paper", "yref": "paper", "x": 0.0, "y": top,
+                    "xanchor": "left", "yanchor": "bottom", "showarrow": False,
+                    "font": {"size": small},
+                }
+            )  # fmt: skip
+        layout["annotations"] = notes
+        layout["margin"] = {"l": 10, "r": 10, "t": 28, "b": 10}
+        layout["showlegend"] = False
+        layout["meta"] = {"kind": kind}
+        return {"data": [], "layout": layout}
+    if kind == "field":
+        xs, ys = _arrows(surface, 15 if projection else 21)
+        data = [
+            {
+                "type": "scatter", "x": _packed(xs), "y": _packed(ys), "mode": "lines",
+                "name": "−∇f", "line": {"color": "#4a4a4a", "width": 1.3}, "hoverinfo": "skip",
+            }
+        ]  # fmt: skip
+        data.extend(_landmarks(surface, np.zeros((0, 2)), projection)[:-1])
+        xaxis, yaxis = _contour_axes(surface)
+        layout = _base_layout(small, 400, _uirevision(surface, "field"))
+        layout.update(
+            xaxis=xaxis, yaxis=yaxis, images=[_surface_image(surface, projection)],
+            showlegend=False, margin={"l": 10, "r": 10, "t": 28, "b": 10},
+            title={"text": "−∇f (length ∝ log‖∇f‖)", "font": {"size": small}, "x": 0.02,
+                   "y": 0.99, "yanchor": "top"},
+            meta={"kind": kind},
+        )  # fmt: skip
+        return {"data": data, "layout": layout}
+    xs, ys, z = surface.grid(70)
+    finite = z[np.isfinite(z)]
+    lo = float(finite.min()) if surface.minima else float(np.percentile(finite, 1))
+    hi = float(np.percentile(finite, 97))
+    if hi <= lo:
+        hi = lo + 1.0
+    levels = style.contour_levels(z)
+    xname, yname = axis_names(surface)
+    data = [
+        {
+            "type": "surface", "x": _packed(xs), "y": _packed(ys),
+            "z": _packed(np.clip(z, lo, hi)),
+            "surfacecolor": _packed(np.searchsorted(levels, z).astype(np.float32)),
+            "showscale": False, "colorscale": [[0.0, "#f4f4f4"], [1.0, "#5a5a5a"]],
+            "lighting": {"ambient": 0.75, "diffuse": 0.5, "specular": 0.05},
+            "hoverinfo": "skip", "contours": {"z": {"show": False}}, "name": "surface",
+        }
+    ]  # fmt: skip
+    (x0, x1), (y0, y1) = surface.bounds
+    ratio = (x1 - x0) / (y1 - y0)
+    axis = {"tickfont": {"size": round(small * 0.8)}, "nticks": 5}
+    layout = _base_layout(small, 400, _uirevision(surface, "3d"))
+    layout.update(
+        scene={
+            "xaxis": {**axis, "title": {"text": xname}, "range": [x0, x1]},
+            "yaxis": {**axis, "title": {"text": yname}, "range": [y0, y1]},
+            "zaxis": {**axis, "title": {"text": "f"}, "range": [lo, hi + 0.06 * (hi - lo)]},
+            "aspectmode": "manual",
+            "aspectratio": {"x": min(ratio, 1.0), "y": min(1 / ratio, 1.0), "z": 0.6},
+            "camera": {"eye": {"x": -1.1, "y": -1.3, "z": 1.5}},
+        },
+        showlegend=False, margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        meta={"kind": kind, "z_lo": lo, "z_hi": hi, "lift": 0.03 * (hi - lo)},
+    )  # fmt: skip
+    return {"data": data, "layout": layout}
 
 
 # ---- data fit (noisy linear regression) ------------------------------------------------------

@@ -237,14 +237,18 @@ def test_lecture_flow(browser, server, tmp_path):
             const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
             const px = v => xa._offset + xa.c2p(v), py = v => ya._offset + ya.c2p(v);
             const dx = px(r.x[i] - r.gx[i]) - px(r.x[i]), dy = py(r.y[i] - r.gy[i]) - py(r.y[i]);
-            const n = Math.hypot(dx, dy), reach = 3.5 * race.style.headSize - 3;
+            const n = Math.hypot(dx, dy);
+            const reach = 3.5 * race.style.headSize * race.geometry.scale - 2;
             const ratio = canvas.width / gd._fullLayout.width;
             const x = (px(r.x[i]) + reach * dx / n) * ratio;
             const y = (py(r.y[i]) + reach * dy / n) * ratio;
             return Array.from(canvas.getContext('2d').getImageData(x, y, 1, 1).data);
         }"""
     )
-    assert max(tip[:3]) < 80, f"the −∇f arrowhead is drawn (pixel {tip})"
+    rms = hex_rgb(frame.evaluate("race.runs.find(r => r.label.includes('RMSProp')).color"))
+    assert max(abs(a - b) for a, b in zip(tip[:3], rms, strict=True)) < 60, (
+        f"the −∇f arrowhead is drawn in the run's colour (pixel {tip}, colour {rms})"
+    )
 
     # Play runs the race from step 11 to the end.
     frame.get_by_role("button", name="▶ Play").click()
@@ -301,21 +305,167 @@ def test_lecture_flow(browser, server, tmp_path):
     page.close()
 
 
-@pytest.mark.parametrize(("width", "height"), [(1920, 1080), (1280, 720)])
-@pytest.mark.parametrize("projection", [False, True], ids=["normal", "projection"])
-def test_play_controls_are_on_screen(browser, server, tmp_path, width, height, projection):
-    query = "/?surface=plateau&o0=gd&o1=momentum&o2=rmsprop&o3=adam" if projection else ""
-    page = open_app(browser, server + query + ("&proj=1" if projection else ""), width, height)
+# One sample of what the page shows, taken in the chart's frame over ~300 ms of animation frames:
+# the smallest trajectory and loss boxes seen, and where the plot and the controls are in the
+# window. A chart that blanks for a moment shows up as a 0 here.
+MEASURE = """async () => {
+    const p = window.parent, fr = window.frameElement.getBoundingClientRect();
+    const W = p.innerWidth, H = p.innerHeight;
+    let worst = null;
+    const t0 = performance.now();
+    while (performance.now() - t0 < 300) {
+        await new Promise(r => requestAnimationFrame(r));
+        const l = gd._fullLayout;
+        const xa = l.xaxis, ya = l.yaxis, x2 = l.xaxis2, y2 = l.yaxis2;
+        const st = document.getElementById('stage').getBoundingClientRect();
+        const s = {traj: xa._length * ya._length, loss: x2._length * y2._length,
+                   top: fr.top + st.top + ya._offset,
+                   bottom: fr.top + st.top + ya._offset + ya._length,
+                   left: fr.left + st.left + xa._offset,
+                   right: fr.left + st.left + xa._offset + xa._length,
+                   inFrame: st.top + ya._offset + ya._length <= window.innerHeight + 1,
+                   canvas: canvas.height > 0 && canvas.width > 0};
+        if (!worst || s.traj < worst.traj) worst = s;
+    }
+    const ids = ['play', 'scrub', 'step', 'back', 'forward', 'arrows', 'full', 'helpbutton'];
+    const controls = ids.map(id => {
+        const b = document.getElementById(id).getBoundingClientRect();
+        return {id, x0: fr.left + b.left, y0: fr.top + b.top,
+                x1: fr.left + b.right, y1: fr.top + b.bottom};
+    });
+    return Object.assign(worst, {W, H, controls, projection: race.projection});
+}"""
+
+
+def check_layout(m: dict, projection: bool, where: str) -> None:
+    area = m["W"] * m["H"]
+    assert m["traj"] > 0 and m["canvas"], f"{where}: the trajectory plot is blank: {m}"
+    assert m["traj"] >= (0.30 if projection else 0.15) * area, f"{where}: too small: {m}"
+    assert m["traj"] >= m["loss"], f"{where}: the loss plot is larger: {m}"
+    assert m["inFrame"], f"{where}: the plot is clipped by its frame: {m}"
+    assert m["top"] >= 0 and m["left"] >= 0 and m["right"] <= m["W"], f"{where}: {m}"
+    if projection or m["H"] >= 1000:  # the whole square on screen
+        assert m["bottom"] <= m["H"] + 1, f"{where}: the plot leaves the window: {m}"
+    for c in m["controls"]:
+        assert c["x1"] > c["x0"] and c["y1"] > c["y0"], f"{where}: {c['id']} not shown"
+        assert c["x0"] >= 0 and c["y0"] >= 0 and c["x1"] <= m["W"] and c["y1"] <= m["H"], (
+            f"{where}: {c['id']} outside the window {m['W']}×{m['H']}: {c}"
+        )
+
+
+SIX = "o0=gd&o1=momentum&o2=nesterov&o3=rmsprop&o4=adam&o5=adagrad"
+ROSEN = "surface=rosenbrock&steps=300&o0=gd&o0.lr=0.001&o1=adam&o1.lr=0.05&o2=newton&o3=bfgs"
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "query"),
+    [(1280, 720, "o0=gd"), (1366, 768, ROSEN), (1920, 1080, SIX)],
+    ids=["1280x720-1run", "1366x768-4runs", "1920x1080-6runs"],
+)
+def test_projection_toggles_never_blank(browser, server, tmp_path, width, height, query):
+    """20 toggles in a row, the first right after the page loaded, keyboard ``p`` on the page."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(f"{server}/?{query}")
     frame = race_frame(page)
-    for control in (frame.get_by_role("button", name="▶ Play"), frame.locator("#scrub")):
-        box = control.bounding_box()
-        assert box is not None
-        assert 0 <= box["y"] and box["y"] + box["height"] <= height, f"{control} at {box}"
-        assert 0 <= box["x"] and box["x"] + box["width"] <= width
-    if projection:  # four runs, a four-line legend, and still the whole plot on the screen
-        plot = frame.locator("#chart").bounding_box()
-        assert plot["y"] + plot["height"] <= height, f"plot at {plot}"
-    page.screenshot(path=tmp_path / f"play-{width}x{height}{'-projection' * projection}.png")
-    frame.get_by_role("button", name="▶ Play").click()
-    frame.wait_for_function("() => race.playing || race.k === race.last", timeout=10_000)
+    page.mouse.move(width / 2, height / 2)  # away from the drawers at the edges
+    for i in range(21):
+        projection = frame.evaluate("race.projection")
+        where = f"{width}×{height} toggle {i} projection={projection}"
+        m = frame.evaluate(MEASURE)  # while the page is still moving around the chart
+        assert m["traj"] > 0 and m["canvas"], f"{where}: the trajectory plot is blank: {m}"
+        frame.wait_for_function("() => race.settled()", timeout=10_000)
+        check_layout(frame.evaluate(MEASURE), projection, where)
+        if i in (0, 1):
+            mode = "projection" if projection else "normal"
+            page.screenshot(path=tmp_path / f"{width}x{height}-{mode}.png")
+        if i == 20:
+            break
+        page.keyboard.press("p")
+        frame.wait_for_function(
+            f"() => race.projection === {'false' if projection else 'true'}", timeout=30_000
+        )
+    # A window resized under the chart: a new layout, never a blank or clipped one.
+    page.set_viewport_size({"width": height + 400, "height": width - 400})
+    m = frame.evaluate(MEASURE)
+    assert m["traj"] > 0 and m["canvas"], f"resized: blank: {m}"
+    frame.wait_for_function("() => race.settled()", timeout=10_000)
+    check_layout(frame.evaluate(MEASURE), frame.evaluate("race.projection"), "resized")
+    page.close()
+
+
+def test_keyboard_and_views_follow(browser, server):
+    page = open_app(browser, server + "/?surface=rosenbrock&steps=200&o0=gd&o0.lr=0.001&o1=adam",
+                    1920, 1080)  # fmt: skip
+    frame = race_frame(page)
+    frame.wait_for_function("() => race.view.ready && race.view.drawn > 0", timeout=30_000)
+
+    def space_toggles(where: str) -> None:
+        page.keyboard.press(" ")
+        frame.wait_for_function("() => race.playing && race.k > 1", timeout=5_000)
+        page.keyboard.press(" ")
+        frame.wait_for_function("() => !race.playing", timeout=5_000)
+        assert frame.evaluate("race.k") < frame.evaluate("race.last"), where
+
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    assert page.evaluate("document.activeElement === document.body")
+    space_toggles("body")
+    box = page.locator(f"iframe[src*='{RACE_FRAME}']").bounding_box()
+    plot = frame.evaluate(
+        "() => { const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis,"
+        " r = gd.getBoundingClientRect(); return {x: r.left + xa._offset + xa._length / 2,"
+        " y: r.top + ya._offset + ya._length / 2}; }"
+    )
+    page.mouse.click(box["x"] + plot["x"], box["y"] + plot["y"])
+    space_toggles("plot")
+    frame.locator("#scrub").fill("50")
+    frame.get_by_role("button", name="◀").click()
+    assert frame.evaluate("race.k") == 49
+    space_toggles("after ◀")
+    page.keyboard.press("Home")
+    assert frame.evaluate("race.k") == 0
+    page.keyboard.press("ArrowRight")
+    assert frame.evaluate("race.k") == 1
+    page.keyboard.press("End")
+    assert frame.evaluate("race.k") == frame.evaluate("race.last")
+    page.keyboard.press("?")
+    assert frame.locator("#help").is_visible()
+    page.keyboard.press("Escape")
+
+    # Full screen (f): the race alone fills the screen, and comes back.
+    page.keyboard.press("f")
+    page.wait_for_function("() => document.fullscreenElement?.tagName === 'IFRAME'")
+    frame.wait_for_function("() => race.settled() && race.geometry.H > 900", timeout=10_000)
+    check_layout(frame.evaluate(MEASURE), True, "full screen")
+    page.keyboard.press("f")
+    page.wait_for_function("() => !document.fullscreenElement")
+    frame.wait_for_function("() => race.settled() && race.geometry.H < 1000", timeout=10_000)
+
+    # The dynamics view (shown by default) draws its cursor at the scrubbed step.
+    cursor = """(k) => {  // the darkest pixel of the view's overlay on the cursor's column
+        const p = viewGd._fullLayout.xaxis, ya = viewGd._fullLayout.yaxis;
+        const ratio = viewCanvas.width / viewGd._fullLayout.width;
+        const x = Math.round((p._offset + p.c2p(k)) * ratio);
+        const y0 = Math.round(ya._offset * ratio), n = Math.round(ya._length * ratio);
+        const data = viewCanvas.getContext('2d').getImageData(x, y0, 1, n).data;
+        let alpha = 0; for (let i = 3; i < data.length; i += 4) alpha = Math.max(alpha, data[i]);
+        return alpha; }"""
+    for k in (20, 120):
+        frame.locator("#scrub").fill(str(k))
+        assert frame.evaluate("race.view.k") == k
+        assert frame.evaluate(cursor, k) > 200, f"the cursor is drawn at step {k}"
+        assert frame.evaluate(cursor, 70) == 0, "and nowhere else"
+
+    # 3-D: the heads follow the scrubber.
+    frame.get_by_role("button", name="3D").click()
+    frame.wait_for_function(
+        "() => race.view.ready && race.view.ready.layout.meta.kind === '3d'", timeout=60_000
+    )
+    for k in (5, 150):
+        frame.locator("#scrub").fill(str(k))
+        heads = frame.evaluate(
+            "() => { const t = viewGd.data.find(t => t.meta && t.meta.role === 'heads3d');"
+            " return Array.from(t.x); }"
+        )
+        expected = frame.evaluate(f"race.runs.map(r => r.x[Math.min({k}, r.x.length - 1)])")
+        assert heads == pytest.approx(expected, rel=1e-6), k
     page.close()

@@ -290,3 +290,48 @@ def test_steps_to_tol_uses_the_loss_gap_not_a_tiny_plateau_gradient():
     assert rows[0]["steps to tol"] is None  # ‖∇f‖ ≈ 2e-4 < tol at the start, but f ≈ 1
     k = rows[1]["steps to tol"]
     assert k is not None and trajs[1].loss[k] <= 1e-3 < trajs[1].loss[k - 1]
+
+
+@pytest.mark.parametrize("case", ["rosenbrock", "saddle"])
+def test_the_race_carries_what_the_following_views_draw(case):
+    """Each run's path says f, ∇f and the effective η per row: the race chart draws the
+    dynamics, field and 3-D runs from them, so they must be the trajectory's own numbers."""
+    surf, trajs, labels, colors = make(case)
+    spec = figures.race_figure(surf, trajs, labels, colors)
+    paths = [t for t in spec["data"] if t.get("meta", {}).get("role") == "path"]
+    for traj, path in zip(trajs, paths, strict=True):
+        meta, n = path["meta"], traj.stopped_at
+        (loss,) = [
+            t for t in spec["data"]
+            if t.get("meta", {}).get("role") == "loss" and t["meta"]["run"] == path["meta"]["run"]
+        ]  # fmt: skip
+        f = decoded(loss["y"]).astype(float) + spec["layout"]["meta"]["f_offset"]
+        np.testing.assert_allclose(f, traj.valid_loss, rtol=1e-5, atol=1e-12)
+        np.testing.assert_allclose(decoded(meta["lr_x"]), traj.lr_eff[:n, 0], rtol=1e-6)
+        np.testing.assert_allclose(decoded(meta["lr_y"]), traj.lr_eff[:n, 1], rtol=1e-6)
+
+
+@pytest.mark.parametrize("kind", sorted(figures.FOLLOW_VIEWS))
+def test_view_figures_depend_on_the_surface_only(kind):
+    surf = surfaces.get("rosenbrock")
+    spec = figures.view_figure(surf, kind)
+    assert spec["layout"]["meta"]["kind"] == kind
+    json.dumps(spec, default=lambda a: a.tolist())  # plain JSON for the component
+    if kind == "dynamics":
+        assert spec["data"] == []
+        assert [spec["layout"][f"yaxis{s}"]["type"] for s in ("", "2", "3")] == ["log"] * 3
+    elif kind == "field":
+        (image,) = spec["layout"]["images"]
+        (x0, x1), (y0, y1) = surf.bounds
+        assert (image["x"], image["sizex"], image["y"], image["sizey"]) == (
+            x0,
+            x1 - x0,
+            y1,
+            y1 - y0,
+        )
+    else:
+        meta = spec["layout"]["meta"]
+        z = decoded(spec["data"][0]["z"])
+        assert meta["z_lo"] <= z.min() <= z.max() <= meta["z_hi"] and meta["lift"] > 0
+    with pytest.raises(ValueError, match="kind"):
+        figures.view_figure(surf, "4d")

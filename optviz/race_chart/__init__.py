@@ -6,8 +6,15 @@ component receives the plain figure; its page (``frontend/race.js``) draws the r
 under Plotly's axes and plays the race itself: play / pause, three speeds and a scrubber over
 every step. While "pick" is on, a click on the contour panel returns that point.
 
-The surface image (~150 kB) travels once per session and surface, not on every move: the
-figure refers to it by id, and a page that does not hold it (a reloaded frame) asks for it.
+The chart lays itself out from the browser window (explicit Plotly sizes, refitted when the
+window or the page above it changes): a square trajectory panel at 1:1, the legend, loss
+panel and a view that follows the race (dynamics, gradient field or 3-D) beside it. Keys
+pressed anywhere on the page drive it (its page listens on the parent document, same origin):
+space, ←/→, Home/End, a (arrows), p (projection mode), f (full screen), ? (help).
+
+The surface image (~150 kB) and the static part of the view travel once per session and
+surface, not on every move: the figure refers to them by id, and a page that does not hold
+one (a reloaded frame) asks for it.
 
 The frontend is two hand-written files speaking Streamlit's component protocol, so there is no
 build step; Plotly.js is the copy inside the installed plotly package, so the browser draws
@@ -62,9 +69,33 @@ def _plain(value: object) -> object:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def _images_by_reference(figure: dict, key: str) -> tuple[dict, dict]:
-    """``figure`` with its layout images as references, and the images this session's page
-    has not been sent yet (or asked for again), by id."""
+def _ident(source: str) -> str:
+    return hashlib.sha1(source.encode()).hexdigest()[:16]
+
+
+_VIEW_JSON: dict[int, tuple[dict, str]] = {}
+
+
+def _view_json(view: dict) -> str:
+    """``view`` as JSON, remembered for the (cached, so long-lived) dict it was made from: the
+    static view is the same object on every slider move, and ~200 kB to serialise."""
+    known = _VIEW_JSON.get(id(view))
+    if known is None or known[0] is not view:
+        if len(_VIEW_JSON) > 32:
+            _VIEW_JSON.clear()
+        images = [
+            {**image, "source": IMAGE_REF + _ident(image["source"])}
+            for image in view["layout"].get("images", [])
+        ]
+        plain = {**view, "layout": {**view["layout"], "images": images}}
+        text = json.dumps(plain, separators=(",", ":"), default=_plain)
+        known = _VIEW_JSON[id(view)] = (view, text)
+    return known[1]
+
+
+def _by_reference(figure: dict, view: dict | None, key: str) -> tuple[dict, str | None, dict]:
+    """``figure`` with its layout images as references, the view's reference, and the assets
+    (images, view JSON) this session's page has not been sent yet (or asked for again), by id."""
     ss = st.session_state
     sent = ss.setdefault(f"{key}.images_sent", set())
     asked = ss.get(key)
@@ -75,14 +106,25 @@ def _images_by_reference(figure: dict, key: str) -> tuple[dict, dict]:
     ):
         ss[f"{key}.asked"] = asked.get("id")
         sent.discard(asked["need_image"])
-    new, refs = {}, []
-    for image in figure["layout"].get("images", []):
-        ident = hashlib.sha1(image["source"].encode()).hexdigest()[:16]
+    new = {}
+
+    def ref(source: str) -> str:
+        ident = _ident(source)
         if ident not in sent:
-            new[ident] = image["source"]
+            new[ident] = source
             sent.add(ident)
-        refs.append({**image, "source": IMAGE_REF + ident})
-    return {**figure, "layout": {**figure["layout"], "images": refs}}, new
+        return ident
+
+    refs = [
+        {**image, "source": IMAGE_REF + ref(image["source"])}
+        for image in figure["layout"].get("images", [])
+    ]
+    view_ref = None
+    if view is not None:
+        for image in view["layout"].get("images", []):
+            ref(image["source"])  # the view names it by reference (see _view_json)
+        view_ref = ref(_view_json(view))
+    return {**figure, "layout": {**figure["layout"], "images": refs}}, view_ref, new
 
 
 def race_chart(
@@ -91,23 +133,34 @@ def race_chart(
     key: str,
     pick: bool = False,
     font_size: int = 16,
-    fit_screen: bool = False,
+    projection: bool = False,
+    view: dict | None = None,
+    view_name: str | None = None,
+    views: dict[str, str] | None = None,
 ) -> dict | None:
     """Draw ``figure`` (a :func:`optviz.figures.race_figure` spec) with its play controls.
 
+    The chart sizes itself from the browser window (the page can measure the screen, the
+    server cannot): the trajectory panel is the largest square that fits below the legend and
+    the play bar, with the loss panel and the view beside it (or under it on a narrow page).
+    ``view`` is the static part of the view that follows the race
+    (:func:`optviz.figures.view_figure`) named ``view_name``; ``views`` names the views its tabs
+    offer ({name: title}). ``projection`` gives the page's keyboard shortcut ``p`` its meaning.
+
     Returns the component's value: after a click on the contour panel while ``pick`` was on,
-    ``{"x", "y", "id"}`` (``id`` differs per click); None before any. ``font_size`` sizes the
-    controls. With ``fit_screen``, the figure is as tall as the browser window leaves room for
-    (at most its layout height, at least 360 px): the page can measure the screen, the server
-    cannot.
+    ``{"x", "y", "id"}`` (``id`` differs per click); after a click on a view tab,
+    ``{"view": name, "id"}``; None before any. ``font_size`` sizes the controls.
     """
-    figure, images = _images_by_reference(figure, key)
+    figure, view_ref, assets = _by_reference(figure, view, key)
     return _component(
         figure=json.dumps(figure, separators=(",", ":"), default=_plain),
-        images=images,
+        images=assets,
+        view_ref=view_ref,
+        view_name=view_name,
+        views=views or {},
         pick=pick,
         font_size=font_size,
-        fit_screen=fit_screen,
+        projection=projection,
         key=key,
         default=None,
     )

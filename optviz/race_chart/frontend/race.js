@@ -8,23 +8,40 @@
 // axes, landmarks, annotations and zoom. So a slider move that changes the runs redraws a
 // canvas (and relayouts the loss axes when their range moved) instead of re-rendering the
 // Plotly figure, and a playback frame is one canvas redraw.
+//
+// The chart sizes itself from the browser window: the trajectory panel is the largest square
+// that fits under the play bar, the legend, loss panel and a view that follows the race
+// (dynamics, gradient field or 3-D, optviz.figures.view_figure) beside it. Every size is
+// explicit (width, height, margins, domains): Plotly's own "responsive" resizing deleted the
+// layout height on a window resize and autosized the plot from a div whose height had become
+// 0 — the blank chart of projection mode (issue 8).
 
 const PLAY_SECONDS = 6; // one pass at 1× speed, whatever the number of steps
 const HOVER_PX = 12; // how near a point the pointer must be for its tooltip
 const RUN_ROLES = new Set(["path", "grow", "loss", "heads", "loss_heads", "cursor"]);
 const TRANSPARENT = "rgba(0,0,0,0)";
+const MIN_HEIGHT = 320; // the stage is never shorter (the page scrolls instead)
+const FOLLOW_MS = 80; // a 3-D view follows playback at most this often
 
 const gd = document.getElementById("chart");
 const canvas = document.getElementById("runs");
+const stage = document.getElementById("stage");
+const bar = document.getElementById("bar");
 const legend = document.getElementById("legend");
 const tooltip = document.getElementById("tooltip");
 const playButton = document.getElementById("play");
 const scrub = document.getElementById("scrub");
 const stepLabel = document.getElementById("step");
 const speedButtons = Array.from(document.querySelectorAll("button.speed"));
+const help = document.getElementById("help");
+const viewBox = document.getElementById("viewbox");
+const viewTabs = document.getElementById("viewtabs");
+const viewWrap = document.getElementById("viewwrap");
+const viewGd = document.getElementById("view");
+const viewCanvas = document.getElementById("viewcanvas");
 
 const race = {
-  runs: [], // per run: {label, color, x, y, loss (typed arrays of its valid rows), hidden}
+  runs: [], // per run: {label, color, x, y, gx, gy, f, lrx, lry, loss (typed arrays), hidden}
   style: {}, // line widths, marker sizes, dots: from the figure's run traces
   image: null, // the surface: {element, x0, x1, y0, y1}
   last: 0, // the last step of the longest run
@@ -33,11 +50,14 @@ const race = {
   speed: 1,
   arrows: false, // draw the direction of −∇f and the next step at each head
   pick: false,
-  fitScreen: false, // projection mode: the plot as tall as the window allows
-  maxHeight: 0, // the figure's own height, the most a fitted plot takes
+  projection: false,
+  figure: null, // the parsed figure last received
   figureJson: null,
+  geometry: null, // where everything goes (see arrange)
   staticKey: null, // the Plotly part of the figure last drawn, ranges of the loss axes aside
   renders: 0, // figures received and drawn (read by the tests and the latency bench)
+  view: { name: null, ref: null, spec: null, key: null, drawn: 0 }, // the view that follows
+  arranges: 0, // layouts applied (read by the tests)
 };
 window.race = race;
 
@@ -77,6 +97,8 @@ function split(figure) {
         statusKind: meta.status_kind,
         gx: decoded(meta.grad_x),
         gy: decoded(meta.grad_y),
+        lrx: decoded(meta.lr_x),
+        lry: decoded(meta.lr_y),
       });
       style.pathWidth = trace.line.width;
       style.pathOpacity = trace.opacity;
@@ -95,37 +117,151 @@ function split(figure) {
     }
   }
   // Plotly draws a subplot's axes only if a trace uses it: keep an empty one in each panel.
+  // f itself, for the 3-D view: the loss panel plots f − f_offset (f* on a log axis).
+  const offset = (figure.layout.meta && figure.layout.meta.f_offset) || 0;
+  runs.forEach((r) => (r.f = Float64Array.from(r.loss, (v) => v + offset)));
   for (const [xaxis, yaxis] of [["x", "y"], ["x2", "y2"]]) {
     plotly.push({ type: "scatter", x: [], y: [], xaxis, yaxis, showlegend: false, hoverinfo: "skip" });
   }
   return { runs: runs, style: style, plotly: plotly };
 }
 
-// The plot height that fits the browser window below the legend and the play bar (projection
-// mode): the top of this frame in the page, the page's window height, at least MIN_HEIGHT.
-const MIN_HEIGHT = 360;
+// ---- layout: everything sized from the browser window ------------------------------------------
 
-function fittedHeight(height) {
+// The parent page, when this frame may reach it (same origin), else null.
+function parentWindow() {
   try {
-    const frameTop = window.frameElement.getBoundingClientRect().top + window.parent.scrollY;
-    const free = window.parent.innerHeight - frameTop - document.getElementById("stage").offsetTop;
-    return Math.round(Math.max(MIN_HEIGHT, Math.min(height, free - 12)));
+    return window.frameElement ? window.parent : null;
   } catch (error) {
-    return height; // not embedded in a page this frame may measure
+    return null;
   }
 }
 
+function fullScreenHere() {
+  const p = parentWindow();
+  const element = p ? p.document.fullscreenElement : document.fullscreenElement;
+  return Boolean(element) && (element === window.frameElement || element === document.documentElement);
+}
+
+// The window height left for the stage: the page's window below this frame's top (as if the
+// page were scrolled to the top), or the whole screen in full-screen mode.
+function freeHeight() {
+  const p = parentWindow();
+  if (!p || fullScreenHere()) return window.innerHeight - stage.offsetTop - 4;
+  let top = window.frameElement.getBoundingClientRect().top;
+  for (let el = window.frameElement.parentElement; el; el = el.parentElement) top += el.scrollTop;
+  return p.innerHeight - top - stage.offsetTop - 10;
+}
+
+// Type and lines grow with the window in projection mode: 1× at 1280×720.
+function scaleFactor() {
+  if (!race.projection) return 1;
+  const p = parentWindow() || window;
+  const w = fullScreenHere() ? window.innerWidth : p.innerWidth;
+  const h = fullScreenHere() ? window.innerHeight : p.innerHeight;
+  return Math.min(1.5, Math.max(0.8, Math.pow(Math.min(w / 1280, h / 720), 0.7)));
+}
+
+// Where everything goes, in pixels of the stage: the square trajectory panel, the legend, the
+// loss panel and the view box. Wide pages put the last three in a column right of the square;
+// narrow ones stack everything (and the page scrolls).
+function geometry() {
+  const scale = scaleFactor();
+  const font = Math.round(race.figure.layout.font.size * scale);
+  const W = Math.max(320, document.documentElement.clientWidth);
+  const H = Math.max(MIN_HEIGHT, Math.round(freeHeight()));
+  const m = { l: Math.round(3.2 * font + 12), r: 12, t: 8, b: Math.round(3.1 * font + 8) };
+  const gapX = Math.round(4.4 * font); // the loss panel's tick labels and axis title
+  const under = Math.round(4.6 * font); // the loss panel's step ticks and title
+  const withView = Boolean(race.view.name);
+  const g = { scale, font, W, m, gapX, under, withView };
+  const tabs = Math.round(1.6 * font);
+  const wideSide = Math.min(H - m.t - m.b, Math.round(0.64 * W) - m.l);
+  const rightWidth = W - (m.l + wideSide + gapX) - m.r;
+  // Stacked when the column beside the square would be too narrow, or when the window is so
+  // tall for its width that the square would be far larger stacked (portrait screens).
+  const stackedSide = Math.min(W - m.l - m.r, H - m.t - m.b);
+  g.stacked = rightWidth < Math.max(220, 12 * font) || stackedSide > 1.4 * wideSide;
+  if (!g.stacked) {
+    g.side = wideSide;
+    g.right = m.l + wideSide + gapX; // the loss panel's left edge
+    g.legend = { left: m.l + wideSide + Math.round(0.6 * font), top: 2, width: W - m.l - wideSide - Math.round(0.6 * font) - 4 };
+    g.H = H;
+  } else {
+    g.side = Math.max(160, Math.min(W - m.l - m.r, H - m.t - m.b));
+    g.right = m.l;
+    g.legend = { left: 4, top: m.t + g.side + m.b + Math.round(0.4 * font), width: W - 8 };
+  }
+  return g;
+}
+
+// Finish the geometry once the legend's height is known.
+function finish(g, legendHeight) {
+  const { m, font, under } = g;
+  const lossTop = g.legend.top + legendHeight + Math.round(0.5 * font);
+  if (!g.stacked) {
+    const bottom = g.H - m.b; // the trajectory panel's bottom edge
+    if (g.withView) {
+      const room = bottom - lossTop - under;
+      g.loss = { top: lossTop, height: Math.max(60, Math.round(0.42 * room)) };
+      const top = g.loss.top + g.loss.height + under;
+      g.view = { left: m.l + g.side + Math.round(0.6 * font), top, width: g.W - (m.l + g.side + Math.round(0.6 * font)) - 4, height: g.H - top - 2 };
+    } else {
+      const tabs = Math.round(1.5 * font); // room for the view tabs under the step axis
+      g.loss = { top: lossTop, height: Math.max(60, g.H - lossTop - under - tabs) };
+      g.view = null;
+    }
+  } else {
+    g.loss = { top: lossTop, height: Math.round(0.5 * g.side) };
+    const top = lossTop + g.loss.height + under;
+    g.view = g.withView ? { left: 4, top, width: g.W - 8, height: Math.round(0.8 * g.side) } : null;
+    g.H = g.view ? top + g.view.height + 4 : top;
+  }
+  return g;
+}
+
 // What Plotly draws: the figure without the run traces, the image or the legend, on a
-// transparent background so the canvas shows through.
-function plotlyLayout(layout) {
-  return Object.assign({}, layout, {
-    height: race.fitScreen ? fittedHeight(layout.height) : layout.height,
+// transparent background so the canvas shows through, in the geometry's boxes.
+function plotlyLayout(layout, g) {
+  const { m, W, H } = g;
+  const pw = W - m.l - m.r;
+  const ph = H - m.t - m.b;
+  const frac = (px, total) => Math.min(1, Math.max(0, px / total));
+  const trajTop = 0; // pixels below the plot area's top
+  const lossLeft = g.right - m.l;
+  const lossRows = g.stacked
+    ? [g.loss.top - m.t, g.loss.top - m.t + g.loss.height]
+    : [g.loss.top - m.t, g.loss.top - m.t + g.loss.height];
+  const fixed = { automargin: false };
+  const out = Object.assign({}, layout, {
+    width: W,
+    height: H,
     images: [],
     showlegend: false,
-    margin: Object.assign({}, layout.margin, { t: 16 }), // the legend is HTML above the plot
+    margin: { l: m.l, r: m.r, t: m.t, b: m.b, autoexpand: false },
     paper_bgcolor: TRANSPARENT,
     plot_bgcolor: TRANSPARENT,
+    font: Object.assign({}, layout.font, { size: g.font }),
+    hoverlabel: { font: { size: g.font } },
+    xaxis: Object.assign({}, layout.xaxis, fixed, { domain: [0, frac(g.side, pw)] }),
+    yaxis: Object.assign({}, layout.yaxis, fixed, {
+      domain: [1 - frac(trajTop + g.side, ph), 1 - frac(trajTop, ph)],
+    }),
+    xaxis2: Object.assign({}, layout.xaxis2, fixed, { domain: [frac(lossLeft, pw), 1] }),
+    yaxis2: Object.assign({}, layout.yaxis2, fixed, {
+      domain: [1 - frac(lossRows[1], ph), 1 - frac(lossRows[0], ph)],
+    }),
+    annotations: (layout.annotations || []).map((note) =>
+      Object.assign({}, note, { font: Object.assign({}, note.font, { size: g.font }) }),
+    ),
   });
+  if (g.stacked) {
+    // The trajectory panel keeps its square on top; the plot area is the whole stage.
+    out.xaxis.domain = [0, frac(g.side, pw)];
+    out.yaxis.domain = [1 - frac(g.side, ph), 1];
+    out.xaxis2.domain = [0, 1];
+  }
+  return out;
 }
 
 // The figure's Plotly part as text, with the loss axes' range and ticks left out: when only
@@ -145,27 +281,92 @@ function staticKey(plotly, layout) {
   ]);
 }
 
+// Lay the stage out for the window as it is now; redraw only what moved.
+async function arrange(force) {
+  if (!race.figure) return;
+  race.arrangesStarted = (race.arrangesStarted || 0) + 1;
+  const g = geometry();
+  document.body.style.fontSize = `${Math.round(race.barFont * g.scale)}px`;
+  legend.style.fontSize = `${Math.round(0.9 * g.font)}px`;
+  Object.assign(legend.style, {
+    left: `${g.legend.left}px`,
+    top: `${g.legend.top}px`,
+    width: `${g.legend.width}px`,
+  });
+  finish(g, legend.offsetHeight);
+  const layout = plotlyLayout(race.figure.layout, g);
+  const key = staticKey(race.plotly, layout);
+  const same = race.geometry && JSON.stringify(race.geometry) === JSON.stringify(g);
+  race.geometry = g;
+  stage.style.height = `${g.H}px`;
+  if (force || key !== race.staticKey || !gd._fullLayout) {
+    race.staticKey = key;
+    const first = !gd._fullLayout;
+    await Plotly.react(gd, race.plotly, layout, CONFIG);
+    if (first) {
+      // Zoom, pan: Plotly redraws its part, the canvas follows.
+      gd.on("plotly_afterplot", draw);
+      gd.on("plotly_relayouting", draw);
+    }
+    race.arranges += 1;
+  } else {
+    const update = {};
+    const [x2, y2] = [layout.xaxis2, layout.yaxis2];
+    const eq = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+    if (!eq(x2.range, gd.layout.xaxis2.range)) update["xaxis2.range"] = x2.range;
+    if (!eq(y2.range, gd.layout.yaxis2.range)) update["yaxis2.range"] = y2.range;
+    if (!eq(y2.dtick, gd.layout.yaxis2.dtick)) update["yaxis2.dtick"] = y2.dtick;
+    if (Object.keys(update).length) await Plotly.relayout(gd, update);
+  }
+  if (!same || force) placeView(g);
+  send("streamlit:setFrameHeight", { height: bar.offsetHeight + g.H + 2 });
+  draw();
+}
+
+// Re-lay out when the window, the page above this frame or full screen changes. A cheap check
+// every 300 ms catches what no event reports (the page's header hidden by projection CSS).
+let arranging = false;
+async function refit() {
+  if (arranging || !race.figure) return;
+  arranging = true;
+  try {
+    const g = finish(geometry(), legend.offsetHeight);
+    if (!race.geometry || JSON.stringify(g) !== JSON.stringify(race.geometry)) await arrange();
+  } finally {
+    arranging = false;
+  }
+}
+setInterval(refit, 150);
+window.addEventListener("resize", refit);
+// Settled: the layout on screen is the one the window calls for (read by the tests).
+race.settled = () =>
+  !arranging && Boolean(race.geometry) &&
+  JSON.stringify(finish(geometry(), legend.offsetHeight)) === JSON.stringify(race.geometry);
+
 // Images Python sent, by id: the figure names its surface image as "optviz-image:<id>".
 const IMAGE_REF = "optviz-image:";
-const images = {};
+const assets = {};
 
-function loadImage(spec) {
+function askFor(id) {
+  send("streamlit:setComponentValue", {
+    value: { need_image: id, id: `${Date.now()}-${Math.random()}` },
+    dataType: "json",
+  });
+}
+
+function loadImage(spec, current) {
   if (!spec) return Promise.resolve(null);
   let source = spec.source;
   if (source.startsWith(IMAGE_REF)) {
     const id = source.slice(IMAGE_REF.length);
-    if (!(id in images)) {
-      // This page was not sent that image (it was reloaded): ask for it, draw without it.
-      send("streamlit:setComponentValue", {
-        value: { need_image: id, id: `${Date.now()}-${Math.random()}` },
-        dataType: "json",
-      });
+    if (!(id in assets)) {
+      askFor(id); // this page was not sent that image (it was reloaded): draw without it
       return Promise.resolve(null);
     }
-    source = images[id];
+    source = assets[id];
   }
-  if (race.image && race.image.element.src === source) {
-    return Promise.resolve(race.image);
+  if (current && current.element.src === source) {
+    return Promise.resolve(current);
   }
   return new Promise((resolve, reject) => {
     const element = new Image();
@@ -184,10 +385,11 @@ function loadImage(spec) {
 
 // ---- drawing the runs ------------------------------------------------------------------------
 
-function panel(xname, yname) {
-  const layout = gd._fullLayout;
+function panel(xname, yname, graph) {
+  const layout = (graph || gd)._fullLayout;
   const xa = layout[xname];
   const ya = layout[yname];
+  if (!xa || !ya) return null;
   return {
     xa: xa,
     ya: ya,
@@ -236,36 +438,42 @@ function clipTo(ctx, p) {
   ctx.clip();
 }
 
-function draw() {
-  const layout = gd._fullLayout;
-  if (!layout || !layout.xaxis2) return;
+// A canvas the size of a Plotly graph, cleared; its 2-D context in CSS pixels.
+function prepare(cv, layout, fill) {
   const ratio = window.devicePixelRatio || 1;
   const width = layout.width;
   const height = layout.height;
-  if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
-    canvas.width = Math.round(width * ratio);
-    canvas.height = Math.round(height * ratio);
-    canvas.style.width = `${width}px`;
-    canvas.style.height = `${height}px`;
+  if (cv.width !== Math.round(width * ratio) || cv.height !== Math.round(height * ratio)) {
+    cv.width = Math.round(width * ratio);
+    cv.height = Math.round(height * ratio);
+    cv.style.width = `${width}px`;
+    cv.style.height = `${height}px`;
   }
-  const ctx = canvas.getContext("2d");
+  const ctx = cv.getContext("2d");
   ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-  ctx.fillStyle = "white";
-  ctx.fillRect(0, 0, width, height);
+  if (fill) {
+    ctx.fillStyle = fill;
+    ctx.fillRect(0, 0, width, height);
+  } else {
+    ctx.clearRect(0, 0, width, height);
+  }
   ctx.lineJoin = "round";
   ctx.lineCap = "round";
+  return ctx;
+}
+
+const rowOf = (run) => Math.min(race.k, run.x.length - 1);
+
+// The runs on a contour panel: faint whole paths, growing paths, arrows and heads at step k.
+function drawPaths(ctx, c, image, sizes) {
   const s = race.style;
   const shown = race.runs.filter((run) => !run.hidden);
-  const row = (run) => Math.min(race.k, run.x.length - 1);
-
-  const c = panel("xaxis", "yaxis");
   ctx.save();
   clipTo(ctx, c);
-  if (race.image) {
-    const im = race.image;
-    const x = c.px(im.x0);
-    const y = c.py(im.y1);
-    ctx.drawImage(im.element, x, y, c.px(im.x1) - x, c.py(im.y0) - y);
+  if (image) {
+    const x = c.px(image.x0);
+    const y = c.py(image.y1);
+    ctx.drawImage(image.element, x, y, c.px(image.x1) - x, c.py(image.y0) - y);
   }
   const px = (run) => (i) => c.px(run.x[i]);
   const py = (run) => (i) => c.py(run.y[i]);
@@ -273,32 +481,42 @@ function draw() {
     // The whole path stays faintly visible under the growing one.
     ctx.globalAlpha = s.pathOpacity;
     ctx.strokeStyle = run.color;
-    ctx.lineWidth = s.pathWidth;
+    ctx.lineWidth = s.pathWidth * sizes;
     polyline(ctx, run.x.length, px(run), py(run));
     ctx.globalAlpha = 1;
-    ctx.lineWidth = s.growWidth;
-    polyline(ctx, row(run) + 1, px(run), py(run));
+    ctx.lineWidth = s.growWidth * sizes;
+    polyline(ctx, rowOf(run) + 1, px(run), py(run));
     if (s.dots) {
-      for (let i = 0; i <= row(run); i++) {
-        dot(ctx, c.px(run.x[i]), c.py(run.y[i]), s.dotSize / 2, run.color, run.color, 0);
+      for (let i = 0; i <= rowOf(run); i++) {
+        dot(ctx, c.px(run.x[i]), c.py(run.y[i]), (s.dotSize * sizes) / 2, run.color, run.color, 0);
       }
     }
   }
   if (race.arrows) {
-    for (const run of shown) drawArrows(ctx, c, run, row(run));
+    for (const run of shown) drawArrows(ctx, c, run, rowOf(run), sizes);
   }
   for (const run of shown) {
-    const i = row(run);
-    dot(ctx, c.px(run.x[i]), c.py(run.y[i]), s.headSize / 2, run.color, "white", s.headEdge);
+    const i = rowOf(run);
+    dot(ctx, c.px(run.x[i]), c.py(run.y[i]), (s.headSize * sizes) / 2, run.color, "white", s.headEdge);
   }
   ctx.restore();
+}
+
+function draw() {
+  const layout = gd._fullLayout;
+  if (!layout || !layout.xaxis2) return;
+  const ctx = prepare(canvas, layout, "white");
+  const s = race.style;
+  const sizes = race.geometry ? race.geometry.scale : 1;
+  const shown = race.runs.filter((run) => !run.hidden);
+  drawPaths(ctx, panel("xaxis", "yaxis"), race.image, sizes);
 
   const l = panel("xaxis2", "yaxis2");
   ctx.save();
   clipTo(ctx, l);
   for (const run of shown) {
     ctx.strokeStyle = run.color;
-    ctx.lineWidth = s.lossWidth;
+    ctx.lineWidth = s.lossWidth * sizes;
     polyline(ctx, run.loss.length, (i) => l.px(i), (i) => l.py(run.loss[i]));
   }
   if (s.cursor) {
@@ -309,20 +527,25 @@ function draw() {
     ctx.setLineDash([]);
   }
   ctx.restore();
+  const head = s.headSize * sizes;
   ctx.save();
-  clipTo(ctx, { left: l.left - s.headSize, top: l.top - s.headSize,
-                width: l.width + 2 * s.headSize, height: l.height + 2 * s.headSize });
+  clipTo(ctx, { left: l.left - head, top: l.top - head, width: l.width + 2 * head, height: l.height + 2 * head });
   for (const run of shown) {
     const i = Math.min(race.k, run.loss.length - 1);
-    dot(ctx, l.px(i), l.py(run.loss[i]), s.headSize / 2, run.color, "white", s.headEdge);
+    dot(ctx, l.px(i), l.py(run.loss[i]), head / 2, run.color, "white", s.headEdge);
   }
   ctx.restore();
+  try {
+    followView();
+  } catch (error) {
+    console.error(error); // the view must never stop the race
+  }
 }
 
 function arrow(ctx, x0, y0, x1, y1, color, width, dashed) {
   const length = Math.hypot(x1 - x0, y1 - y0);
   if (!(length > 1)) return;
-  const head = Math.min(length / 2, 4 * width + 4);
+  const head = Math.min(length / 2, 3 * width + 6);
   const ux = (x1 - x0) / length;
   const uy = (y1 - y0) / length;
   ctx.strokeStyle = color;
@@ -336,27 +559,35 @@ function arrow(ctx, x0, y0, x1, y1, color, width, dashed) {
   ctx.setLineDash([]);
   ctx.beginPath();
   ctx.moveTo(x1, y1);
-  ctx.lineTo(x1 - ux * head - uy * head * 0.5, y1 - uy * head + ux * head * 0.5);
-  ctx.lineTo(x1 - ux * head + uy * head * 0.5, y1 - uy * head - ux * head * 0.5);
+  ctx.lineTo(x1 - ux * head - uy * head * 0.55, y1 - uy * head + ux * head * 0.55);
+  ctx.lineTo(x1 - ux * head + uy * head * 0.55, y1 - uy * head - ux * head * 0.55);
   ctx.closePath();
   ctx.fill();
 }
 
-// At row i of a run: the direction of −∇f, dashed and of a fixed length on screen (gradients
-// span many orders of magnitude), and the step the optimizer took to row i + 1, solid and true
-// to scale. Where the two differ is what momentum or per-coordinate scaling did.
-function drawArrows(ctx, c, run, i) {
+// An arrow in a run's colour with a thin white halo, so it reads on any shade of the surface.
+function runArrow(ctx, x0, y0, x1, y1, color, width, dashed) {
+  arrow(ctx, x0, y0, x1, y1, "white", width + 3, dashed);
+  arrow(ctx, x0, y0, x1, y1, color, width, dashed);
+}
+
+// At row i of a run, in the run's colour: the direction of −∇f, dashed and of a fixed length on
+// screen (gradients span many orders of magnitude), and the step the optimizer took to row
+// i + 1, solid and true to scale. Where the two differ is what momentum or per-coordinate
+// scaling did.
+function drawArrows(ctx, c, run, i, sizes) {
   const x = c.px(run.x[i]);
   const y = c.py(run.y[i]);
   const gx = c.px(run.x[i] - run.gx[i]) - x; // −∇f on screen (the axes may differ in scale)
   const gy = c.py(run.y[i] - run.gy[i]) - y;
   const norm = Math.hypot(gx, gy);
-  const reach = 3.5 * race.style.headSize;
+  const reach = 3.5 * race.style.headSize * sizes;
+  const width = Math.max(2, race.style.growWidth * sizes * 0.8);
   if (norm > 0 && Number.isFinite(norm)) {
-    arrow(ctx, x, y, x + (reach * gx) / norm, y + (reach * gy) / norm, "#111", 2, true);
+    runArrow(ctx, x, y, x + (reach * gx) / norm, y + (reach * gy) / norm, run.color, width, true);
   }
   if (i + 1 < run.x.length) {
-    arrow(ctx, x, y, c.px(run.x[i + 1]), c.py(run.y[i + 1]), run.color, race.style.growWidth + 1, false);
+    runArrow(ctx, x, y, c.px(run.x[i + 1]), c.py(run.y[i + 1]), run.color, width + 1, false);
   }
 }
 
@@ -378,10 +609,252 @@ function drawLegend(runs) {
         run.hidden = !run.hidden;
         item.classList.toggle("hidden", run.hidden);
         draw();
+        if (race.view.name) drawViewRuns();
       });
       return item;
     }),
   );
+}
+
+// ---- the view that follows the race ------------------------------------------------------------
+
+function viewTabsFor(views, current) {
+  const names = Object.keys(views);
+  const key = JSON.stringify([views, current]);
+  if (viewTabs.dataset.key === key) return;
+  viewTabs.dataset.key = key;
+  const label = document.createElement("span");
+  label.className = "label";
+  label.textContent = "follows the race:";
+  const buttons = names.map((name) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = views[name];
+    button.dataset.view = name;
+    button.className = name === current ? "on" : "";
+    button.addEventListener("click", () => chooseView(name === current ? "none" : name));
+    return button;
+  });
+  viewTabs.replaceChildren(label, ...buttons);
+}
+
+function chooseView(name) {
+  send("streamlit:setComponentValue", {
+    value: { view: name, id: `${Date.now()}-${Math.random()}` },
+    dataType: "json",
+  });
+}
+
+function placeView(g) {
+  if (!g.view || !race.view.spec) {
+    viewBox.style.display = race.views && Object.keys(race.views).length && !g.view ? "block" : "none";
+    if (!g.view) {
+      // Only the tabs, under the loss panel, so a view can be opened.
+      Object.assign(viewBox.style, {
+        left: `${g.right - Math.round(3 * g.font)}px`,
+        top: `${g.loss.top + g.loss.height + g.under}px`,
+        width: "auto",
+      });
+      viewWrap.style.display = "none";
+    }
+    return;
+  }
+  viewWrap.style.display = "block";
+  Object.assign(viewBox.style, {
+    display: "block",
+    left: `${g.view.left}px`,
+    top: `${g.view.top}px`,
+    width: `${g.view.width}px`,
+  });
+  drawView(true);
+}
+
+// A log-axis range for positive series: whole decades, capped at 1000 × the largest value of
+// the first steps (a diverging run would squash the others), as optviz.figures._decades.
+function decades(series) {
+  let lo = Infinity;
+  let hi = -Infinity;
+  let early = -Infinity;
+  for (const values of series) {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (v > 0 && Number.isFinite(v)) {
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+        if (i < 3) early = Math.max(early, v);
+      }
+    }
+  }
+  if (!Number.isFinite(lo)) return [-1, 1];
+  if (Number.isFinite(early)) hi = Math.min(hi, 1e3 * early);
+  const a = Math.floor(Math.log10(lo));
+  const b = Math.max(a + 1, Math.ceil(Math.log10(hi)));
+  return [a - 0.05, b + 0.05];
+}
+
+// Per run, what the dynamics panels plot, by step: ‖Δθ‖ and the effective η at the update that
+// used them (steps 1…n), ‖g‖ at the iterate (steps 0…n).
+function dynamicsSeries(run) {
+  const n = run.x.length - 1;
+  const step = new Float64Array(n);
+  for (let i = 0; i < n; i++) step[i] = Math.hypot(run.x[i + 1] - run.x[i], run.y[i + 1] - run.y[i]);
+  const grad = new Float64Array(n + 1);
+  for (let i = 0; i <= n; i++) grad[i] = Math.hypot(run.gx[i], run.gy[i]);
+  return { step, grad, lrx: run.lrx, lry: run.lry };
+}
+
+function positive(values) {
+  return Array.from(values, (v) => (v > 0 && Number.isFinite(v) ? v : null));
+}
+
+function viewTraces() {
+  const kind = race.view.spec.layout.meta.kind;
+  const scale = race.geometry ? race.geometry.scale : 1;
+  const width = Math.max(1.5, race.style.lossWidth * scale * 0.8);
+  const traces = [];
+  if (kind === "dynamics") {
+    const all = { step: [], grad: [], lr: [] };
+    race.runs.forEach((run) => {
+      const d = (run.dyn = dynamicsSeries(run));
+      all.step.push(d.step);
+      all.grad.push(d.grad);
+      all.lr.push(d.lrx, d.lry);
+      if (run.hidden) return;
+      const line = { color: run.color, width };
+      const hover = `${run.label}<br>step %{x}<br>%{y:.4g}<extra></extra>`;
+      traces.push({ type: "scatter", mode: "lines", x0: 1, dx: 1, y: positive(d.step), line, hovertemplate: hover, xaxis: "x", yaxis: "y" });
+      traces.push({ type: "scatter", mode: "lines", x0: 0, dx: 1, y: positive(d.grad), line, hovertemplate: hover, xaxis: "x2", yaxis: "y2" });
+      traces.push({ type: "scatter", mode: "lines", x0: 1, dx: 1, y: positive(d.lrx), line, hovertemplate: hover, xaxis: "x3", yaxis: "y3" });
+      traces.push({ type: "scatter", mode: "lines", x0: 1, dx: 1, y: positive(d.lry), line: Object.assign({}, line, { dash: "dot" }), hovertemplate: hover, xaxis: "x3", yaxis: "y3" });
+    });
+    race.view.ranges = { yaxis: decades(all.step), yaxis2: decades(all.grad), yaxis3: decades(all.lr) };
+  } else if (kind === "3d") {
+    const meta = race.view.spec.layout.meta;
+    const [x0, x1] = race.view.spec.layout.scene.xaxis.range;
+    const [y0, y1] = race.view.spec.layout.scene.yaxis.range;
+    race.runs.forEach((run) => {
+      const z = Array.from(run.f, (f, i) => {
+        const inside = run.x[i] >= x0 && run.x[i] <= x1 && run.y[i] >= y0 && run.y[i] <= y1;
+        return inside && Number.isFinite(f) ? Math.min(Math.max(f, meta.z_lo), meta.z_hi) + meta.lift : null;
+      });
+      run.z3 = z;
+      if (run.hidden) return;
+      traces.push({ type: "scatter3d", mode: "lines", x: Array.from(run.x), y: Array.from(run.y), z, line: { color: run.color, width: 5 * scale }, hoverinfo: "skip" });
+    });
+    traces.push({ type: "scatter3d", mode: "markers", x: [], y: [], z: [], marker: { size: 7 * scale, color: [], line: { color: "white", width: 2 } }, hoverinfo: "skip", meta: { role: "heads3d" } });
+  }
+  return traces;
+}
+
+// (Re)draw the view for the current runs and box: Plotly for its static part and the runs'
+// lines, the overlay canvas or a restyle for what moves with the step.
+async function drawView(rebuild) {
+  const g = race.geometry;
+  if (!race.view.spec || !g || !g.view) return;
+  const tabsHeight = viewTabs.offsetHeight;
+  const width = g.view.width;
+  const height = Math.max(120, g.view.height - tabsHeight);
+  const spec = race.view.spec;
+  const key = JSON.stringify([race.view.ref, race.runsVersion, width, height, race.runs.map((r) => r.hidden)]);
+  if (!rebuild && key === race.view.key) return;
+  race.view.key = key;
+  const data = spec.data.concat(viewTraces());
+  const layout = Object.assign({}, spec.layout, { width, height, images: [] });
+  if (spec.layout.meta.kind === "dynamics") {
+    for (const [axis, range] of Object.entries(race.view.ranges)) {
+      layout[axis] = Object.assign({}, spec.layout[axis], { range });
+    }
+  }
+  if (spec.layout.meta.kind !== "3d") {
+    layout.paper_bgcolor = TRANSPARENT;
+    layout.plot_bgcolor = TRANSPARENT;
+  }
+  race.view.image = await loadImage((spec.layout.images || [])[0], race.view.image);
+  race.view.ready = null;
+  await Plotly.react(viewGd, data, layout, VIEW_CONFIG);
+  race.view.ready = spec;
+  if (!viewGd.dataset.hooked) {
+    viewGd.dataset.hooked = "1";
+    // Zoom or pan of a 2-D view: the overlay follows. (A 3-D view's heads are a trace of its
+    // own: redrawing them on "afterplot" would restyle, plot and call itself forever.)
+    const follow2d = () => race.view.ready && race.view.ready.layout.meta.kind !== "3d" && drawViewRuns();
+    viewGd.on("plotly_afterplot", follow2d);
+    viewGd.on("plotly_relayouting", follow2d);
+  }
+  race.view.drawn += 1;
+  drawViewRuns();
+}
+
+let lastFollow = 0;
+let followTimer = null;
+
+function followView() {
+  if (!race.view.name || !race.view.spec || race.view.ready !== race.view.spec) return;
+  if (race.view.spec && race.view.spec.layout.meta.kind === "3d") {
+    // A 3-D restyle costs a WebGL redraw: at most every FOLLOW_MS while playing.
+    const now = performance.now();
+    clearTimeout(followTimer);
+    if (now - lastFollow >= FOLLOW_MS || !race.playing) {
+      lastFollow = now;
+      drawViewRuns();
+    } else {
+      followTimer = setTimeout(followView, FOLLOW_MS);
+    }
+    return;
+  }
+  drawViewRuns();
+}
+
+// What moves with the step in the view: the heads (field, 3-D) or the cursor and each run's
+// value at the step (dynamics).
+function drawViewRuns() {
+  const layout = viewGd._fullLayout;
+  if (!layout || !race.view.spec || race.view.ready !== race.view.spec) return;
+  const kind = race.view.spec.layout.meta.kind;
+  const sizes = race.geometry ? race.geometry.scale : 1;
+  const ctx = prepare(viewCanvas, layout, kind === "field" ? "white" : null);
+  race.view.k = race.k;
+  if (kind === "field") {
+    const p = panel("xaxis", "yaxis", viewGd);
+    if (p) drawPaths(ctx, p, race.view.image, 0.7 * sizes);
+  } else if (kind === "dynamics") {
+    const k = race.k;
+    const head = 0.7 * race.style.headSize * sizes;
+    const rows = [["xaxis", "yaxis", (d) => (k >= 1 ? d.step[k - 1] : NaN)],
+                  ["xaxis2", "yaxis2", (d) => d.grad[k]],
+                  ["xaxis3", "yaxis3", (d) => (k >= 1 ? d.lrx[k - 1] : NaN)]];
+    for (const [xname, yname, value] of rows) {
+      const p = panel(xname, yname, viewGd);
+      if (!p) continue;
+      ctx.save();
+      clipTo(ctx, { left: p.left - head, top: p.top - head, width: p.width + 2 * head, height: p.height + 2 * head });
+      ctx.strokeStyle = "#333";
+      ctx.lineWidth = Math.max(1.5, 1.5 * sizes);
+      ctx.setLineDash([4, 4]);
+      polyline(ctx, 2, () => p.px(k), (i) => (i === 0 ? p.top : p.top + p.height));
+      ctx.setLineDash([]);
+      for (const run of race.runs) {
+        if (run.hidden || !run.dyn || k > run.x.length - 1) continue;
+        const v = value(run.dyn);
+        if (v > 0) dot(ctx, p.px(k), p.py(v), head / 2, run.color, "white", 1.5);
+      }
+      ctx.restore();
+    }
+  } else if (kind === "3d") {
+    const shown = race.runs.filter((run) => !run.hidden && run.z3);
+    const heads = { x: [], y: [], z: [], c: [] };
+    for (const run of shown) {
+      const i = rowOf(run);
+      heads.x.push(run.x[i]);
+      heads.y.push(run.y[i]);
+      heads.z.push(run.z3[i]);
+      heads.c.push(run.color);
+    }
+    const index = viewGd.data.findIndex((t) => t.meta && t.meta.role === "heads3d");
+    if (index >= 0) {
+      Plotly.restyle(viewGd, { x: [heads.x], y: [heads.y], z: [heads.z], "marker.color": [heads.c] }, [index]);
+    }
+  }
 }
 
 // ---- playback --------------------------------------------------------------------------------
@@ -414,22 +887,23 @@ function tick(now) {
   else requestAnimationFrame(tick);
 }
 
-playButton.addEventListener("click", () => setPlaying(!race.playing));
-// One iterate back or forward: a lecture can go through a run step by step.
-document.getElementById("back").addEventListener("click", () => {
+function stepBy(delta) {
   setPlaying(false);
-  showStep(Math.max(0, race.k - 1));
-});
-document.getElementById("forward").addEventListener("click", () => {
-  setPlaying(false);
-  showStep(Math.min(race.last, race.k + 1));
-});
-const arrowsButton = document.getElementById("arrows");
-arrowsButton.addEventListener("click", () => {
+  showStep(Math.min(race.last, Math.max(0, race.k + delta)));
+}
+
+function toggleArrows() {
   race.arrows = !race.arrows;
   arrowsButton.classList.toggle("on", race.arrows);
   draw();
-});
+}
+
+playButton.addEventListener("click", () => setPlaying(!race.playing));
+// One iterate back or forward: a lecture can go through a run step by step.
+document.getElementById("back").addEventListener("click", () => stepBy(-1));
+document.getElementById("forward").addEventListener("click", () => stepBy(1));
+const arrowsButton = document.getElementById("arrows");
+arrowsButton.addEventListener("click", toggleArrows);
 speedButtons.forEach((button) =>
   button.addEventListener("click", () => {
     // Keep the position: restart the clock from the step shown at the new speed.
@@ -443,12 +917,93 @@ scrub.addEventListener("input", () => {
   setPlaying(false);
   showStep(Number(scrub.value));
 });
-document.addEventListener("keydown", (event) => {
-  if (event.key === " " && event.target.tagName !== "BUTTON") {
-    event.preventDefault();
-    setPlaying(!race.playing);
+
+// ---- full screen, keyboard, help ---------------------------------------------------------------
+
+function toggleFullScreen() {
+  const p = parentWindow();
+  const doc = p ? p.document : document;
+  if (doc.fullscreenElement) {
+    doc.exitFullscreen();
+    return;
   }
-});
+  const target = window.frameElement || document.documentElement;
+  const request = target.requestFullscreen ? target.requestFullscreen() : null;
+  if (request && request.catch) {
+    request.catch(() => document.documentElement.requestFullscreen().catch(() => {}));
+  }
+}
+document.getElementById("full").addEventListener("click", toggleFullScreen);
+
+function toggleHelp() {
+  help.hidden = !help.hidden;
+  help.style.top = `${bar.offsetHeight}px`;
+  document.getElementById("helpbutton").classList.toggle("on", !help.hidden);
+}
+document.getElementById("helpbutton").addEventListener("click", toggleHelp);
+
+// Projection mode is the page's toggle: the key clicks it.
+function toggleProjection() {
+  const p = parentWindow();
+  if (!p) return;
+  const label = Array.from(p.document.querySelectorAll("label")).find((el) =>
+    el.innerText.trim().startsWith("Projection mode"),
+  );
+  const input = label && (label.querySelector("input") || label.control);
+  if (input) input.click();
+}
+
+// Is the key meant for the element that has it (typing, a page slider or list)?
+function typing(target) {
+  if (!target || !target.tagName) return false;
+  const tag = target.tagName;
+  if (tag === "TEXTAREA" || tag === "SELECT" || target.isContentEditable) return true;
+  if (tag === "INPUT") return !["button", "checkbox", "radio", "submit"].includes(target.type);
+  const role = target.getAttribute && target.getAttribute("role");
+  return ["slider", "combobox", "listbox", "option", "spinbutton", "textbox"].includes(role);
+}
+
+function onKey(event) {
+  if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+  const target = event.target;
+  const mine = target === scrub; // the scrubber's own arrows, Home and End move it already
+  if (!mine && typing(target)) return;
+  const actions = {
+    " ": () => setPlaying(!race.playing),
+    ArrowLeft: () => stepBy(-1),
+    ArrowRight: () => stepBy(1),
+    Home: () => stepBy(-race.last),
+    End: () => stepBy(race.last),
+    a: toggleArrows,
+    p: toggleProjection,
+    f: toggleFullScreen,
+    "?": toggleHelp,
+    Escape: () => !help.hidden && toggleHelp(),
+  };
+  if (mine && event.key !== " " && event.key.length > 1 && event.key !== "Escape") return;
+  const action = actions[event.key];
+  if (!action) return;
+  event.preventDefault();
+  action();
+}
+document.addEventListener("keydown", onKey);
+// Keys pressed anywhere on the page reach the race too (the page is this frame's parent, same
+// origin); a reloaded frame replaces its predecessor's listener.
+(function listenOnPage() {
+  const p = parentWindow();
+  if (!p) return;
+  const previous = p.__optvizRaceKeys;
+  if (previous) p.document.removeEventListener("keydown", previous);
+  const forward = (event) => {
+    if (!document.defaultView) return; // this frame is gone
+    onKey(event);
+  };
+  p.__optvizRaceKeys = forward;
+  p.document.addEventListener("keydown", forward);
+  p.document.addEventListener("fullscreenchange", () => setTimeout(refit, 50));
+  p.addEventListener("resize", refit);
+  new ResizeObserver(() => refit()).observe(window.frameElement);
+})();
 
 // ---- pointer: tooltips, and picking the start --------------------------------------------------
 
@@ -516,23 +1071,37 @@ gd.addEventListener("click", (event) => {
 
 // ---- rendering what Streamlit sends ----------------------------------------------------------
 
-function fitHeight() {
-  send("streamlit:setFrameHeight", { height: document.body.scrollHeight });
-}
-
 const CONFIG = {
   displaylogo: false,
-  responsive: true,
-  // A Plotly snapshot would miss the canvas: the Export tab renders images.
-  modeBarButtonsToRemove: ["lasso2d", "select2d", "toImage"],
+  responsive: false, // sizes are set here, from the window (see arrange)
+  // No mode bar: it covered the legend. Drag zooms, double-click resets (see the help).
+  displayModeBar: false,
 };
+const VIEW_CONFIG = { displaylogo: false, responsive: false, displayModeBar: false };
 
 async function render(args) {
-  race.fitScreen = Boolean(args.fit_screen);
+  race.projection = Boolean(args.projection);
   race.pick = Boolean(args.pick);
+  race.barFont = args.font_size || 16;
   gd.classList.toggle("pick", race.pick);
-  document.body.style.fontSize = `${args.font_size || 16}px`;
-  if (args.figure === race.figureJson && !Object.keys(args.images || {}).length) return;
+  race.views = args.views || {};
+  viewTabsFor(race.views, args.view_name);
+  const viewRef = args.view_ref || null;
+  const arrived = Boolean(viewRef && !race.view.spec && viewRef in assets); // asked for, sent
+  const viewChanged = arrived || viewRef !== race.view.ref || (args.view_name || null) !== race.view.name;
+  if (viewChanged) {
+    race.view.name = args.view_name || null;
+    race.view.ref = viewRef;
+    race.view.spec = viewRef && viewRef in assets ? JSON.parse(assets[viewRef]) : null;
+    if (viewRef && !race.view.spec) askFor(viewRef);
+    race.view.ready = null;
+    if (!race.view.spec) Plotly.purge(viewGd);
+  }
+  const figureChanged = args.figure !== race.figureJson;
+  if (!figureChanged && !viewChanged && !Object.keys(args.images || {}).length) {
+    await arrange();
+    return;
+  }
   race.figureJson = args.figure;
   const figure = JSON.parse(args.figure);
   const parts = split(figure);
@@ -540,38 +1109,22 @@ async function render(args) {
     // Runs hidden from the legend stay hidden while their settings change.
     parts.runs.forEach((run, i) => (run.hidden = race.runs[i].hidden));
   }
-  legend.style.fontSize = `${Math.round(0.9 * figure.layout.font.size)}px`;
-  drawLegend(parts.runs); // before the layout: a fitted height leaves room for it
-  race.maxHeight = figure.layout.height;
-  const layout = plotlyLayout(figure.layout);
-  const key = staticKey(parts.plotly, layout);
-  const image = await loadImage((figure.layout.images || [])[0]);
-  if (key !== race.staticKey || !gd._fullLayout) {
-    race.staticKey = key;
-    const first = !gd._fullLayout;
-    await Plotly.react(gd, parts.plotly, layout, CONFIG);
-    if (first) {
-      // Zoom, pan, resize: Plotly redraws its part, the canvas follows.
-      gd.on("plotly_afterplot", draw);
-      gd.on("plotly_relayouting", draw);
-    }
-  } else {
-    const update = {};
-    const [x2, y2] = [figure.layout.xaxis2, figure.layout.yaxis2];
-    const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
-    if (!same(x2.range, gd.layout.xaxis2.range)) update["xaxis2.range"] = x2.range;
-    if (!same(y2.range, gd.layout.yaxis2.range)) update["yaxis2.range"] = y2.range;
-    if (!same(y2.dtick, gd.layout.yaxis2.dtick)) update["yaxis2.dtick"] = y2.dtick;
-    if (Object.keys(update).length) await Plotly.relayout(gd, update);
-  }
+  drawLegend(parts.runs); // before the layout: the loss panel goes under it
+  race.figure = figure;
+  race.plotly = parts.plotly;
+  race.image = await loadImage((figure.layout.images || [])[0], race.image);
   setPlaying(false);
   race.runs = parts.runs;
+  race.runsVersion = (race.runsVersion || 0) + 1;
   race.style = parts.style;
-  race.image = image;
   race.last = Math.max(0, ...race.runs.map((run) => run.x.length - 1));
   scrub.max = String(race.last);
+  race.k = race.last;
+  await arrange(viewChanged);
   showStep(race.last);
   race.renders += 1;
+  // The view's lines after the race is on screen: a slider move is watched on the race.
+  if (race.view.spec) setTimeout(() => drawView(false), 0);
 }
 
 // One render at a time, in order (each awaits Plotly), and only the newest of those waiting.
@@ -579,7 +1132,7 @@ let rendering = Promise.resolve();
 let waiting = null;
 window.addEventListener("message", (event) => {
   if (!event.data || event.data.type !== "streamlit:render") return;
-  Object.assign(images, event.data.args.images || {}); // kept even if this render is skipped
+  Object.assign(assets, event.data.args.images || {}); // kept even if this render is skipped
   const first = waiting === null;
   waiting = event.data.args;
   if (!first) return;
@@ -588,25 +1141,8 @@ window.addEventListener("message", (event) => {
     waiting = null;
     return render(args).catch((error) => {
       legend.textContent = `The race chart could not be drawn: ${error}`;
+      console.error(error);
     });
   });
 });
-// Projection mode refits the plot when the browser window changes size.
-let refitTimer = null;
-function refit() {
-  if (!race.fitScreen || !gd._fullLayout) return;
-  const height = fittedHeight(race.maxHeight);
-  if (height !== gd._fullLayout.height) Plotly.relayout(gd, { height: height });
-}
-try {
-  window.parent.addEventListener("resize", () => {
-    clearTimeout(refitTimer);
-    refitTimer = setTimeout(refit, 150);
-  });
-} catch (error) {
-  // not embedded in a page this frame may watch
-}
-
-// The iframe takes the page's height whenever it changes (legend wrapping, figure height).
-new ResizeObserver(fitHeight).observe(document.body);
 send("streamlit:componentReady", { apiVersion: 1 });
