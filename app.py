@@ -25,6 +25,7 @@ import streamlit as st
 import optviz
 import surfaces
 from optviz import config, export, figures, optimizers, presets, schedules, style
+from optviz.app import replica
 from optviz.config import Comparison, RunSpec
 from optviz.race_chart import race_chart
 
@@ -780,6 +781,7 @@ def main() -> None:
     _keep_widget_state(SIDEBAR_KEPT)
     apply_click()
     sidebar_ui()
+    replica.render()
     projection = bool(ss.get("proj"))
     css = (PROJECTION_CSS if projection else NORMAL_CSS) + run_colour_css(projection)
     st.markdown(css, unsafe_allow_html=True)
