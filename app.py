@@ -24,7 +24,7 @@ import streamlit as st
 
 import optviz
 import surfaces
-from optviz import config, export, figures, optimizers, presets, schedules, style
+from optviz import config, export, export_queue, figures, optimizers, presets, schedules, style
 from optviz.app import replica
 from optviz.config import Comparison, RunSpec
 from optviz.race_chart import race_chart
@@ -671,9 +671,13 @@ def export_panel(c: Comparison, trajs: list) -> None:
                 trajectory_only=bool(only),
                 tail=tail,
             )
-            data = export.export(c, trajs, ext, opts, lambda f: bar.progress(min(max(f, 0.0), 1.0)))
+            data = export_queue.run(  # a few renders at a time per server; others wait in line
+                export_queue.shared(),
+                lambda report: export.export(c, trajs, ext, opts, report),
+                lambda text, f: bar.progress(min(max(f, 0.0), 1.0), text=f"{fmt}: {text}"),
+            )
             data = data.encode() if isinstance(data, str) else data
-        except ValueError as e:
+        except (ValueError, export_queue.QueueFull) as e:
             bar.empty()
             st.error(f"Export failed: {e}")
             return
