@@ -85,14 +85,14 @@ section[data-testid="stSidebar"] { width: 360px !important; }
 # ---- engine and figures, cached ---------------------------------------------------------------
 
 
-@st.cache_resource(show_spinner="Loading the compiled optimizer kernels…")
+@st.cache_resource(max_entries=1, show_spinner="Loading the compiled optimizer kernels…")
 def warm_up() -> bool:
     """Load (or compile) every kernel once per server, before the first interaction."""
     optviz.warm()
     return True
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(max_entries=1, show_spinner=False)
 def freeze_start_up_heap() -> bool:
     """Take what starting up allocated out of the garbage collector's sight, once per server.
 
@@ -126,13 +126,13 @@ def query_key(c: Comparison) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(config.to_query(normalized(c)).items()))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
 def cached_runs(key: tuple[tuple[str, str], ...], _c: Comparison) -> list[optviz.Trajectory]:
     """``run_comparison(_c)``, cached on ``key`` (the comparison's query string)."""
     return config.run_comparison(_c)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, ttl=3600, show_spinner=False)
 def cached_race_figure(
     key: tuple, _c: Comparison, _trajs: list, projection: bool, height: int, pick: bool
 ) -> dict:
