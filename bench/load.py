@@ -406,6 +406,9 @@ def describe(stats: Stats, seconds: float, pids: list[int], cpu0: dict, own0: fl
         cpu = 100 * (cpu_seconds(pid) - cpu0[pid]) / seconds
         if cpu >= 1 or rss_mb(pid) >= 50:
             procs.append(f"{name_of(pid)} {cpu:.0f}% {rss_mb(pid):.0f} MB")
+    if pids and ms:  # the servers' CPU per move, sessions' first pages included
+        used = sum(cpu_seconds(pid) - cpu0[pid] for pid in pids)
+        parts.append(f"server CPU {1e3 * used / len(ms):.0f} ms/move")
     procs.append(f"harness {100 * (time.process_time() - own0) / seconds:.0f}%")
     return "  ".join(parts) + "\n      " + ", ".join(procs)
 
