@@ -1,10 +1,13 @@
-"""Where a slider move's server time goes: the app's script thread under cProfile.
+"""Where a slider move's server time goes: the app's script thread under a profiler.
 
 Starts ``app.py`` in this process with every script run (full or fragment) profiled in its own
 thread, drives one browser-less session from ``bench/load.py`` through ``--moves`` η moves, then
-prints the top functions by cumulative time per move, and the size of what one move sends.
+prints where the fragment reruns spent their time, and the size of what one move receives.
+The default profiler is pyinstrument (sampling, 1 ms: little overhead, a call tree);
+``--cprofile`` uses cProfile, which counts every call but inflates code made of many small
+Python calls (session state, hashing) several times over.
 
-    .venv/bin/python bench/profile_move.py [--moves 40] [--port 8705]
+    .venv/bin/python bench/profile_move.py [--moves 40] [--port 8705] [--cprofile]
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import load  # noqa: E402 - the harness's session and page
 
 PROFILE = cProfile.Profile()
+SAMPLER: list = []  # the pyinstrument Profiler, when used
 LOCK = threading.Lock()
 RUNS = {"fragment": 0, "full": 0, "seconds": 0.0}
 
@@ -40,11 +44,17 @@ def patch_script_runner() -> None:
         kind = "fragment" if rerun_data.fragment_id_queue else "full"
         with LOCK:  # one script run at a time is profiled (one session here)
             t0 = time.perf_counter()
-            PROFILE.enable()
+            if SAMPLER:
+                SAMPLER[0].start()
+            else:
+                PROFILE.enable()
             try:
                 return original(self, rerun_data)
             finally:
-                PROFILE.disable()
+                if SAMPLER:
+                    SAMPLER[0].stop()
+                else:
+                    PROFILE.disable()
                 RUNS[kind] += 1
                 RUNS["seconds"] += time.perf_counter() - t0
 
@@ -69,6 +79,8 @@ async def drive(url: str, moves: int) -> list[int]:
         await load.read_run(ws, page, None, 0.0)
         with LOCK:
             PROFILE.clear()
+            if SAMPLER:
+                SAMPLER[0].reset()
             RUNS.update(fragment=0, seconds=0.0)
         for _ in range(moves):
             page.move(rng)
@@ -90,8 +102,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--moves", type=int, default=40)
     parser.add_argument("--port", type=int, default=8705)
-    parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--top", type=int, default=30, help="cProfile: functions shown")
+    parser.add_argument("--cprofile", action="store_true", help="cProfile, not pyinstrument")
     args = parser.parse_args()
+    if not args.cprofile:
+        from pyinstrument import Profiler
+
+        SAMPLER.append(Profiler(interval=0.001))
     patch_script_runner()
     from streamlit.web import cli
 
@@ -110,7 +127,10 @@ def main() -> None:
             sizes = asyncio.run(drive(url, args.moves))
             runs = RUNS["fragment"]
             out = io.StringIO()
-            pstats.Stats(PROFILE, stream=out).sort_stats("cumulative").print_stats(args.top)
+            if SAMPLER:
+                out.write(SAMPLER[0].output_text(unicode=True, color=False, show_all=False))
+            else:
+                pstats.Stats(PROFILE, stream=out).sort_stats("cumulative").print_stats(args.top)
             mean = 1e3 * RUNS["seconds"] / max(runs, 1)
             print(f"{runs} fragment runs profiled; mean {mean:.1f} ms per run (profiled)")
             print(f"received per move: median {sorted(sizes)[len(sizes) // 2] / 1e3:.0f} kB")
