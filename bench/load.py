@@ -417,7 +417,9 @@ def query_for(k: int, own: bool) -> str:
     return QUERY.format(steps=1000 + (k if own else 0))
 
 
-async def sweep_point(url: str, n: int, seconds: float, own: bool, pids: list[int]) -> Stats:
+async def sweep_point(
+    url: str, n: int, seconds: float, own: bool, pids: list[int], quiet: bool = False
+) -> Stats:
     stats = Stats()
     ramp = min(10.0, 0.1 * n)  # sessions join over a few seconds, as a class does
     stop_at = time.monotonic() + ramp + seconds
@@ -429,6 +431,8 @@ async def sweep_point(url: str, n: int, seconds: float, own: bool, pids: list[in
         await session(url, query_for(k, own), stop_at, stats, seed=k)
 
     await asyncio.gather(*(join(k) for k in range(n)))
+    if quiet:
+        return stats
     print(f"  N={n:3d} {describe(stats, time.monotonic() - t0, pids, cpu0, own0)}", flush=True)
     for e in sorted(set(stats.errors))[:5]:
         print(f"      error: {e}")
@@ -574,7 +578,7 @@ def main() -> None:
         what = "everyone on one link" if args.shared else "each session on its own settings"
         print(f"{args.front} front at {url}, {what}, {os.cpu_count()} cores", flush=True)
         # One session first, so compiling and the first page are not in the figures.
-        asyncio.run(sweep_point(url, 1, 5.0, not args.shared, pids))
+        asyncio.run(sweep_point(url, 1, 8.0, not args.shared, pids, quiet=True))
         if args.soak:
             asyncio.run(soak(url, args.slots, args.soak, not args.shared, pids))
         else:
