@@ -577,8 +577,10 @@ def main() -> None:
             sys.exit(0 if check_frames(url) else 1)
         what = "everyone on one link" if args.shared else "each session on its own settings"
         print(f"{args.front} front at {url}, {what}, {os.cpu_count()} cores", flush=True)
-        # One session first, so compiling and the first page are not in the figures.
-        asyncio.run(sweep_point(url, 1, 8.0, not args.shared, pids, quiet=True))
+        # A few sessions first (a few per replica behind nginx), so loading the kernels and
+        # each server's first page are not in the figures.
+        warm = 1 if args.front == "single" or args.url else 4 * args.replicas
+        asyncio.run(sweep_point(url, warm, 8.0, not args.shared, pids, quiet=True))
         if args.soak:
             asyncio.run(soak(url, args.slots, args.soak, not args.shared, pids))
         else:
