@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 CLASS_PORT ?= 8500
+CLASS_ADDRESS ?= 127.0.0.1
 REPLICAS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: run class test lint bench venv test-deps chromium nginx clean
@@ -36,6 +37,7 @@ chromium:
 
 # A class: nginx (sticky sessions, websockets) in front of one Streamlit replica per core, on
 # CLASS_PORT (replicas on CLASS_PORT+1, +2, …). The config comes from deploy/nginx.conf.template.
+# CLASS_ADDRESS=0.0.0.0 lets the students' laptops in (the default, 127.0.0.1, only this machine).
 nginx:
 	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
 	  echo "installing Debian's nginx for make class and the class test"; \
@@ -44,7 +46,7 @@ nginx:
 
 class: venv nginx
 	$(BIN)/python -m optviz warm
-	$(BIN)/python deploy/class.py --port $(CLASS_PORT) --replicas $(REPLICAS)
+	$(BIN)/python deploy/class.py --address $(CLASS_ADDRESS) --port $(CLASS_PORT) --replicas $(REPLICAS)
 
 run: venv
 	$(BIN)/python -m optviz warm
