@@ -126,13 +126,18 @@ def query_key(c: Comparison) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(config.to_query(normalized(c)).items()))
 
 
-@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+# The caches' keys are query_key tuples of string pairs: hashed as their repr, one string
+# (0.02 ms), instead of Streamlit walking every pair (0.2-0.4 ms), twice per slider move.
+KEY_HASH = {tuple: repr}
+
+
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False, hash_funcs=KEY_HASH)
 def cached_runs(key: tuple[tuple[str, str], ...], _c: Comparison) -> list[optviz.Trajectory]:
     """``run_comparison(_c)``, cached on ``key`` (the comparison's query string)."""
     return config.run_comparison(_c)
 
 
-@st.cache_resource(max_entries=32, ttl=3600, show_spinner=False)
+@st.cache_resource(max_entries=32, ttl=3600, show_spinner=False, hash_funcs=KEY_HASH)
 def cached_race_figure(
     key: tuple, _c: Comparison, _trajs: list, projection: bool, height: int, pick: bool
 ) -> dict:
