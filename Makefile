@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
+CLASS_PORT ?= 8500
+CLASS_ADDRESS ?= 127.0.0.1
+REPLICAS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: run test lint bench venv test-deps chromium clean
+.PHONY: run class test lint bench venv test-deps chromium nginx clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +35,19 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+# A class: nginx (sticky sessions, websockets) in front of one Streamlit replica per core, on
+# CLASS_PORT (replicas on CLASS_PORT+1, +2, …). The config comes from deploy/nginx.conf.template.
+# CLASS_ADDRESS=0.0.0.0 lets the students' laptops in (the default, 127.0.0.1, only this machine).
+nginx:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  echo "installing Debian's nginx for make class and the class test"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nginx >/dev/null; }
+
+class: venv nginx
+	$(BIN)/python -m optviz warm
+	$(BIN)/python deploy/class.py --address $(CLASS_ADDRESS) --port $(CLASS_PORT) --replicas $(REPLICAS)
+
 run: venv
 	$(BIN)/python -m optviz warm
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
@@ -41,7 +57,7 @@ lint: test-deps
 	$(BIN)/ruff format --check .
 
 # Compile (or load) the kernels once before the suite, so no test's timeout pays for the JIT.
-test: test-deps chromium lint
+test: test-deps chromium nginx lint
 	$(BIN)/python -m optviz warm
 	$(BIN)/python -m pytest -q
 

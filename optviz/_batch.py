@@ -246,7 +246,7 @@ def _run_block(
         final_loss[i] = fs[i]
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True, nogil=True)
 def simulate_blocked(
     oid,
     sid,

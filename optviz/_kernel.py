@@ -1164,7 +1164,7 @@ def init_state(st, hp):
         st[PL_FACTOR, i] = 1.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def simulate(
     oid, sid, x0, y0, steps, hp, flags, p, dx, dy, batches, noise, sched_id, sp, tol,
     escape_radius, xy, loss, grad, lr_out, eff,

@@ -281,7 +281,7 @@ def gauss_newton(sid, x, y, p, dx, dy):
     return math.nan, math.nan, math.nan
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def value_grid(sid, xs, ys, p, dx, dy, out):
     """Fill ``out[i] = f(xs[i], ys[i])`` for flat arrays (contour grids)."""
     for i in range(xs.shape[0]):
