@@ -6,7 +6,8 @@ them in its inner loop, compiles once for all surfaces. Input contract, shared b
 - ``sid``: surface id (the ``SURFACE_IDS`` table below).
 - ``x, y``: the point.
 - ``p``: float64 parameter vector, meaning per surface (see ``surfaces.catalog``):
-  ravine ``[kappa, cos(angle), sin(angle)]``, plateau ``[width]``, sparse_logreg ``[l2]``.
+  ravine ``[kappa, cos(angle), sin(angle)]``, plateau ``[width]``, sparse_logreg ``[l2]``,
+  formula: the compiled program ``[n, op_0, arg_0, …]`` of :mod:`surfaces.formula`.
 - ``dx, dy``: data of the data surfaces (``dx`` shape (n, 2) features, ``dy`` shape (n,) targets);
   empty arrays for the analytic surfaces.
 - ``idx, nidx``: the rows of the data that form the current mini-batch (the first ``nidx``
@@ -18,7 +19,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import carray, njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from surfaces import _jit_cache
 
@@ -35,6 +39,7 @@ HIMMELBLAU = 7
 RASTRIGIN = 8
 BOOTH = 9
 SPARSE_LOGREG = 10
+FORMULA = 11
 
 SURFACE_IDS = {
     "ravine": RAVINE,
@@ -48,6 +53,7 @@ SURFACE_IDS = {
     "rastrigin": RASTRIGIN,
     "booth": BOOTH,
     "sparse_logreg": SPARSE_LOGREG,
+    "formula": FORMULA,
 }
 
 _BEALE_C = (1.5, 2.25, 2.625)
@@ -68,6 +74,177 @@ def _sigmoid(z: float) -> float:
         return 1.0 / (1.0 + math.exp(-z))
     e = math.exp(z)
     return e / (1.0 + e)
+
+
+# ---- your own f(x, y): the stack-machine interpreter of surfaces.formula ----------------------
+# Opcodes (the same table as surfaces.formula): push a constant, x or y; binary operations on the
+# two top entries; unary functions of the top entry. Each stack entry is a second-order dual
+# number, 6 floats: value, ∂/∂x, ∂/∂y, ∂²/∂x², ∂²/∂x∂y, ∂²/∂y², so the program yields the exact
+# gradient and Hessian (forward mode, no finite differences).
+F_CONST, F_X, F_Y = 0, 1, 2
+F_ADD, F_SUB, F_MUL, F_DIV, F_MIN, F_MAX = 3, 4, 5, 6, 7, 8
+F_NEG, F_POWC, F_SIN, F_COS, F_TAN, F_EXP, F_LOG, F_SQRT, F_TANH, F_ABS = range(9, 19)
+MAX_STACK = 32
+_DUAL = 6
+
+
+@intrinsic
+def _stack_memory(typingctx):
+    """MAX_STACK dual numbers on the machine stack, allocated once in the entry block of the
+    function that uses them: no heap allocation (the step loops run without NRT) and no growth
+    when the call is inlined into a loop."""
+
+    def codegen(context, builder, signature, args):
+        return cgutils.alloca_once(builder, ir.DoubleType(), size=MAX_STACK * _DUAL)
+
+    return types.CPointer(types.float64)(), codegen
+
+
+@njit(cache=True, error_model="numpy")
+def formula_eval(p, x, y, order):
+    """Run the compiled formula ``p`` at (x, y): (f, f_x, f_y, f_xx, f_xy, f_yy).
+
+    ``order`` 0 computes the value only, 1 also the gradient, 2 also the Hessian (the entries
+    not asked for are returned as 0). Domain errors (log of a negative number, 0/0, …) give NaN
+    or ±inf, which the engine reports as divergence.
+    """
+    s = carray(_stack_memory(), (MAX_STACK * _DUAL,))
+    n = int(p[0])
+    if n < 1 or 2 * n + 1 > p.shape[0]:
+        return math.nan, math.nan, math.nan, math.nan, math.nan, math.nan
+    top = -1
+    for k in range(n):
+        op = int(p[1 + 2 * k])
+        arg = p[2 + 2 * k]
+        if op <= F_Y:
+            top += 1
+            if top >= MAX_STACK:
+                return math.nan, math.nan, math.nan, math.nan, math.nan, math.nan
+            b = _DUAL * top
+            s[b] = arg if op == F_CONST else (x if op == F_X else y)
+            s[b + 1] = 1.0 if op == F_X else 0.0
+            s[b + 2] = 1.0 if op == F_Y else 0.0
+            s[b + 3] = 0.0
+            s[b + 4] = 0.0
+            s[b + 5] = 0.0
+            continue
+        if op <= F_MAX:
+            if top < 1:
+                return math.nan, math.nan, math.nan, math.nan, math.nan, math.nan
+            a = _DUAL * (top - 1)  # left operand; the result goes here
+            b = _DUAL * top  # right operand
+            top -= 1
+            u = s[a]
+            v = s[b]
+            if op == F_ADD or op == F_SUB:
+                sg = 1.0 if op == F_ADD else -1.0
+                for j in range(_DUAL):
+                    s[a + j] = s[a + j] + sg * s[b + j]
+            elif op == F_MUL:
+                ux = s[a + 1]
+                uy = s[a + 2]
+                vx = s[b + 1]
+                vy = s[b + 2]
+                s[a] = u * v
+                if order >= 1:
+                    s[a + 1] = u * vx + v * ux
+                    s[a + 2] = u * vy + v * uy
+                if order >= 2:
+                    s[a + 3] = u * s[b + 3] + v * s[a + 3] + 2.0 * ux * vx
+                    s[a + 4] = u * s[b + 4] + v * s[a + 4] + ux * vy + vx * uy
+                    s[a + 5] = u * s[b + 5] + v * s[a + 5] + 2.0 * uy * vy
+            elif op == F_DIV:
+                # q = u/v; from u = q·v: ∇q = (∇u − q∇v)/v, Hq = (Hu − q·Hv − ∇q∇vᵀ − ∇v∇qᵀ)/v.
+                q = u / v
+                s[a] = q
+                if order >= 1:
+                    vx = s[b + 1]
+                    vy = s[b + 2]
+                    qx = (s[a + 1] - q * vx) / v
+                    qy = (s[a + 2] - q * vy) / v
+                    s[a + 1] = qx
+                    s[a + 2] = qy
+                    if order >= 2:
+                        s[a + 3] = (s[a + 3] - q * s[b + 3] - 2.0 * qx * vx) / v
+                        s[a + 4] = (s[a + 4] - q * s[b + 4] - qx * vy - vx * qy) / v
+                        s[a + 5] = (s[a + 5] - q * s[b + 5] - 2.0 * qy * vy) / v
+            else:  # min / max: the chosen operand's derivatives (the first one on a tie)
+                if u != u or v != v:
+                    s[a] = math.nan
+                elif (op == F_MIN and v < u) or (op == F_MAX and v > u):
+                    for j in range(_DUAL):
+                        s[a + j] = s[b + j]
+            continue
+        # unary f(u) on the top entry: value f, first and second derivatives d1, d2.
+        if top < 0:
+            return math.nan, math.nan, math.nan, math.nan, math.nan, math.nan
+        b = _DUAL * top
+        u = s[b]
+        d1 = 0.0
+        d2 = 0.0
+        if op == F_NEG:
+            f = -u
+            d1 = -1.0
+        elif op == F_POWC:
+            f = u**arg
+            if arg == 0.0:
+                f = 1.0
+            elif arg == 1.0:
+                d1 = 1.0
+            elif arg == 2.0:
+                d1 = 2.0 * u
+                d2 = 2.0
+            else:
+                d1 = arg * u ** (arg - 1.0)
+                d2 = arg * (arg - 1.0) * u ** (arg - 2.0)
+        elif op == F_SIN:
+            f = math.sin(u)
+            d1 = math.cos(u)
+            d2 = -f
+        elif op == F_COS:
+            f = math.cos(u)
+            d1 = -math.sin(u)
+            d2 = -f
+        elif op == F_TAN:
+            f = math.tan(u)
+            d1 = 1.0 + f * f
+            d2 = 2.0 * f * d1
+        elif op == F_EXP:
+            f = math.exp(u)
+            d1 = f
+            d2 = f
+        elif op == F_LOG:
+            f = math.log(u) if u >= 0.0 else math.nan
+            d1 = 1.0 / u
+            d2 = -d1 * d1
+        elif op == F_SQRT:
+            f = math.sqrt(u) if u >= 0.0 else math.nan
+            d1 = 0.5 / f
+            d2 = -0.5 * d1 / u
+        elif op == F_TANH:
+            f = math.tanh(u)
+            d1 = 1.0 - f * f
+            d2 = -2.0 * f * d1
+        elif op == F_ABS:
+            f = abs(u)
+            d1 = 1.0 if u > 0.0 else (-1.0 if u < 0.0 else 0.0)
+            if u != u:
+                d1 = math.nan
+        else:
+            return math.nan, math.nan, math.nan, math.nan, math.nan, math.nan
+        s[b] = f
+        if order >= 1:
+            ux = s[b + 1]
+            uy = s[b + 2]
+            s[b + 1] = d1 * ux
+            s[b + 2] = d1 * uy
+            if order >= 2:
+                s[b + 3] = d2 * ux * ux + d1 * s[b + 3]
+                s[b + 4] = d2 * ux * uy + d1 * s[b + 4]
+                s[b + 5] = d2 * uy * uy + d1 * s[b + 5]
+    if top != 0:
+        return math.nan, math.nan, math.nan, math.nan, math.nan, math.nan
+    return s[0], s[1], s[2], s[3], s[4], s[5]
 
 
 @njit(cache=True, error_model="numpy")
@@ -117,6 +294,8 @@ def value(sid, x, y, p, dx, dy):
             z = x * dx[i, 0] + y * dx[i, 1]
             acc += _softplus(-dy[i] * z)
         return acc / n + 0.5 * p[0] * (x * x + y * y)
+    if sid == FORMULA:
+        return formula_eval(p, x, y, 0)[0]
     return math.nan
 
 
@@ -182,6 +361,9 @@ def gradient(sid, x, y, p, dx, dy, idx, nidx):
             gx += c * dx[i, 0]
             gy += c * dx[i, 1]
         return gx / nidx + p[0] * x, gy / nidx + p[0] * y
+    if sid == FORMULA:
+        r = formula_eval(p, x, y, 1)
+        return r[1], r[2]
     return math.nan, math.nan
 
 
@@ -251,6 +433,9 @@ def hessian(sid, x, y, p, dx, dy):
             hxy += w * dx[i, 0] * dx[i, 1]
             hyy += w * dx[i, 1] * dx[i, 1]
         return hxx / n + p[0], hxy / n, hyy / n + p[0]
+    if sid == FORMULA:
+        r = formula_eval(p, x, y, 2)
+        return r[3], r[4], r[5]
     return math.nan, math.nan, math.nan
 
 
