@@ -25,6 +25,7 @@ import streamlit as st
 import optviz
 import surfaces
 from optviz import config, export, figures, optimizers, presets, schedules, style
+from optviz.app import formula_input
 from optviz.config import Comparison, RunSpec
 from optviz.race_chart import race_chart
 
@@ -114,7 +115,9 @@ def normalized(c: Comparison) -> Comparison:
     surf = c.surface_obj()
     start = None if c.start is None or tuple(c.start) == surf.start else c.start
     accepted = surfaces.all_params(surf.spec)
-    sp = {k: v for k, v in c.surface_params.items() if v != accepted[k].default}
+    sp = {
+        k: v for k, v in c.surface_params.items() if k not in accepted or v != accepted[k].default
+    }
     return replace(
         c, surface_params=sp, start=start, runs=tuple(runs), projection=False, linked=False
     )
@@ -160,6 +163,8 @@ def write_state(c: Comparison) -> None:
     """Write ``c`` into the widget keys (before the widgets are drawn)."""
     ss = st.session_state
     ss["surface"] = c.surface
+    if c.surface == formula_input.NAME:
+        formula_input.write(c.surface_params)
     for name, prm in surfaces.all_params(surfaces.spec(c.surface)).items():
         value = c.surface_params.get(name, prm.default)
         ss[_sp_key(c.surface, name)] = int(value) if prm.integer else float(value)
@@ -232,6 +237,8 @@ def read_state() -> tuple[Comparison, list[str]]:
         value = ss.get(_sp_key(surface, name), prm.default)
         if value != prm.default:
             sp[name] = value
+    if surface == formula_input.NAME:
+        sp["formula"] = formula_input.current()
     try:
         surf = surfaces.get(surface, **sp)
     except ValueError as e:
@@ -453,8 +460,12 @@ def surface_ui() -> None:
         on_change=on_surface,
     )
     surface = st.session_state["surface"]
+    if surface == formula_input.NAME:
+        formula_input.render(on_surface_param)
     with st.expander("Surface parameters", expanded=False):
         for name, prm in surfaces.all_params(surfaces.spec(surface)).items():
+            if surface == formula_input.NAME and name in formula_input.BOUNDS:
+                continue
             key = _sp_key(surface, name)
             if key not in st.session_state:
                 st.session_state[key] = int(prm.default) if prm.integer else float(prm.default)
@@ -784,6 +795,7 @@ def main() -> None:
     css = (PROJECTION_CSS if projection else NORMAL_CSS) + run_colour_css(projection)
     st.markdown(css, unsafe_allow_html=True)
     surf = surfaces.get(ss["surface"])
+    surf = formula_input.described_surface() if surf.name == formula_input.NAME else surf
     # Always one element here, so the race panel keeps its place in the page and its chart
     # is not rebuilt when projection mode hides the title.
     title = st.empty()

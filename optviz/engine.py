@@ -143,6 +143,11 @@ def pack_options(
     """Optimizer ``name``'s options, validated for ``surf``: (all options resolved, the kernel's
     hyperparameter and flag arrays). ValueError names a bad option or a surface it cannot use."""
     opt = optimizers.get(name)
+    if opt.needs_sum_of_squares and surf.name == "formula":
+        raise ValueError(
+            f"{name} needs f written as a sum of squared residuals, with their Jacobian; a typed "
+            "formula is a single expression, so use Newton, BFGS or L-BFGS on it instead"
+        )
     if opt.needs_sum_of_squares and not surf.spec.sum_of_squares:
         valid = [n for n in surfaces.NAMES if surfaces.spec(n).sum_of_squares]
         raise ValueError(

@@ -476,10 +476,10 @@ _register(
         teaches="A function you type: its gradient and Hessian are exact (forward-mode dual "
         "numbers), its minima and saddle points are found numerically.",
         params={
-            "xmin": Param(-3.0, -1e6, 1e6, "x from"),
-            "xmax": Param(3.0, -1e6, 1e6, "x to"),
-            "ymin": Param(-5.0, -1e6, 1e6, "y from"),
-            "ymax": Param(5.0, -1e6, 1e6, "y to"),
+            "xmin": Param(-3.0, -1e6, 1e6, "x min"),
+            "xmax": Param(3.0, -1e6, 1e6, "x max"),
+            "ymin": Param(-5.0, -1e6, 1e6, "y min"),
+            "ymax": Param(5.0, -1e6, 1e6, "y max"),
         },
         build=lambda p: {},  # built by _make_formula
     )
@@ -528,6 +528,16 @@ def _validated(s: Spec, given: dict) -> dict[str, float]:
             v = int(v)
         out[key] = v
     return out
+
+
+def check_param(name: str, key: str, value: float) -> None:
+    """ValueError unless ``value`` is valid for parameter ``key`` of surface ``name`` on its own
+    (its range; constraints between parameters are checked by :func:`get`)."""
+    s = spec(name)
+    accepted = all_params(s)
+    if key not in accepted:
+        raise ValueError(f"surface {name!r} has no parameter {key!r}")
+    _validated(replace(s, params={key: accepted[key]}), {key: value})
 
 
 _CACHE: dict[tuple, Surface] = {}
