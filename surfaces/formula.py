@@ -184,6 +184,14 @@ def _syntax_error(text: str, source: str, where: list[int], e: SyntaxError) -> F
         if text.count("(") > text.count(")"):
             return FormulaError("a bracket '(' is never closed", text.rfind("(") + 1, "(")
         return FormulaError("the formula ends too early", len(text), text[-1:])
+    stripped = text.rstrip()
+    if stripped and stripped[-1] in "+-*/^(,.":
+        return FormulaError(f"the formula ends too early, after {stripped[-1]!r}", len(stripped),
+                            stripped[-1])  # fmt: skip
+    before = text[:col].rstrip()[-1:]
+    if before and (before.isalnum() or before in "._)") and (token.isalnum() or token == "("):
+        return FormulaError("two terms without an operator between them; write * for a product",
+                            col + 1, token)  # fmt: skip
     if "unmatched ')'" in msg:
         return FormulaError("this ')' has no matching '('", col + 1, ")")
     if "decimal literal" in msg or (col > 0 and text[col - 1].isdigit() and token.isalpha()):
@@ -340,7 +348,7 @@ class _Compiler:
         ecode, ec, eneed = self.compile(exponent, depth + 1)
         if ec is not None:
             if abs(ec) > MAX_EXPONENT:
-                raise self.error(f"the exponent is too large (at most {MAX_EXPONENT:g})", node)
+                raise self.error(f"the exponent is too large (at most {MAX_EXPONENT:g})", exponent)
             if bc is not None:
                 try:
                     v = math.pow(bc, ec)
@@ -363,8 +371,8 @@ class _Compiler:
 
     def call(self, node: ast.Call, depth: int) -> _Code:
         if not isinstance(node.func, ast.Name):
-            raise self.error(f"only the functions {', '.join([*UNARY, *BINARY])} can be called",
-                             node.func)  # fmt: skip
+            raise self.error("a bracket right after a term: write * for a product, e.g. "
+                             "(x+1)*(y-1)", node.args[0] if node.args else node)  # fmt: skip
         name = node.func.id
         if node.keywords:
             raise self.error(f"{name}(…) takes no named arguments", node.keywords[0])
