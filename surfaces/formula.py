@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -254,6 +255,9 @@ class _Compiler:
             v = node.value
             if isinstance(v, bool) or not isinstance(v, int | float):
                 raise self.error("only plain numbers are allowed here", node)
+            literal = ast.get_source_segment(self.source, node) or ""
+            if not re.fullmatch(r"[0-9_]*\.?[0-9_]*([eE][+-]?[0-9_]+)?", literal):
+                raise self.error("write numbers in decimal (like 12, 0.5 or 3e-4)", node)
             if isinstance(v, int) and abs(v) > MAX_CONSTANT:
                 self.constant(math.inf, node)  # raises
             c = self.constant(float(v), node)
