@@ -318,3 +318,4 @@ def warm() -> None:
     s = surfaces.get("ravine")
     s.value(np.zeros(2), np.zeros(2))
     s.hessian(0.0, 0.0)
+    surfaces.get("formula")  # the formula interpreter and its minimum search

@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 from llvmlite import ir
-from numba import carray, njit, types
+from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
@@ -100,6 +100,30 @@ def _stack_memory(typingctx):
     return types.CPointer(types.float64)(), codegen
 
 
+@intrinsic
+def _load(typingctx, ptr, i):
+    """``ptr[i]`` for a raw float64 pointer."""
+
+    def codegen(context, builder, signature, args):
+        k = context.cast(builder, args[1], signature.args[1], types.intp)
+        return builder.load(builder.gep(args[0], [k]))
+
+    return types.float64(ptr, i), codegen
+
+
+@intrinsic
+def _store(typingctx, ptr, i, v):
+    """``ptr[i] = v`` for a raw float64 pointer."""
+
+    def codegen(context, builder, signature, args):
+        k = context.cast(builder, args[1], signature.args[1], types.intp)
+        val = context.cast(builder, args[2], signature.args[2], types.float64)
+        builder.store(val, builder.gep(args[0], [k]))
+        return context.get_dummy_value()
+
+    return types.void(ptr, i, v), codegen
+
+
 @njit(cache=True, error_model="numpy")
 def formula_eval(p, x, y, order):
     """Run the compiled formula ``p`` at (x, y): (f, f_x, f_y, f_xx, f_xy, f_yy).
@@ -108,7 +132,7 @@ def formula_eval(p, x, y, order):
     not asked for are returned as 0). Domain errors (log of a negative number, 0/0, …) give NaN
     or ±inf, which the engine reports as divergence.
     """
-    s = carray(_stack_memory(), (MAX_STACK * _DUAL,))
+    s = _stack_memory()  # a raw pointer: no array object, so no NRT even when inlined
     n = int(p[0])
     if n < 1 or 2 * n + 1 > p.shape[0]:
         return math.nan, math.nan, math.nan, math.nan, math.nan, math.nan
@@ -121,12 +145,12 @@ def formula_eval(p, x, y, order):
             if top >= MAX_STACK:
                 return math.nan, math.nan, math.nan, math.nan, math.nan, math.nan
             b = _DUAL * top
-            s[b] = arg if op == F_CONST else (x if op == F_X else y)
-            s[b + 1] = 1.0 if op == F_X else 0.0
-            s[b + 2] = 1.0 if op == F_Y else 0.0
-            s[b + 3] = 0.0
-            s[b + 4] = 0.0
-            s[b + 5] = 0.0
+            _store(s, b, arg if op == F_CONST else (x if op == F_X else y))
+            _store(s, b + 1, 1.0 if op == F_X else 0.0)
+            _store(s, b + 2, 1.0 if op == F_Y else 0.0)
+            _store(s, b + 3, 0.0)
+            _store(s, b + 4, 0.0)
+            _store(s, b + 5, 0.0)
             continue
         if op <= F_MAX:
             if top < 1:
@@ -134,52 +158,60 @@ def formula_eval(p, x, y, order):
             a = _DUAL * (top - 1)  # left operand; the result goes here
             b = _DUAL * top  # right operand
             top -= 1
-            u = s[a]
-            v = s[b]
+            u = _load(s, a)
+            v = _load(s, b)
             if op == F_ADD or op == F_SUB:
                 sg = 1.0 if op == F_ADD else -1.0
                 for j in range(_DUAL):
-                    s[a + j] = s[a + j] + sg * s[b + j]
+                    _store(s, a + j, _load(s, a + j) + sg * _load(s, b + j))
             elif op == F_MUL:
-                ux = s[a + 1]
-                uy = s[a + 2]
-                vx = s[b + 1]
-                vy = s[b + 2]
-                s[a] = u * v
+                ux = _load(s, a + 1)
+                uy = _load(s, a + 2)
+                vx = _load(s, b + 1)
+                vy = _load(s, b + 2)
+                _store(s, a, u * v)
                 if order >= 1:
-                    s[a + 1] = u * vx + v * ux
-                    s[a + 2] = u * vy + v * uy
+                    _store(s, a + 1, u * vx + v * ux)
+                    _store(s, a + 2, u * vy + v * uy)
                 if order >= 2:
-                    s[a + 3] = u * s[b + 3] + v * s[a + 3] + 2.0 * ux * vx
-                    s[a + 4] = u * s[b + 4] + v * s[a + 4] + ux * vy + vx * uy
-                    s[a + 5] = u * s[b + 5] + v * s[a + 5] + 2.0 * uy * vy
+                    _store(s, a + 3, u * _load(s, b + 3) + v * _load(s, a + 3) + 2.0 * ux * vx)
+                    _store(s, a + 4, u * _load(s, b + 4) + v * _load(s, a + 4) + ux * vy + vx * uy)
+                    _store(s, a + 5, u * _load(s, b + 5) + v * _load(s, a + 5) + 2.0 * uy * vy)
             elif op == F_DIV:
                 # q = u/v; from u = q·v: ∇q = (∇u − q∇v)/v, Hq = (Hu − q·Hv − ∇q∇vᵀ − ∇v∇qᵀ)/v.
                 q = u / v
-                s[a] = q
+                _store(s, a, q)
                 if order >= 1:
-                    vx = s[b + 1]
-                    vy = s[b + 2]
-                    qx = (s[a + 1] - q * vx) / v
-                    qy = (s[a + 2] - q * vy) / v
-                    s[a + 1] = qx
-                    s[a + 2] = qy
+                    vx = _load(s, b + 1)
+                    vy = _load(s, b + 2)
+                    qx = (_load(s, a + 1) - q * vx) / v
+                    qy = (_load(s, a + 2) - q * vy) / v
+                    _store(s, a + 1, qx)
+                    _store(s, a + 2, qy)
                     if order >= 2:
-                        s[a + 3] = (s[a + 3] - q * s[b + 3] - 2.0 * qx * vx) / v
-                        s[a + 4] = (s[a + 4] - q * s[b + 4] - qx * vy - vx * qy) / v
-                        s[a + 5] = (s[a + 5] - q * s[b + 5] - 2.0 * qy * vy) / v
+                        _store(
+                            s, a + 3, (_load(s, a + 3) - q * _load(s, b + 3) - 2.0 * qx * vx) / v
+                        )
+                        _store(
+                            s,
+                            a + 4,
+                            (_load(s, a + 4) - q * _load(s, b + 4) - qx * vy - vx * qy) / v,
+                        )
+                        _store(
+                            s, a + 5, (_load(s, a + 5) - q * _load(s, b + 5) - 2.0 * qy * vy) / v
+                        )
             else:  # min / max: the chosen operand's derivatives (the first one on a tie)
                 if u != u or v != v:
-                    s[a] = math.nan
+                    _store(s, a, math.nan)
                 elif (op == F_MIN and v < u) or (op == F_MAX and v > u):
                     for j in range(_DUAL):
-                        s[a + j] = s[b + j]
+                        _store(s, a + j, _load(s, b + j))
             continue
         # unary f(u) on the top entry: value f, first and second derivatives d1, d2.
         if top < 0:
             return math.nan, math.nan, math.nan, math.nan, math.nan, math.nan
         b = _DUAL * top
-        u = s[b]
+        u = _load(s, b)
         d1 = 0.0
         d2 = 0.0
         if op == F_NEG:
@@ -232,19 +264,19 @@ def formula_eval(p, x, y, order):
                 d1 = math.nan
         else:
             return math.nan, math.nan, math.nan, math.nan, math.nan, math.nan
-        s[b] = f
+        _store(s, b, f)
         if order >= 1:
-            ux = s[b + 1]
-            uy = s[b + 2]
-            s[b + 1] = d1 * ux
-            s[b + 2] = d1 * uy
+            ux = _load(s, b + 1)
+            uy = _load(s, b + 2)
+            _store(s, b + 1, d1 * ux)
+            _store(s, b + 2, d1 * uy)
             if order >= 2:
-                s[b + 3] = d2 * ux * ux + d1 * s[b + 3]
-                s[b + 4] = d2 * ux * uy + d1 * s[b + 4]
-                s[b + 5] = d2 * uy * uy + d1 * s[b + 5]
+                _store(s, b + 3, d2 * ux * ux + d1 * _load(s, b + 3))
+                _store(s, b + 4, d2 * ux * uy + d1 * _load(s, b + 4))
+                _store(s, b + 5, d2 * uy * uy + d1 * _load(s, b + 5))
     if top != 0:
         return math.nan, math.nan, math.nan, math.nan, math.nan, math.nan
-    return s[0], s[1], s[2], s[3], s[4], s[5]
+    return _load(s, 0), _load(s, 1), _load(s, 2), _load(s, 3), _load(s, 4), _load(s, 5)
 
 
 @njit(cache=True, error_model="numpy")
@@ -486,3 +518,74 @@ def derivatives_grid(sid, xs, ys, p, dx, dy, grad_out, hess_out):
         hess_out[i, 0] = a
         hess_out[i, 1] = b
         hess_out[i, 2] = c
+
+
+@njit(cache=True, error_model="numpy")
+def stationary_search(sid, p, dx, dy, starts, saddle_free, iters, max_step, out):
+    """Newton iterations from each row of ``starts``; where each ended goes to ``out``.
+
+    ``saddle_free``: the Hessian's eigenvalues replaced by their absolute values (floored), with
+    a backtracking line search on f, so every step descends and the search ends in minima.
+    Otherwise plain Newton steps, which converge to any nearby stationary point (saddles too).
+    Steps are capped to ``max_step`` (x, y). Used to find a typed formula's minima and saddles.
+    """
+    n = dy.shape[0]
+    idx = np.arange(n)
+    for i in range(starts.shape[0]):
+        x = starts[i, 0]
+        y = starts[i, 1]
+        f = value(sid, x, y, p, dx, dy)
+        for _ in range(iters):
+            gx, gy = gradient(sid, x, y, p, dx, dy, idx, n)
+            a, b, c = hessian(sid, x, y, p, dx, dy)
+            if not (math.isfinite(f) and math.isfinite(gx + gy) and math.isfinite(a + b + c)):
+                break
+            # Eigenvectors of [[a, b], [b, c]]: (cos θ, sin θ) for the larger eigenvalue.
+            theta = 0.5 * math.atan2(2.0 * b, a - c)
+            co = math.cos(theta)
+            si = math.sin(theta)
+            half = 0.5 * (a + c)
+            rad = math.hypot(0.5 * (a - c), b)
+            lmax = half + rad
+            lmin = half - rad
+            floor = 1e-8 * (1.0 + max(abs(lmax), abs(lmin)))
+            if saddle_free:
+                lmax = max(abs(lmax), floor)
+                lmin = max(abs(lmin), floor)
+            elif abs(lmin) < 1e-6 * floor or abs(lmax) < 1e-6 * floor:
+                break  # singular: no Newton step
+            g_max = co * gx + si * gy
+            g_min = -si * gx + co * gy
+            d_max = -g_max / lmax
+            d_min = -g_min / lmin
+            sx = co * d_max - si * d_min
+            sy = si * d_max + co * d_min
+            shrink = 1.0
+            if abs(sx) > max_step[0]:
+                shrink = max_step[0] / abs(sx)
+            if abs(sy) * shrink > max_step[1]:
+                shrink = max_step[1] / abs(sy)
+            sx *= shrink
+            sy *= shrink
+            if saddle_free:
+                t = 1.0
+                moved = False
+                for _ in range(40):
+                    ft = value(sid, x + t * sx, y + t * sy, p, dx, dy)
+                    if ft < f:
+                        x += t * sx
+                        y += t * sy
+                        f = ft
+                        moved = True
+                        break
+                    t *= 0.5
+                if not moved:
+                    break
+            else:
+                x += sx
+                y += sy
+                f = value(sid, x, y, p, dx, dy)
+            if abs(sx) + abs(sy) <= 1e-15 * (1.0 + abs(x) + abs(y)):
+                break
+        out[i, 0] = x
+        out[i, 1] = y
