@@ -462,3 +462,18 @@ def test_cli_refuses_a_bad_formula_and_lm(tmp_path: Path, capsys):
                      "-o", str(out)])  # fmt: skip
     assert code == 2 and "sum of squared residuals" in capsys.readouterr().err
     assert cli.main(["export", "--surface", "ravine", "--bounds", "0,1,0,1", "-o", str(out)]) == 2
+
+
+def test_double_well_preset_makes_its_point():
+    from optviz import presets
+
+    c = presets.get("own_double_well").comparison
+    surf = c.surface_obj()
+    deep, shallow = sorted(surf.minima, key=lambda m: m.value)
+    assert [s.kind for s in surf.saddles] == ["saddle"] and deep.x < 0 < shallow.x
+    gd, momentum, newton = config.run_comparison(c)
+    for traj, well in ((gd, shallow), (momentum, deep), (newton, shallow)):
+        x, y = traj.final
+        assert traj.status == "ok" and math.hypot(x - well.x, y - well.y) < 1e-3, traj.optimizer
+    back, notices = config.from_query(config.to_query(c))
+    assert back == c and not notices
