@@ -477,3 +477,43 @@ def test_double_well_preset_makes_its_point():
         assert traj.status == "ok" and math.hypot(x - well.x, y - well.y) < 1e-3, traj.optimizer
     back, notices = config.from_query(config.to_query(c))
     assert back == c and not notices
+
+
+# ---- the app: the formula box, its error, the permalink ------------------------------------------
+
+
+def _app(query: dict | None = None):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=90)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def test_app_formula_box_error_and_permalink():
+    at = _app()
+    at.selectbox(key="surface").set_value("formula").run()
+    assert not at.exception
+    at.text_input(key="sp.formula.text").set_value("(1-x)^2 + 100*(y-x^2)^2").run()
+    assert not at.exception and not at.error
+    assert at.query_params["formula"] == "(1-x)^2 + 100*(y-x^2)^2"
+    assert any("(1-x)^2 + 100*(y-x^2)^2" in m.value for m in at.markdown)  # the page title
+    at.text_input(key="sp.formula.text").set_value("x^2 + __import__('os')").run()
+    assert not at.exception
+    (error,) = at.error
+    assert "not allowed" in error.value and "^" in error.value  # the caret under the token
+    assert at.query_params["formula"] == "(1-x)^2 + 100*(y-x^2)^2"  # the last one that worked
+    at.number_input(key="sp.formula.xmin").set_value(-1.0).run()
+    assert not at.exception and at.query_params["sp.xmin"] == "-1.0"
+
+
+def test_app_opens_a_formula_permalink_and_the_preset():
+    at = _app({"surface": "formula", "formula": "x^4 - 2*x^2 + y^2", "sp.ymax": "3.0"})
+    assert not at.exception and not at.warning
+    assert at.text_input(key="sp.formula.text").value == "x^4 - 2*x^2 + y^2"
+    assert at.session_state["sp.formula.ymax"] == 3.0
+    at.selectbox(key="preset").set_value("own_double_well").run()
+    assert not at.exception
+    assert at.text_input(key="sp.formula.text").value == "x^4 - 2*x^2 + 0.3*x + y^2"
+    assert at.query_params["formula"] == "x^4 - 2*x^2 + 0.3*x + y^2"
