@@ -591,16 +591,30 @@ def _make_formula(s: Spec, bound: dict, program: _formula.Program) -> Surface:
     bounds = ((bound["xmin"], bound["xmax"]), (bound["ymin"], bound["ymax"]))
     land = _formula.find_landscape(kp, bounds)
     unbounded = not land.best_is_global
-    teaches = "Your own function. Gradient and Hessian are exact (forward-mode dual numbers); " + (
-        f"{len(land.minima)} minimum(s) and {len(land.saddles)} saddle point(s) found "
-        "numerically in the plot, f* estimated from the best one."
-        if not unbounded
-        else "the plot has points lower than every minimum found, so f* is unknown: the "
-        "loss axis is linear and runs that leave 10× the plot stop as escaped."
+
+    def count(n: int, one: str, many: str) -> str:
+        return f"{n} {one if n == 1 else many}"
+
+    found = (
+        f"{count(len(land.minima), 'minimum', 'minima')} and "
+        f"{count(len(land.saddles), 'saddle point', 'saddle points')} found numerically in the plot"
     )
+    if not land.minima:
+        found = "no minimum found in the plot, so f* is unknown"
+    elif unbounded:
+        found += ", but f is lower elsewhere in the plot, so f* is unknown"
+    else:
+        found += "; f* is estimated from the lowest one"
+    teaches = (
+        f"Your own function. Gradient and Hessian are exact (forward-mode dual numbers); {found}."
+    )
+    if unbounded:
+        teaches += " The loss axis is linear, and runs that leave 10× the plot stop as escaped."
+    # Plain text (no Markdown emphasis from "*"): the page title and the export's title.
+    pretty = program.text.strip().replace("**", "^").replace("*", "·")
     own = replace(
         s,
-        title=f"f(x, y) = {program.text.strip()}",
+        title=f"f(x, y) = {pretty}",
         latex=program.latex,
         teaches=teaches,
         escapes=unbounded,

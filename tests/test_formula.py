@@ -498,7 +498,7 @@ def test_app_formula_box_error_and_permalink():
     at.text_input(key="sp.formula.text").set_value("(1-x)^2 + 100*(y-x^2)^2").run()
     assert not at.exception and not at.error
     assert at.query_params["formula"] == "(1-x)^2 + 100*(y-x^2)^2"
-    assert any("(1-x)^2 + 100*(y-x^2)^2" in m.value for m in at.markdown)  # the page title
+    assert any("(1-x)^2 + 100·(y-x^2)^2" in m.value for m in at.markdown)  # the page title
     at.text_input(key="sp.formula.text").set_value("x^2 + __import__('os')").run()
     assert not at.exception
     (error,) = at.error
