@@ -116,6 +116,8 @@ def _check_characters(text: str) -> None:
         if ch in _ALLOWED_CHARS:
             continue
         code = f"U+{ord(ch):04X}"
+        if ch in "'\"":
+            raise FormulaError("quotes are not allowed: a formula has no text in it", i + 1, ch)
         if ord(ch) < 128 and ch.isprintable():
             raise FormulaError(f"the character {ch!r} is not allowed", i + 1, ch)
         hint = ""

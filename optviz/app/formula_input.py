@@ -76,7 +76,7 @@ def render(on_change: Callable[[], None] | None = None) -> None:
         ss[VALID_KEY] = text
     else:
         st.error(error_text(text, error))
-        st.caption(f"The plot keeps the last formula that worked: f(x, y) = {current()}")
+        st.caption(f"The plot keeps the last formula that worked: `{current()}`")
     spec = surfaces.spec(NAME)
     cols = st.columns(2)
     for i, name in enumerate(BOUNDS):
