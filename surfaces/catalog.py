@@ -541,6 +541,7 @@ def check_param(name: str, key: str, value: float) -> None:
 
 
 _CACHE: dict[tuple, Surface] = {}
+FORMULA_CACHE = 256  # typed formulas kept (each holds its program, minima and saddles)
 
 
 def get(name: str, **params: float) -> Surface:
@@ -562,8 +563,9 @@ def get(name: str, **params: float) -> Surface:
         bound["formula"] = text
     key = (name, tuple(sorted(bound.items())))
     if key not in _CACHE:
-        if len(_CACHE) > 256:  # typed formulas: keep the cache bounded
-            _CACHE.pop(next(k for k in _CACHE if k[0] == "formula"), None)
+        if text is not None and sum(k[0] == "formula" for k in _CACHE) >= FORMULA_CACHE:
+            # typed formulas: keep the cache bounded (the oldest one goes)
+            _CACHE.pop(next(k for k in _CACHE if k[0] == "formula"))
         _CACHE[key] = _make_formula(s, bound, program) if text is not None else _make(s, bound)
     return _CACHE[key]
 

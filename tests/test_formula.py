@@ -517,3 +517,13 @@ def test_app_opens_a_formula_permalink_and_the_preset():
     assert not at.exception
     assert at.text_input(key="sp.formula.text").value == "x^4 - 2*x^2 + 0.3*x + y^2"
     assert at.query_params["formula"] == "x^4 - 2*x^2 + 0.3*x + y^2"
+
+
+def test_typed_formulas_do_not_grow_the_surface_cache_without_bound(monkeypatch):
+    from surfaces import catalog
+
+    monkeypatch.setattr(catalog, "FORMULA_CACHE", 4)
+    for k in range(7):
+        surfaces.get("formula", formula=f"x^2 + {k + 2}*y^2 + 1")
+    assert sum(key[0] == "formula" for key in catalog._CACHE) <= 4
+    assert surfaces.get("rosenbrock") is surfaces.get("rosenbrock")
