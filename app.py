@@ -243,7 +243,8 @@ def read_state() -> tuple[Comparison, list[str]]:
         surf = surfaces.get(surface, **sp)
     except ValueError as e:
         problems.append(f"surface parameters ignored: {e}")
-        sp, surf = {}, surfaces.get(surface)
+        sp = {k: v for k, v in sp.items() if k == "formula"}  # a typed formula stays
+        surf = surfaces.get(surface, **sp)
     start: tuple[float, float] | None = (float(ss["start_x"]), float(ss["start_y"]))
     if not np.isfinite(surf.value(*start)):
         problems.append(f"start {start} ignored: the loss is not finite there")

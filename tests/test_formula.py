@@ -506,6 +506,10 @@ def test_app_formula_box_error_and_permalink():
     assert at.query_params["formula"] == "(1-x)^2 + 100*(y-x^2)^2"  # the last one that worked
     at.number_input(key="sp.formula.xmin").set_value(-1.0).run()
     assert not at.exception and at.query_params["sp.xmin"] == "-1.0"
+    at.number_input(key="sp.formula.xmin").set_value(5.0).run()  # above x max: refused
+    assert not at.exception
+    assert any("below" in e.value for e in at.error) and any("below" in w.value for w in at.warning)
+    assert at.query_params["formula"] == "(1-x)^2 + 100*(y-x^2)^2"  # the formula stays
 
 
 def test_app_opens_a_formula_permalink_and_the_preset():
