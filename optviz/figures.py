@@ -274,7 +274,7 @@ def loss_view(surface: surfaces.Surface, trajs: Sequence[Trajectory]) -> tuple:
         curves = [np.maximum(t.valid_loss - f_star, LOSS_FLOOR) for t in trajs]
         title = "f(θ) − f*  (log scale)" if f_star != 0 else "f(θ)  (log scale)"
         if surface.f_star_estimated:
-            title = f"f(θ) − f*  (log; f* estimated {f_star:.4g})"
+            title = "f(θ) − f*  (log; f* estimated)"  # short: it must fit the axis height
         return curves, True, title
     if surface.f_star_estimated:
         return [t.valid_loss.copy() for t in trajs], False, "f(θ)  (linear: f* unknown)"
