@@ -53,7 +53,7 @@ def described_surface() -> surfaces.Surface:
 
 def error_text(text: str, error: formula.FormulaError) -> str:
     """The message under the box: what is wrong, and the text with a caret under the token."""
-    return f"{error.message}:\n\n```text\n{error.pointer(text)}\n```"
+    return f"{error.message}\n\n```text\n{error.pointer(text)}\n```"
 
 
 def render(on_change: Callable[[], None] | None = None) -> None:
