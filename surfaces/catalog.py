@@ -563,9 +563,10 @@ def get(name: str, **params: float) -> Surface:
         bound["formula"] = text
     key = (name, tuple(sorted(bound.items())))
     if key not in _CACHE:
-        if text is not None and sum(k[0] == "formula" for k in _CACHE) >= FORMULA_CACHE:
-            # typed formulas: keep the cache bounded (the oldest one goes)
-            _CACHE.pop(next(k for k in _CACHE if k[0] == "formula"))
+        if text is not None:  # typed formulas: keep the cache bounded (the oldest go)
+            typed = [k for k in _CACHE if k[0] == "formula"]
+            for old in typed[: max(len(typed) - FORMULA_CACHE + 1, 0)]:
+                del _CACHE[old]
         _CACHE[key] = _make_formula(s, bound, program) if text is not None else _make(s, bound)
     return _CACHE[key]
 
