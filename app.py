@@ -38,7 +38,7 @@ from optviz import (
     tuned,
 )
 from optviz import widget_state as ws
-from optviz.app import line_search_view, lr_notes, replica
+from optviz.app import formula_input, line_search_view, lr_notes, replica
 from optviz.config import Comparison, RunSpec
 from optviz.race_chart import race_chart
 
@@ -156,7 +156,9 @@ def normalized(c: Comparison) -> Comparison:
     surf = c.surface_obj()
     start = None if c.start is None or tuple(c.start) == surf.start else c.start
     accepted = surfaces.all_params(surf.spec)
-    sp = {k: v for k, v in c.surface_params.items() if v != accepted[k].default}
+    sp = {
+        k: v for k, v in c.surface_params.items() if k not in accepted or v != accepted[k].default
+    }
     return replace(
         c, surface_params=sp, start=start, runs=tuple(runs), projection=False, linked=False
     )
@@ -437,8 +439,12 @@ def surface_ui() -> None:
     )
     surface = st.session_state["surface"]
     lr_notes.surface_note(surface)
+    if surface == formula_input.NAME:
+        formula_input.render(on_surface_param)
     with st.expander("Surface parameters", expanded=False):
         for name, prm in surfaces.all_params(surfaces.spec(surface)).items():
+            if surface == formula_input.NAME and name in formula_input.BOUNDS:
+                continue
             key = _sp_key(surface, name)
             if key not in st.session_state:
                 st.session_state[key] = int(prm.default) if prm.integer else float(prm.default)
@@ -800,6 +806,7 @@ def main() -> None:
     css = (PROJECTION_CSS if projection else NORMAL_CSS) + run_colour_css(projection)
     st.markdown(css, unsafe_allow_html=True)
     surf = surfaces.get(ss["surface"])
+    surf = formula_input.described_surface() if surf.name == formula_input.NAME else surf
     # Always one element here, so the race panel keeps its place in the page and its chart
     # is not rebuilt when projection mode hides the header.
     header = st.container(key="app_header")

@@ -22,14 +22,17 @@ examples:
   python -m optviz export --surface rosenbrock --start -1.5,2 --steps 1000 \\
       --optimizer gd:lr=0.001 --optimizer adam:lr=0.02,beta1=0.9 -o rosen.gif --size 1280x720
   python -m optviz export --preset ravine_zigzag -o zigzag.csv
+  python -m optviz export --formula '(1-x)^2 + 100*(y-x^2)^2' --bounds -2,2,-1,3 \
+      --start -1.5,2 --optimizer bfgs --optimizer adam:lr=0.05 -o own.gif
 
-Explicit options (--surface, --surface-param, --optimizer, --start, --steps, --seed) override
+Explicit options (--surface, --formula, --bounds, --surface-param, --optimizer, --start, --steps,
+--seed) override
 the preset or query; --optimizer replaces all of its runs. Exit status 2 on bad options or an
 unwritable output path; nothing is written then.
 """
 
 
-VALUE_MAY_START_WITH_DASH = ("--start", "--size")
+VALUE_MAY_START_WITH_DASH = ("--start", "--size", "--formula", "--bounds")
 
 
 class UsageError(Exception):
@@ -67,6 +70,17 @@ def _parser() -> argparse.ArgumentParser:
         "full URL; ignored parameters are listed on stderr",
     )
     source.add_argument("--surface", metavar="NAME", help="surface name, e.g. ravine, rosenbrock")
+    source.add_argument(
+        "--formula",
+        metavar="F",
+        help="your own surface f(x, y), e.g. 'x^2 + 10*sin(y)' (numbers, x, y, pi, e, + - * / ^, "
+        "sin cos tan exp log sqrt tanh abs min max pow); implies --surface formula",
+    )
+    source.add_argument(
+        "--bounds",
+        metavar="X0,X1,Y0,Y1",
+        help="plot bounds of --formula, e.g. -3,3,-5,5 (default: -3,3,-5,5)",
+    )
     source.add_argument(
         "--surface-param",
         action="append",
@@ -190,7 +204,7 @@ def comparison_from_args(args: argparse.Namespace) -> object:
     else:
         comparison = config.Comparison()
 
-    explicit = (args.surface, args.start, args.steps, args.seed)
+    explicit = (args.surface, args.formula, args.bounds, args.start, args.steps, args.seed)
     if all(v is None for v in explicit) and not args.optimizer and not args.surface_param:
         return comparison
     # Explicit options go through the permalink codec (the one validator); here anything it
@@ -199,6 +213,21 @@ def comparison_from_args(args: argparse.Namespace) -> object:
     if args.surface is not None:
         query = {k: v for k, v in query.items() if not k.startswith("sp.") and k != "start"}
         query["surface"] = args.surface
+    if args.formula is not None:
+        if args.surface not in (None, "formula"):
+            raise UsageError(f"--formula draws your own surface, not --surface {args.surface}")
+        if args.surface is None and query.get("surface") != "formula":
+            query = {k: v for k, v in query.items() if not k.startswith("sp.") and k != "start"}
+        query["surface"] = "formula"
+        query["formula"] = args.formula
+    if args.bounds is not None:
+        if query.get("surface") != "formula":
+            raise UsageError("--bounds goes with --formula (other surfaces have fixed bounds)")
+        parts = args.bounds.split(",")
+        if len(parts) != 4:
+            raise UsageError(f"--bounds {args.bounds!r}: expected X0,X1,Y0,Y1")
+        for key, text in zip(("xmin", "xmax", "ymin", "ymax"), parts, strict=True):
+            query[f"sp.{key}"] = text.strip()
     for item in args.surface_param:
         key, eq, value = item.partition("=")
         if not eq:

@@ -6,6 +6,8 @@ string is its serialisation, so a copied link reopens exactly the same compariso
 Query string keys (all optional; anything missing takes its default)::
 
     surface=ravine          sp.kappa=50  sp.angle=30      (surface parameters)
+    surface=formula  formula=x^2+10*sin(y)  sp.xmin=-3 sp.xmax=3 sp.ymin=-5 sp.ymax=5
+                            (your own f(x, y): its text and plot bounds; URL-encode + as %2B)
     start=-2.5,1.0          steps=500    seed=0
     proj=1 (projection mode)    link=1 (one set of sliders for every run)
     o0=adam  o0.lr=0.001  o0.beta1=0.9  o0.eps_placement=inside    (run 0 and its options)
@@ -115,6 +117,9 @@ def to_query(c: Comparison) -> dict[str, str]:
     """The query-string dict of ``c`` (only what differs from the defaults)."""
     q: dict[str, str] = {"surface": c.surface}
     for k, v in sorted(c.surface_params.items()):
+        if k == "formula":  # the typed f(x, y): its own key, the text as typed
+            q["formula"] = str(v)
+            continue
         q[f"sp.{k}"] = _fmt(v)
     if c.start is not None:
         q["start"] = _fmt((float(c.start[0]), float(c.start[1])))
@@ -202,6 +207,15 @@ def from_query(params: Mapping) -> tuple[Comparison, list[str]]:
         surface = base.surface
     accepted = surfaces.all_params(surfaces.spec(surface))
     sp: dict = {}
+    text = take("formula")
+    if surface == "formula" and text is not None:
+        try:
+            surfaces.formula.compile_formula(text)
+            sp["formula"] = text
+        except ValueError as e:
+            notices.append(f"ignored formula={text[:40]!r}: {e}; using {surfaces.FORMULA_DEFAULT}")
+    elif text is not None:
+        notices.append("ignored formula: it needs surface=formula")
     for key in [k for k in q if k.startswith("sp.")]:
         used.add(key)
         name = key[3:]
@@ -212,7 +226,10 @@ def from_query(params: Mapping) -> tuple[Comparison, list[str]]:
         try:
             v = float(q[key])
             v = int(v) if prm.integer and v == int(v) else v
-            surfaces.get(surface, **{name: v})
+            if surface == "formula":  # bounds are checked together below (xmin < xmax)
+                surfaces.catalog.check_param(surface, name, v)
+            else:
+                surfaces.get(surface, **{name: v})
         except (ValueError, OverflowError) as e:
             notices.append(f"ignored {key}: {e}")
             continue
@@ -221,8 +238,8 @@ def from_query(params: Mapping) -> tuple[Comparison, list[str]]:
         surf = surfaces.get(surface, **sp)
     except ValueError as e:  # parameters valid alone but not together
         notices.append(f"ignored surface parameters: {e}")
-        sp = {}
-        surf = surfaces.get(surface)
+        sp = {k: v for k, v in sp.items() if k == "formula"}
+        surf = surfaces.get(surface, **sp)
 
     start = None
     text = take("start")

@@ -149,6 +149,11 @@ def pack_options(
     """Optimizer ``name``'s options, validated for ``surf``: (all options resolved, the kernel's
     hyperparameter and flag arrays). ValueError names a bad option or a surface it cannot use."""
     opt = optimizers.get(name)
+    if opt.needs_sum_of_squares and surf.name == "formula":
+        raise ValueError(
+            f"{name} needs f written as a sum of squared residuals, with their Jacobian; a typed "
+            "formula is a single expression, so use Newton, BFGS or L-BFGS on it instead"
+        )
     if opt.needs_sum_of_squares and not surf.spec.sum_of_squares:
         valid = [n for n in surfaces.NAMES if surfaces.spec(n).sum_of_squares]
         raise ValueError(
@@ -319,3 +324,4 @@ def warm() -> None:
     s = surfaces.get("ravine")
     s.value(np.zeros(2), np.zeros(2))
     s.hessian(0.0, 0.0)
+    surfaces.get("formula")  # the formula interpreter and its minimum search

@@ -269,11 +269,15 @@ def loss_view(surface: surfaces.Surface, trajs: Sequence[Trajectory]) -> tuple:
     Surfaces without a minimum (the saddles) are unbounded below, so neither log f nor
     log (f − f*) exists; a linear axis is the honest choice there.
     """
-    if surface.minima:
-        f_star = min(m.value for m in surface.minima)
+    f_star = surface.f_star  # for a typed formula: estimated, or None when not trusted
+    if f_star is not None:
         curves = [np.maximum(t.valid_loss - f_star, LOSS_FLOOR) for t in trajs]
         title = "f(θ) − f*  (log scale)" if f_star != 0 else "f(θ)  (log scale)"
+        if surface.f_star_estimated:
+            title = "f(θ) − f*  (log; f* estimated)"  # short: it must fit the axis height
         return curves, True, title
+    if surface.f_star_estimated:
+        return [t.valid_loss.copy() for t in trajs], False, "f(θ)  (linear: f* unknown)"
     return [t.valid_loss.copy() for t in trajs], False, "f(θ)  (linear: unbounded below)"
 
 

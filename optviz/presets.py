@@ -259,6 +259,33 @@ _ALL = (
             ),
         ),
     ),
+    Preset(
+        "own_double_well",
+        "Your own f(x, y): momentum rolls over a hump",
+        "A typed formula, f = x⁴ − 2x² + 0.3x + y²: a tilted double well with a shallow minimum "
+        "on the right (f ≈ −0.71), a deeper one on the left (f ≈ −1.31) and a saddle between "
+        "them, all found numerically and marked. From (1.8, 1.5), GD and Newton settle in the "
+        "nearer, shallower well: the gradient only knows the slope where it stands. Momentum "
+        "(β = 0.9) arrives with speed, rolls over the hump and ends in the deeper well. Edit the "
+        "formula in the sidebar to try your own.",
+        Comparison(
+            surface="formula",
+            surface_params={
+                "formula": "x^4 - 2*x^2 + 0.3*x + y^2",
+                "xmin": -2.0,
+                "xmax": 2.0,
+                "ymin": -2.0,
+                "ymax": 2.0,
+            },
+            start=(1.8, 1.5),
+            steps=150,
+            runs=(
+                RunSpec("gd", {"lr": 0.05}),
+                RunSpec("momentum", {"lr": 0.02, "beta1": 0.9}),
+                RunSpec("newton", {}),
+            ),
+        ),
+    ),
 )
 
 PRESETS: dict[str, Preset] = {p.name: p for p in _ALL}

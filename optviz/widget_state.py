@@ -44,6 +44,11 @@ class Read:
     slots: tuple[int, ...]
 
 
+FORMULA = "formula"  # the surface typed as f(x, y) (optviz.app.formula_input draws its box)
+FORMULA_TEXT_KEY = "sp.formula.text"  # the text box
+FORMULA_VALID_KEY = "formula.valid"  # the last text that compiled: what the comparison uses
+
+
 # ---- Comparison -> widget values --------------------------------------------------------------
 
 
@@ -57,6 +62,9 @@ def surface_widgets(surface: str, params: Mapping) -> dict[str, object]:
     for name, prm in surfaces.all_params(surfaces.spec(surface)).items():
         value = params.get(name, prm.default)
         out[f"sp.{surface}.{name}"] = int(value) if prm.integer else float(value)
+    if surface == FORMULA:  # the typed f(x, y): its box and the last text that compiled
+        text = str(params.get("formula", surfaces.FORMULA_DEFAULT))
+        out[FORMULA_TEXT_KEY] = out[FORMULA_VALID_KEY] = text
     return out
 
 
@@ -148,6 +156,8 @@ def surface_params_of(values: Mapping) -> dict:
         value = values.get(f"sp.{surface}.{name}", prm.default)
         if value != prm.default:
             sp[name] = value
+    if surface == FORMULA:
+        sp["formula"] = str(values.get(FORMULA_VALID_KEY, surfaces.FORMULA_DEFAULT))
     return sp
 
 
@@ -166,7 +176,7 @@ def to_query(values: Mapping) -> dict[str, str]:
     q["surface"] = str(surface)
     sp = surface_params_of(values)
     for name, value in sp.items():
-        q[f"sp.{name}"] = _fmt(value)
+        q["formula" if name == "formula" else f"sp.{name}"] = _fmt(value)
     start = (values.get("start_x"), values.get("start_y"))
     if start != default_start(values):
         q["start"] = f"{_fmt(start[0])},{_fmt(start[1])}"

@@ -6,6 +6,31 @@
 0.0
 """
 
-from surfaces.catalog import NAMES, Param, Point, Spec, Surface, all_params, get, spec
+from surfaces import catalog, formula
+from surfaces.catalog import (
+    FORMULA_DEFAULT,
+    NAMES,
+    Param,
+    Point,
+    Spec,
+    Surface,
+    all_params,
+    get,
+    spec,
+)
+from surfaces.formula import FormulaError
 
-__all__ = ["NAMES", "Param", "Point", "Spec", "Surface", "all_params", "get", "spec"]
+__all__ = [
+    "FORMULA_DEFAULT",
+    "NAMES",
+    "FormulaError",
+    "Param",
+    "Point",
+    "Spec",
+    "Surface",
+    "all_params",
+    "catalog",
+    "formula",
+    "get",
+    "spec",
+]

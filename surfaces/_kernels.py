@@ -6,7 +6,8 @@ them in its inner loop, compiles once for all surfaces. Input contract, shared b
 - ``sid``: surface id (the ``SURFACE_IDS`` table below).
 - ``x, y``: the point.
 - ``p``: float64 parameter vector, meaning per surface (see ``surfaces.catalog``):
-  ravine ``[kappa, cos(angle), sin(angle)]``, plateau ``[width]``, sparse_logreg ``[l2]``.
+  ravine ``[kappa, cos(angle), sin(angle)]``, plateau ``[width]``, sparse_logreg ``[l2]``,
+  formula: the compiled program ``[n, op_0, arg_0, …]`` of :mod:`surfaces.formula`.
 - ``dx, dy``: data of the data surfaces (``dx`` shape (n, 2) features, ``dy`` shape (n,) targets);
   empty arrays for the analytic surfaces.
 - ``idx, nidx``: the rows of the data that form the current mini-batch (the first ``nidx``
@@ -18,7 +19,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from surfaces import _jit_cache
 
@@ -35,6 +39,7 @@ HIMMELBLAU = 7
 RASTRIGIN = 8
 BOOTH = 9
 SPARSE_LOGREG = 10
+FORMULA = 11
 
 SURFACE_IDS = {
     "ravine": RAVINE,
@@ -48,6 +53,7 @@ SURFACE_IDS = {
     "rastrigin": RASTRIGIN,
     "booth": BOOTH,
     "sparse_logreg": SPARSE_LOGREG,
+    "formula": FORMULA,
 }
 
 _BEALE_C = (1.5, 2.25, 2.625)
@@ -68,6 +74,209 @@ def _sigmoid(z: float) -> float:
         return 1.0 / (1.0 + math.exp(-z))
     e = math.exp(z)
     return e / (1.0 + e)
+
+
+# ---- your own f(x, y): the stack-machine interpreter of surfaces.formula ----------------------
+# Opcodes (the same table as surfaces.formula): push a constant, x or y; binary operations on the
+# two top entries; unary functions of the top entry. Each stack entry is a second-order dual
+# number, 6 floats: value, ∂/∂x, ∂/∂y, ∂²/∂x², ∂²/∂x∂y, ∂²/∂y², so the program yields the exact
+# gradient and Hessian (forward mode, no finite differences).
+F_CONST, F_X, F_Y = 0, 1, 2
+F_ADD, F_SUB, F_MUL, F_DIV, F_MIN, F_MAX = 3, 4, 5, 6, 7, 8
+F_NEG, F_POWC, F_SIN, F_COS, F_TAN, F_EXP, F_LOG, F_SQRT, F_TANH, F_ABS = range(9, 19)
+MAX_STACK = 32
+_DUAL = 6
+
+
+@intrinsic
+def _stack_memory(typingctx):
+    """MAX_STACK dual numbers on the machine stack, allocated once in the entry block of the
+    function that uses them: no heap allocation (the step loops run without NRT) and no growth
+    when the call is inlined into a loop."""
+
+    def codegen(context, builder, signature, args):
+        return cgutils.alloca_once(builder, ir.DoubleType(), size=MAX_STACK * _DUAL)
+
+    return types.CPointer(types.float64)(), codegen
+
+
+@intrinsic
+def _load(typingctx, ptr, i):
+    """``ptr[i]`` for a raw float64 pointer."""
+
+    def codegen(context, builder, signature, args):
+        k = context.cast(builder, args[1], signature.args[1], types.intp)
+        return builder.load(builder.gep(args[0], [k]))
+
+    return types.float64(ptr, i), codegen
+
+
+@intrinsic
+def _store(typingctx, ptr, i, v):
+    """``ptr[i] = v`` for a raw float64 pointer."""
+
+    def codegen(context, builder, signature, args):
+        k = context.cast(builder, args[1], signature.args[1], types.intp)
+        val = context.cast(builder, args[2], signature.args[2], types.float64)
+        builder.store(val, builder.gep(args[0], [k]))
+        return context.get_dummy_value()
+
+    return types.void(ptr, i, v), codegen
+
+
+@njit(cache=True, error_model="numpy")
+def formula_eval(p, x, y, order):
+    """Run the compiled formula ``p`` at (x, y): (f, f_x, f_y, f_xx, f_xy, f_yy).
+
+    ``order`` 0 computes the value only, 1 also the gradient, 2 also the Hessian (the entries
+    not asked for are returned as 0). Domain errors (log of a negative number, 0/0, …) give NaN
+    or ±inf, which the engine reports as divergence.
+    """
+    s = _stack_memory()  # a raw pointer: no array object, so no NRT even when inlined
+    n = int(p[0])
+    if n < 1 or 2 * n + 1 > p.shape[0]:
+        return math.nan, math.nan, math.nan, math.nan, math.nan, math.nan
+    top = -1
+    for k in range(n):
+        op = int(p[1 + 2 * k])
+        arg = p[2 + 2 * k]
+        if op <= F_Y:
+            top += 1
+            if top >= MAX_STACK:
+                return math.nan, math.nan, math.nan, math.nan, math.nan, math.nan
+            b = _DUAL * top
+            _store(s, b, arg if op == F_CONST else (x if op == F_X else y))
+            _store(s, b + 1, 1.0 if op == F_X else 0.0)
+            _store(s, b + 2, 1.0 if op == F_Y else 0.0)
+            _store(s, b + 3, 0.0)
+            _store(s, b + 4, 0.0)
+            _store(s, b + 5, 0.0)
+            continue
+        if op <= F_MAX:
+            if top < 1:
+                return math.nan, math.nan, math.nan, math.nan, math.nan, math.nan
+            a = _DUAL * (top - 1)  # left operand; the result goes here
+            b = _DUAL * top  # right operand
+            top -= 1
+            u = _load(s, a)
+            v = _load(s, b)
+            if op == F_ADD or op == F_SUB:
+                sg = 1.0 if op == F_ADD else -1.0
+                for j in range(_DUAL):
+                    _store(s, a + j, _load(s, a + j) + sg * _load(s, b + j))
+            elif op == F_MUL:
+                ux = _load(s, a + 1)
+                uy = _load(s, a + 2)
+                vx = _load(s, b + 1)
+                vy = _load(s, b + 2)
+                _store(s, a, u * v)
+                if order >= 1:
+                    _store(s, a + 1, u * vx + v * ux)
+                    _store(s, a + 2, u * vy + v * uy)
+                if order >= 2:
+                    _store(s, a + 3, u * _load(s, b + 3) + v * _load(s, a + 3) + 2.0 * ux * vx)
+                    _store(s, a + 4, u * _load(s, b + 4) + v * _load(s, a + 4) + ux * vy + vx * uy)
+                    _store(s, a + 5, u * _load(s, b + 5) + v * _load(s, a + 5) + 2.0 * uy * vy)
+            elif op == F_DIV:
+                # q = u/v; from u = q·v: ∇q = (∇u − q∇v)/v, Hq = (Hu − q·Hv − ∇q∇vᵀ − ∇v∇qᵀ)/v.
+                q = u / v
+                _store(s, a, q)
+                if order >= 1:
+                    vx = _load(s, b + 1)
+                    vy = _load(s, b + 2)
+                    qx = (_load(s, a + 1) - q * vx) / v
+                    qy = (_load(s, a + 2) - q * vy) / v
+                    _store(s, a + 1, qx)
+                    _store(s, a + 2, qy)
+                    if order >= 2:
+                        _store(
+                            s, a + 3, (_load(s, a + 3) - q * _load(s, b + 3) - 2.0 * qx * vx) / v
+                        )
+                        _store(
+                            s,
+                            a + 4,
+                            (_load(s, a + 4) - q * _load(s, b + 4) - qx * vy - vx * qy) / v,
+                        )
+                        _store(
+                            s, a + 5, (_load(s, a + 5) - q * _load(s, b + 5) - 2.0 * qy * vy) / v
+                        )
+            else:  # min / max: the chosen operand's derivatives (the first one on a tie)
+                if u != u or v != v:
+                    _store(s, a, math.nan)
+                elif (op == F_MIN and v < u) or (op == F_MAX and v > u):
+                    for j in range(_DUAL):
+                        _store(s, a + j, _load(s, b + j))
+            continue
+        # unary f(u) on the top entry: value f, first and second derivatives d1, d2.
+        if top < 0:
+            return math.nan, math.nan, math.nan, math.nan, math.nan, math.nan
+        b = _DUAL * top
+        u = _load(s, b)
+        d1 = 0.0
+        d2 = 0.0
+        if op == F_NEG:
+            f = -u
+            d1 = -1.0
+        elif op == F_POWC:
+            f = u**arg
+            if arg == 0.0:
+                f = 1.0
+            elif arg == 1.0:
+                d1 = 1.0
+            elif arg == 2.0:
+                d1 = 2.0 * u
+                d2 = 2.0
+            else:
+                d1 = arg * u ** (arg - 1.0)
+                d2 = arg * (arg - 1.0) * u ** (arg - 2.0)
+        elif op == F_SIN:
+            f = math.sin(u)
+            d1 = math.cos(u)
+            d2 = -f
+        elif op == F_COS:
+            f = math.cos(u)
+            d1 = -math.sin(u)
+            d2 = -f
+        elif op == F_TAN:
+            f = math.tan(u)
+            d1 = 1.0 + f * f
+            d2 = 2.0 * f * d1
+        elif op == F_EXP:
+            f = math.exp(u)
+            d1 = f
+            d2 = f
+        elif op == F_LOG:
+            f = math.log(u) if u >= 0.0 else math.nan
+            d1 = 1.0 / u
+            d2 = -d1 * d1
+        elif op == F_SQRT:
+            f = math.sqrt(u) if u >= 0.0 else math.nan
+            d1 = 0.5 / f
+            d2 = -0.5 * d1 / u
+        elif op == F_TANH:
+            f = math.tanh(u)
+            d1 = 1.0 - f * f
+            d2 = -2.0 * f * d1
+        elif op == F_ABS:
+            f = abs(u)
+            d1 = 1.0 if u > 0.0 else (-1.0 if u < 0.0 else 0.0)
+            if u != u:
+                d1 = math.nan
+        else:
+            return math.nan, math.nan, math.nan, math.nan, math.nan, math.nan
+        _store(s, b, f)
+        if order >= 1:
+            ux = _load(s, b + 1)
+            uy = _load(s, b + 2)
+            _store(s, b + 1, d1 * ux)
+            _store(s, b + 2, d1 * uy)
+            if order >= 2:
+                _store(s, b + 3, d2 * ux * ux + d1 * _load(s, b + 3))
+                _store(s, b + 4, d2 * ux * uy + d1 * _load(s, b + 4))
+                _store(s, b + 5, d2 * uy * uy + d1 * _load(s, b + 5))
+    if top != 0:
+        return math.nan, math.nan, math.nan, math.nan, math.nan, math.nan
+    return _load(s, 0), _load(s, 1), _load(s, 2), _load(s, 3), _load(s, 4), _load(s, 5)
 
 
 @njit(cache=True, error_model="numpy")
@@ -117,6 +326,8 @@ def value(sid, x, y, p, dx, dy):
             z = x * dx[i, 0] + y * dx[i, 1]
             acc += _softplus(-dy[i] * z)
         return acc / n + 0.5 * p[0] * (x * x + y * y)
+    if sid == FORMULA:
+        return formula_eval(p, x, y, 0)[0]
     return math.nan
 
 
@@ -182,6 +393,9 @@ def gradient(sid, x, y, p, dx, dy, idx, nidx):
             gx += c * dx[i, 0]
             gy += c * dx[i, 1]
         return gx / nidx + p[0] * x, gy / nidx + p[0] * y
+    if sid == FORMULA:
+        r = formula_eval(p, x, y, 1)
+        return r[1], r[2]
     return math.nan, math.nan
 
 
@@ -251,6 +465,9 @@ def hessian(sid, x, y, p, dx, dy):
             hxy += w * dx[i, 0] * dx[i, 1]
             hyy += w * dx[i, 1] * dx[i, 1]
         return hxx / n + p[0], hxy / n, hyy / n + p[0]
+    if sid == FORMULA:
+        r = formula_eval(p, x, y, 2)
+        return r[3], r[4], r[5]
     return math.nan, math.nan, math.nan
 
 
@@ -301,3 +518,74 @@ def derivatives_grid(sid, xs, ys, p, dx, dy, grad_out, hess_out):
         hess_out[i, 0] = a
         hess_out[i, 1] = b
         hess_out[i, 2] = c
+
+
+@njit(cache=True, error_model="numpy")
+def stationary_search(sid, p, dx, dy, starts, saddle_free, iters, max_step, out):
+    """Newton iterations from each row of ``starts``; where each ended goes to ``out``.
+
+    ``saddle_free``: the Hessian's eigenvalues replaced by their absolute values (floored), with
+    a backtracking line search on f, so every step descends and the search ends in minima.
+    Otherwise plain Newton steps, which converge to any nearby stationary point (saddles too).
+    Steps are capped to ``max_step`` (x, y). Used to find a typed formula's minima and saddles.
+    """
+    n = dy.shape[0]
+    idx = np.arange(n)
+    for i in range(starts.shape[0]):
+        x = starts[i, 0]
+        y = starts[i, 1]
+        f = value(sid, x, y, p, dx, dy)
+        for _ in range(iters):
+            gx, gy = gradient(sid, x, y, p, dx, dy, idx, n)
+            a, b, c = hessian(sid, x, y, p, dx, dy)
+            if not (math.isfinite(f) and math.isfinite(gx + gy) and math.isfinite(a + b + c)):
+                break
+            # Eigenvectors of [[a, b], [b, c]]: (cos θ, sin θ) for the larger eigenvalue.
+            theta = 0.5 * math.atan2(2.0 * b, a - c)
+            co = math.cos(theta)
+            si = math.sin(theta)
+            half = 0.5 * (a + c)
+            rad = math.hypot(0.5 * (a - c), b)
+            lmax = half + rad
+            lmin = half - rad
+            floor = 1e-8 * (1.0 + max(abs(lmax), abs(lmin)))
+            if saddle_free:
+                lmax = max(abs(lmax), floor)
+                lmin = max(abs(lmin), floor)
+            elif abs(lmin) < 1e-6 * floor or abs(lmax) < 1e-6 * floor:
+                break  # singular: no Newton step
+            g_max = co * gx + si * gy
+            g_min = -si * gx + co * gy
+            d_max = -g_max / lmax
+            d_min = -g_min / lmin
+            sx = co * d_max - si * d_min
+            sy = si * d_max + co * d_min
+            shrink = 1.0
+            if abs(sx) > max_step[0]:
+                shrink = max_step[0] / abs(sx)
+            if abs(sy) * shrink > max_step[1]:
+                shrink = max_step[1] / abs(sy)
+            sx *= shrink
+            sy *= shrink
+            if saddle_free:
+                t = 1.0
+                moved = False
+                for _ in range(40):
+                    ft = value(sid, x + t * sx, y + t * sy, p, dx, dy)
+                    if ft < f:
+                        x += t * sx
+                        y += t * sy
+                        f = ft
+                        moved = True
+                        break
+                    t *= 0.5
+                if not moved:
+                    break
+            else:
+                x += sx
+                y += sy
+                f = value(sid, x, y, p, dx, dy)
+            if abs(sx) + abs(sy) <= 1e-15 * (1.0 + abs(x) + abs(y)):
+                break
+        out[i, 0] = x
+        out[i, 1] = y

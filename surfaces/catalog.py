@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from surfaces import _kernels as K
+from surfaces import formula as _formula
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,21 @@ class Surface:
         shape, _, h = self._derivatives(x, y)
         full = np.stack([h[:, 0], h[:, 1], h[:, 1], h[:, 2]], axis=-1)
         return full.reshape(shape + (2, 2))
+
+    @property
+    def f_star(self) -> float | None:
+        """The lowest value f takes, when it is known: the lowest listed minimum, or None for
+        surfaces unbounded below. For a typed formula it is estimated (see
+        :attr:`f_star_estimated`): the best minimum found numerically, and None when the plot
+        has lower points than every minimum found."""
+        if self.spec.name == "formula":
+            return self.extra.get("f_star")
+        return min(m.value for m in self.minima) if self.minima else None
+
+    @property
+    def f_star_estimated(self) -> bool:
+        """True when :attr:`f_star` was found numerically (a typed formula), not known exactly."""
+        return self.spec.name == "formula"
 
     def nearest_minimum(self, x: float, y: float) -> Point | None:
         """The listed minimum closest to (x, y), or None for surfaces without one."""
@@ -452,7 +468,25 @@ _register(
     )
 )
 
+_register(
+    Spec(
+        name="formula",
+        title="Your own f(x, y)",
+        latex=r"f(x,y)=x^2+10\sin y",
+        teaches="A function you type: its gradient and Hessian are exact (forward-mode dual "
+        "numbers), its minima and saddle points are found numerically.",
+        params={
+            "xmin": Param(-3.0, -1e6, 1e6, "x min"),
+            "xmax": Param(3.0, -1e6, 1e6, "x max"),
+            "ymin": Param(-5.0, -1e6, 1e6, "y min"),
+            "ymax": Param(5.0, -1e6, 1e6, "y max"),
+        },
+        build=lambda p: {},  # built by _make_formula
+    )
+)
+
 NAMES: tuple[str, ...] = tuple(_SPECS)
+FORMULA_DEFAULT = "x^2 + 10*sin(y)"
 
 
 def spec(name: str) -> Spec:
@@ -496,7 +530,18 @@ def _validated(s: Spec, given: dict) -> dict[str, float]:
     return out
 
 
+def check_param(name: str, key: str, value: float) -> None:
+    """ValueError unless ``value`` is valid for parameter ``key`` of surface ``name`` on its own
+    (its range; constraints between parameters are checked by :func:`get`)."""
+    s = spec(name)
+    accepted = all_params(s)
+    if key not in accepted:
+        raise ValueError(f"surface {name!r} has no parameter {key!r}")
+    _validated(replace(s, params={key: accepted[key]}), {key: value})
+
+
 _CACHE: dict[tuple, Surface] = {}
+FORMULA_CACHE = 256  # typed formulas kept (each holds its program, minima and saddles)
 
 
 def get(name: str, **params: float) -> Surface:
@@ -505,11 +550,90 @@ def get(name: str, **params: float) -> Surface:
     Raises ``ValueError`` naming the parameter and its valid range on bad input.
     """
     s = spec(name)
+    params = dict(params)
+    text = params.pop("formula", FORMULA_DEFAULT) if name == "formula" else None
     bound = _validated(s, params)
+    if text is not None:
+        program = _formula.compile_formula(text)  # FormulaError (a ValueError) on bad text
+        for lo, hi in (("xmin", "xmax"), ("ymin", "ymax")):
+            if not bound[hi] - bound[lo] >= 1e-6 * max(1.0, abs(bound[lo]), abs(bound[hi])):
+                raise ValueError(
+                    f"formula.{lo} must be below formula.{hi}, got {bound[lo]:g} ≥ {bound[hi]:g}"
+                )
+        bound["formula"] = text
     key = (name, tuple(sorted(bound.items())))
     if key not in _CACHE:
-        _CACHE[key] = _make(s, bound)
+        if text is not None:  # typed formulas: keep the cache bounded (the oldest go)
+            typed = [k for k in _CACHE if k[0] == "formula"]
+            for old in typed[: max(len(typed) - FORMULA_CACHE + 1, 0)]:
+                del _CACHE[old]
+        _CACHE[key] = _make_formula(s, bound, program) if text is not None else _make(s, bound)
     return _CACHE[key]
+
+
+def _formula_starts(p: np.ndarray, bounds: tuple) -> list[tuple[float, float]]:
+    """Default starts of a typed formula: near two opposite corners of the plot, else the first
+    grid points where f is finite."""
+    (x0, x1), (y0, y1) = bounds
+    w, h = x1 - x0, y1 - y0
+    candidates = [(x0 + 0.85 * w, y0 + 0.8 * h), (x0 + 0.15 * w, y0 + 0.2 * h)]
+    candidates += [(x0 + a * w, y0 + b * h) for a in np.linspace(0.1, 0.9, 9)
+                   for b in np.linspace(0.9, 0.1, 9)]  # fmt: skip
+    empty_x, empty_y = np.zeros((0, 2)), np.zeros(0)
+    ok = [
+        (float(x), float(y)) for x, y in candidates
+        if math.isfinite(K.value(K.FORMULA, x, y, p, empty_x, empty_y))
+    ]  # fmt: skip
+    return ok[:2] or [candidates[0]]
+
+
+def _make_formula(s: Spec, bound: dict, program: _formula.Program) -> Surface:
+    """A typed formula: its program as the kernel parameters, minima and saddles found
+    numerically, f* estimated from the best minimum when it is the lowest point of the plot."""
+    kp = program.encode()
+    bounds = ((bound["xmin"], bound["xmax"]), (bound["ymin"], bound["ymax"]))
+    land = _formula.find_landscape(kp, bounds)
+    unbounded = not land.best_is_global
+
+    def count(n: int, one: str, many: str) -> str:
+        return f"{n} {one if n == 1 else many}"
+
+    found = (
+        f"{count(len(land.minima), 'minimum', 'minima')} and "
+        f"{count(len(land.saddles), 'saddle point', 'saddle points')} found numerically in the plot"
+    )
+    if not land.minima:
+        found = "no minimum found in the plot, so f* is unknown"
+    elif unbounded:
+        found += ", but f is lower elsewhere in the plot, so f* is unknown"
+    else:
+        found += "; f* is estimated from the lowest one"
+    teaches = (
+        f"Your own function. Gradient and Hessian are exact (forward-mode dual numbers); {found}."
+    )
+    if unbounded:
+        teaches += " The loss axis is linear, and runs that leave 10× the plot stop as escaped."
+    # Plain text (no Markdown emphasis from "*"): the page title and the export's title.
+    pretty = program.text.strip().replace("**", "^").replace("*", "·")
+    own = replace(
+        s,
+        title=f"f(x, y) = {pretty}",
+        latex=program.latex,
+        teaches=teaches,
+        escapes=unbounded,
+    )
+    return Surface(
+        spec=own,
+        params=bound,
+        bounds=bounds,
+        minima=tuple(Point(x, y, v, "minimum") for x, y, v in land.minima),
+        saddles=tuple(Point(x, y, v, "saddle") for x, y, v in land.saddles),
+        starts=tuple(_formula_starts(kp, bounds)),
+        kernel_params=kp,
+        data_x=np.zeros((0, 2)),
+        data_y=np.zeros(0),
+        extra={"f_star": None if unbounded else land.minima[0][2], "program": program},
+    )
 
 
 def _make(s: Spec, bound: dict[str, float]) -> Surface:
