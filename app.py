@@ -25,6 +25,7 @@ import streamlit as st
 import optviz
 import surfaces
 from optviz import config, export, figures, optimizers, presets, schedules, style
+from optviz.app import ema_page, lesson
 from optviz.config import Comparison, RunSpec
 from optviz.race_chart import race_chart
 
@@ -116,8 +117,9 @@ def normalized(c: Comparison) -> Comparison:
     accepted = surfaces.all_params(surf.spec)
     sp = {k: v for k, v in c.surface_params.items() if v != accepted[k].default}
     return replace(
-        c, surface_params=sp, start=start, runs=tuple(runs), projection=False, linked=False
-    )
+        c, surface_params=sp, start=start, runs=tuple(runs), projection=False, linked=False,
+        lesson=False, question=None,
+    )  # fmt: skip
 
 
 def query_key(c: Comparison) -> tuple[tuple[str, str], ...]:
@@ -174,6 +176,7 @@ def write_state(c: Comparison) -> None:
         _write_run_options(i, run)
     ss[RUN_KEY] = 0
     ss["link"] = bool(c.linked)
+    ss[lesson.LESSON_KEY], ss[lesson.QUESTION_KEY] = bool(c.lesson), c.question
     if c.linked:
         on_link()
 
@@ -262,6 +265,8 @@ def read_state() -> tuple[Comparison, list[str]]:
         runs=tuple(runs) or Comparison().runs,
         projection=bool(ss.get("proj", False)),
         linked=link,
+        lesson=bool(ss.get(lesson.LESSON_KEY, False)),
+        question=ss.get(lesson.QUESTION_KEY),
     )
     return comparison, problems
 
@@ -282,7 +287,10 @@ def on_preset() -> None:
     if not name:
         return
     # A preset's runs have their own hyperparameters: linked sliders would replace them.
-    comparison = replace(presets.get(name).comparison, projection=st.session_state["proj"])
+    comparison = replace(
+        presets.get(name).comparison, projection=st.session_state["proj"],
+        lesson=bool(st.session_state.get(lesson.LESSON_KEY)), question=lesson.question_for(name),
+    )  # fmt: skip
     write_state(comparison)
     st.session_state["loaded_preset"] = name
     st.session_state["notices"] = []
@@ -604,6 +612,7 @@ def runs_ui() -> None:
 
 def sidebar_ui() -> None:
     ss = st.session_state
+    titles = lesson.preset_titles()  # in lesson mode, titles that do not give answers away
     with st.sidebar:
         st.selectbox(
             "Lecture scenario (preset)",
@@ -611,10 +620,11 @@ def sidebar_ui() -> None:
             index=None,
             placeholder="Choose a preset…",
             key="preset",
-            format_func=lambda n: presets.PRESETS[n].title,
+            format_func=titles.__getitem__,
             on_change=on_preset,
         )
         st.toggle("Projection mode", key="proj")
+        lesson.toggle()
         surface_ui()
     # What the sidebar shows, so a run of the race panel alone can tell when it is stale.
     ss["drawn_start"] = (ss["start_x"], ss["start_y"])
@@ -684,6 +694,7 @@ def export_panel(c: Comparison, trajs: list) -> None:
 
 
 VIEWS = ("Results", "Dynamics", "3D", "Gradient field", "Data fit", "Formulas", "Export")
+VIEWS += ("EMA lesson",)
 
 
 def views_ui(c: Comparison, trajs: list, colors: list[str]) -> None:
@@ -721,6 +732,8 @@ def views_ui(c: Comparison, trajs: list, colors: list[str]) -> None:
         formula_cards(c)
     elif view == "Export":
         export_panel(c, trajs)
+    elif view == "EMA lesson":
+        ema_page.render(projection=proj, write_state=write_state, views=VIEWS)
 
 
 PROJECTION_MAX_HEIGHT = 1000  # projection mode fits the figure to the screen, up to this
@@ -730,6 +743,7 @@ def race_ui(c: Comparison, trajs: list) -> None:
     height = PROJECTION_MAX_HEIGHT if c.projection else 560
     pick = bool(st.session_state.get("pick"))
     fig = cached_race_figure(query_key(c), c, trajs, c.projection, height, pick)
+    fig = lesson.shown_figure(fig, c)  # lesson mode: only the start until Reveal
     race_chart(
         fig, key=RACE_KEY, pick=pick, font_size=style.FONT_SIZE[c.projection],
         fit_screen=c.projection,
@@ -753,6 +767,7 @@ def race_panel() -> None:
     # The chart is sent first: it is what a slider move is watched on.
     chart_col, runs_col = st.columns([3, 1], gap="medium")
     with chart_col:
+        lesson.render(comparison, run_labels(comparison), colors, comparison.projection)
         race_ui(comparison, trajs)
         if ss.get("notices"):
             st.warning(
@@ -762,13 +777,16 @@ def race_panel() -> None:
         for problem in problems:
             st.warning(problem)
         preset = ss.get("loaded_preset")
-        if preset and not comparison.projection:
+        if preset and not comparison.projection and not lesson.hidden():
             p = presets.get(preset)
             same = query_key(p.comparison) == query_key(comparison)
             st.info(f"**{p.title}**{'' if same else ' (modified)'}. {p.description}")
     with runs_col:
         runs_ui()
-    views_ui(comparison, trajs, colors)
+    if lesson.hidden():
+        st.caption("The results and the other views open after Reveal.")
+    else:
+        views_ui(comparison, trajs, colors)
 
 
 def main() -> None:
@@ -788,7 +806,7 @@ def main() -> None:
     # is not rebuilt when projection mode hides the title.
     title = st.empty()
     if not projection:
-        title.markdown(f"**{surf.title}** — {surf.teaches}")
+        title.markdown(f"**{surf.title}**" + ("" if lesson.hidden() else f" — {surf.teaches}"))
     race_panel()
     freeze_start_up_heap()
 

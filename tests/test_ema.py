@@ -8,6 +8,7 @@ The loop below is written from the deck (/work/shared/lectures/001_*.txt), not f
 from __future__ import annotations
 
 import importlib.util
+import json
 import math
 from pathlib import Path
 
@@ -141,3 +142,44 @@ def test_ema_figure_draws_the_data_and_each_curve():
     np.testing.assert_array_equal(np.asarray(fig.data[0].x), np.arange(1, 366))
     assert fig.data[2].line.dash == "dot"
     assert fig.layout.font.size > figures.ema_figure(year, curves).layout.font.size
+
+
+# ---- the page in the app --------------------------------------------------------------------
+
+
+def test_ema_page_shows_the_first_values_takes_pasted_numbers_and_opens_adam():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.segmented_control(key="view").set_value("EMA lesson").run()
+    assert not at.exception
+    page = " ".join(m.value for m in at.markdown)
+    assert "V₁ = 0.98 · 0 + 0.02 · 40 = 0.8" in page  # the deck's example, computed right
+    assert "(1 − 0.98²) = 44.5455" in page
+    assert "0.9 · 0 + 0.1 · 40 = 4" in page  # the first values of the year, β = 0.9
+    assert "**10**" in page  # ≈ the average of the last 10 days
+    (chart,) = [c for c in at.get("plotly_chart")]
+    spec = json.loads(chart.proto.spec)
+    assert [t["name"] for t in spec["data"]][0] == "θ (data)"
+    assert len(spec["data"]) == 1 + 2 * 3  # three β, V′ and V each
+    at.select_slider(key="ema.beta").set_value(0.5).run()
+    assert "0.5 · 0 + 0.5 · 40 = 20" in " ".join(m.value for m in at.markdown)
+
+    at.radio(key="ema.source").set_value("My own numbers").run()
+    at.text_area(key="ema.text").input("40, 49, oops").run()
+    assert not at.exception
+    assert at.warning and "'oops'" in at.warning[0].value
+    assert not at.get("plotly_chart")
+    at.text_area(key="ema.text").input("10; 20,5").run()
+    assert not at.warning
+    assert "0.5 · 5 + 0.5 · 20.5 = 12.75" in " ".join(m.value for m in at.markdown)
+
+    next(b for b in at.button if b.key == "ema.adam").click().run()
+    assert not at.exception
+    assert [at.session_state[f"o{i}.opt"] for i in range(at.session_state["n_runs"])] == [
+        "adam",
+        "adam",
+    ]
+    assert at.session_state["o1.bias_correction"] is False
+    assert at.session_state["o0.beta1"] == 0.5
+    assert at.session_state["view"] in ("Step by step", "Results")
