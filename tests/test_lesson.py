@@ -251,12 +251,12 @@ def test_lesson_mode_hides_the_runs_until_reveal_then_shows_the_same_runs():
     assert at.query_params["lesson"] == "1"
     assert at.query_params["question"] == "saddle_ridge"
 
-    button(at, "lesson.reveal").click().run()
+    button(at, "lesson_reveal").click().run()
     assert not at.exception
     assert race_spec(at) == expected
     page = " ".join(m.value for m in at.markdown)
     assert question.explanation in page
-    button(at, "lesson.hide").click().run()
+    button(at, "lesson_hide").click().run()
     assert run_traces(race_spec(at)) == []
 
 
@@ -271,5 +271,5 @@ def test_permalink_opens_in_lesson_mode_with_the_question_hidden():
     assert at.query_params["lesson"] == "1" and at.query_params["question"] == "newton_saddle"
     again, notices = config.from_query(dict(at.query_params))
     assert notices == [] and again.lesson and again.question == "newton_saddle"
-    button(at, "lesson.reveal").click().run()
+    button(at, "lesson_reveal").click().run()
     assert len({t["meta"].get("run") for t in run_traces(race_spec(at))} - {None}) == 3

@@ -77,13 +77,13 @@ def _curves(values: np.ndarray, beta: float, mode: str, projection: bool) -> lis
     colors = style.run_colors(len(betas) + 1, projection)
     out = []
     for i, b in enumerate(betas):
-        name = f"β = {b:g} (≈ {ema.window_days(b):.3g} days)" + (" ← slider" if b == beta else "")
+        name = f"β = {b:g} (≈ {ema.window_days(b):.3g} days)" + (", slider" if b == beta else "")
         if mode in (MODES[1], MODES[2]):
-            out.append((name + (" V′" if mode == MODES[2] else ""), ema.ema(values, b, True),
+            out.append((name + (": V′" if mode == MODES[2] else ""), ema.ema(values, b, True),
                         colors[i], "solid"))  # fmt: skip
         if mode in (MODES[0], MODES[2]):
             dash = "dot" if mode == MODES[2] else "solid"
-            out.append((name + (" V" if mode == MODES[2] else ""), ema.ema(values, b), colors[i],
+            out.append((name + (": V" if mode == MODES[2] else ""), ema.ema(values, b), colors[i],
                         dash))  # fmt: skip
     return out
 
@@ -112,17 +112,15 @@ def _deck_example() -> str:
     )
 
 
-ADAM_TEXT = r"""
-**Adam's m and v are exactly this average**, of the gradients g and of their squares g²:
-
-$$m_t = \beta_1 m_{t-1} + (1-\beta_1)\,g_t \qquad v_t = \beta_2 v_{t-1} + (1-\beta_2)\,g_t^2$$
-
-$$\hat m_t = \frac{m_t}{1-\beta_1^t} \qquad \hat v_t = \frac{v_t}{1-\beta_2^t}
-\qquad \theta_t = \theta_{t-1} - \eta\,\frac{\hat m_t}{\sqrt{\hat v_t}+\epsilon}$$
-
-m is V with θₜ = gₜ (β₁ = 0.9: about the last 10 gradients); v is V of gₜ² (β₂ = 0.999: about
-the last 1000); m̂ and v̂ are V′. Without the correction both start at 0, as V does.
-"""
+ADAM_LATEX = (
+    r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\,g_t \qquad v_t = \beta_2 v_{t-1} + (1-\beta_2)\,g_t^2",
+    r"\hat m_t = \frac{m_t}{1-\beta_1^t} \qquad \hat v_t = \frac{v_t}{1-\beta_2^t} \qquad "
+    r"\theta_t = \theta_{t-1} - \eta\,\frac{\hat m_t}{\sqrt{\hat v_t}+\epsilon}",
+)
+ADAM_TEXT = (
+    "m is V with θₜ = gₜ (β₁ = 0.9: about the last 10 gradients); v is V of gₜ² (β₂ = 0.999: "
+    "about the last 1000); m̂ and v̂ are V′. Without the correction both start at 0, as V does."
+)
 
 
 def render(
@@ -168,6 +166,11 @@ def render(
         st.markdown(f"**The first values**, β = {beta:g}:\n\n" + _first_values_table(values, beta))
     with right:
         st.markdown(_deck_example())
+    st.markdown(
+        "**Adam's m and v are exactly this average**, of the gradients g and of their squares g²:"
+    )
+    for formula in ADAM_LATEX:
+        st.latex(formula)
     st.markdown(ADAM_TEXT)
     target = STEP_VIEW if STEP_VIEW in views else "race"
     st.button(

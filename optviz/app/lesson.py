@@ -29,16 +29,27 @@ LETTERS = "ABCDEFGH"
 
 CSS = """
 <style>
-.lesson-q { font-size: %(q)s; font-weight: 700; line-height: 1.25; margin: 0.2rem 0 0.4rem 0; }
-.lesson-c { font-size: %(c)s; line-height: 1.35; margin: 0 0 0.3rem 0; }
-.lesson-c b { display: inline-block; min-width: 1.6em; }
+.stMarkdown p.lesson-q {
+  font-size: %(q)s !important; font-weight: 700; line-height: 1.25; margin: 0.2rem 0 0.4rem 0;
+}
+.stMarkdown p.lesson-c { font-size: %(c)s !important; line-height: 1.4; margin: 0 0 0.3rem 0; }
+.lesson-c span { margin-right: 1.6em; white-space: nowrap; display: inline-block; }
 .lesson-c .right { color: #007a55; font-weight: 700; }
-.lesson-runs { font-size: %(r)s; margin: 0 0 0.3rem 0; }
+.stMarkdown p.lesson-runs { font-size: %(r)s !important; margin: 0 0 0.3rem 0; }
+.st-key-lesson_reveal button p, .st-key-lesson_hide button p { font-size: %(c)s !important; }
 .lesson-runs span { font-weight: 700; margin-right: 1.1em; white-space: nowrap; }
+@media (max-width: 1500px) {
+  .stMarkdown p.lesson-q { font-size: %(q_small)s !important; }
+  .stMarkdown p.lesson-c, .st-key-lesson_reveal button p, .st-key-lesson_hide button p {
+    font-size: %(c_small)s !important;
+  }
+}
 </style>
 """
-SIZES = {False: {"q": "1.5rem", "c": "1.2rem", "r": "1rem"},
-         True: {"q": "2.6rem", "c": "2rem", "r": "1.45rem"}}  # fmt: skip
+SIZES = {
+    False: {"q": "1.5rem", "c": "1.2rem", "r": "1rem", "q_small": "1.35rem", "c_small": "1.1rem"},
+    True: {"q": "2.6rem", "c": "2rem", "r": "1.45rem", "q_small": "2.1rem", "c_small": "1.6rem"},
+}
 
 
 def question() -> presets.Question | None:
@@ -91,13 +102,13 @@ def _reveal(on: bool) -> None:
 
 
 def _choices_html(q: presets.Question, revealed: bool) -> str:
-    rows = []
+    """The choices on one line (they wrap), the right one marked once revealed."""
+    items = []
     for i, choice in enumerate(q.choices):
-        text = f"<b>{LETTERS[i]}.</b> {html.escape(choice)}"
-        if revealed and i == q.answer:
-            text = f'<span class="right">{text} ✓</span>'
-        rows.append(f'<p class="lesson-c">{text}</p>')
-    return "".join(rows)
+        right = revealed and i == q.answer
+        text = f"<b>{LETTERS[i]}.</b> {html.escape(choice)}" + (" ✓" if right else "")
+        items.append(f'<span class="right">{text}</span>' if right else f"<span>{text}</span>")
+    return f'<p class="lesson-c">{"".join(items)}</p>'
 
 
 def render(
@@ -123,16 +134,18 @@ def render(
                 f'<p class="lesson-q">{html.escape(q.text)}</p>' + _choices_html(q, revealed),
                 unsafe_allow_html=True,
             )
-        runs = "".join(
-            f'<span style="color:{c}">● {html.escape(label)}</span>'
-            for label, c in zip(labels, colors, strict=True)
-        )
-        st.markdown(f'<p class="lesson-runs">{runs}</p>', unsafe_allow_html=True)
-        if revealed and q is not None:
-            st.markdown(f"**{LETTERS[q.answer]}.** {q.explanation}")
-            st.caption(f"From the lecture: {q.source}")
+        text, button = st.columns([3, 1], vertical_alignment="center")
         if revealed:
-            st.button("Hide the runs again", key="lesson.hide", on_click=_reveal, args=(False,))
+            if q is not None:  # the legend names the runs now
+                text.markdown(f"**{LETTERS[q.answer]}.** {q.explanation}  \n"
+                              f":gray[From the lecture: {q.source}]")  # fmt: skip
+            button.button("Hide", key="lesson_hide", on_click=_reveal, args=(False,),
+                          help="Hide the runs again")  # fmt: skip
         else:
-            st.button("Reveal", key="lesson.reveal", type="primary", on_click=_reveal,
-                      args=(True,))  # fmt: skip
+            runs = "".join(
+                f'<span style="color:{c}">● {html.escape(label)}</span>'
+                for label, c in zip(labels, colors, strict=True)
+            )
+            text.markdown(f'<p class="lesson-runs">{runs}</p>', unsafe_allow_html=True)
+            button.button("Reveal", key="lesson_reveal", type="primary", on_click=_reveal,
+                          args=(True,), width="stretch")  # fmt: skip
