@@ -954,7 +954,7 @@ def _unpacked(values: object) -> np.ndarray:
 
 def ema_figure(
     values: np.ndarray,
-    curves: Sequence[tuple[str, np.ndarray, str, str]],
+    curves: Sequence[tuple[str, np.ndarray, str, str, bool]],
     *,
     unit: str = "",
     projection: bool = False,
@@ -962,8 +962,9 @@ def ema_figure(
 ) -> go.Figure:
     """A series θ₁…θₙ as grey dots and its exponentially weighted averages as lines.
 
-    ``curves`` are ``(label, V, colour, dash)``: V₁…Vₙ aligned with ``values`` (see
-    :func:`optviz.ema.ema`), drawn over t = 1…n in that colour and Plotly dash ("solid", "dot").
+    ``curves`` are ``(label, V, colour, dash, in_legend)``: V₁…Vₙ aligned with ``values`` (see
+    :func:`optviz.ema.ema`), drawn over t = 1…n in that colour and Plotly dash ("solid", "dot");
+    a curve not in the legend still names itself on hover.
     """
     font, line, marker = _sizes(projection)
     theta = np.asarray(values, dtype=float)
@@ -976,10 +977,11 @@ def ema_figure(
             hovertemplate=f"t = %{{x}}<br>θ = %{{y:.4g}} {unit}<extra></extra>",
         )
     )  # fmt: skip
-    for label, v, color, dash in curves:
+    for label, v, color, dash, in_legend in curves:
         fig.add_trace(
             go.Scatter(
                 x=t, y=np.asarray(v, dtype=float), mode="lines", name=label,
+                showlegend=bool(in_legend),
                 line={"color": color, "width": line * (0.6 if dash != "solid" else 0.9),
                       "dash": dash},
                 hovertemplate=f"{label}<br>t = %{{x}}<br>V = %{{y:.4g}} {unit}<extra></extra>",

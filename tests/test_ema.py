@@ -133,14 +133,15 @@ def test_parse_series_refuses_too_many_values():
 def test_ema_figure_draws_the_data_and_each_curve():
     year = ema.load_temperatures()
     curves = [
-        ("β = 0.9", ema.ema(year, 0.9), "#0072B2", "solid"),
-        ("β = 0.9, no bias correction", ema.ema(year, 0.9), "#0072B2", "dot"),
+        ("β = 0.9", ema.ema(year, 0.9), "#0072B2", "solid", True),
+        ("β = 0.9, no bias correction", ema.ema(year, 0.9), "#0072B2", "dot", False),
     ]
     fig = figures.ema_figure(year, curves, unit="°F", projection=True)
     assert [t.name for t in fig.data] == ["θ (data)", "β = 0.9", "β = 0.9, no bias correction"]
     np.testing.assert_array_equal(np.asarray(fig.data[0].y), year)
     np.testing.assert_array_equal(np.asarray(fig.data[0].x), np.arange(1, 366))
     assert fig.data[2].line.dash == "dot"
+    assert [t.showlegend for t in fig.data[1:]] == [True, False]
     assert fig.layout.font.size > figures.ema_figure(year, curves).layout.font.size
 
 

@@ -21,6 +21,15 @@ MODES = ("without bias correction", "with bias correction", "both")
 BETAS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
 RERUN = "ema.rerun"  # set by the Adam button's callback: the whole page must redraw
 EXAMPLE = "40, 49, 45, 44, 50, 52, 47, 53"  # starts with the deck's θ₁, θ₂, θ₃
+# Projection mode: the lesson's own widgets as large as the rest of the projected page.
+PROJECTION_CSS = """
+<style>
+.st-key-ema-source p, .st-key-ema-mode p, .st-key-ema-beta p, .st-key-ema-text p,
+.st-key-ema-beta [data-testid="stSliderThumbValue"], .st-key-ema-adam p {
+  font-size: 1.3rem !important;
+}
+</style>
+"""
 
 
 def adam_comparison(beta1: float) -> Comparison:
@@ -80,11 +89,11 @@ def _curves(values: np.ndarray, beta: float, mode: str, projection: bool) -> lis
         name = f"β = {b:g} (≈ {ema.window_days(b):.3g} days)" + (", slider" if b == beta else "")
         if mode in (MODES[1], MODES[2]):
             out.append((name + (": V′" if mode == MODES[2] else ""), ema.ema(values, b, True),
-                        colors[i], "solid"))  # fmt: skip
-        if mode in (MODES[0], MODES[2]):
+                        colors[i], "solid", True))  # fmt: skip
+        if mode in (MODES[0], MODES[2]):  # in "both", V is dotted and named by the caption
             dash = "dot" if mode == MODES[2] else "solid"
-            out.append((name + (": V" if mode == MODES[2] else ""), ema.ema(values, b), colors[i],
-                        dash))  # fmt: skip
+            label = name + (": V, no bias correction" if mode == MODES[2] else "")
+            out.append((label, ema.ema(values, b), colors[i], dash, mode != MODES[2]))
     return out
 
 
@@ -134,6 +143,8 @@ def render(
     ss = st.session_state
     if ss.pop(RERUN, False):
         st.rerun()  # the Adam comparison went into the sidebar's widgets too
+    if projection:
+        st.markdown(PROJECTION_CSS, unsafe_allow_html=True)
     st.markdown(
         "#### Exponentially weighted averages\n"
         "The mini-batch deck's example: Vₜ = β Vₜ₋₁ + (1 − β) θₜ with V₀ = 0, over a year of "
@@ -161,6 +172,8 @@ def render(
         values, _curves(values, beta, ss["ema.mode"], projection), unit=unit, projection=projection
     )
     st.plotly_chart(fig, theme=None, key="ema.chart")
+    if ss["ema.mode"] == MODES[2]:
+        st.caption("Solid: V′, bias-corrected. Dotted, same colour: V, without the correction.")
     left, right = st.columns(2, gap="large")
     with left:
         st.markdown(f"**The first values**, β = {beta:g}:\n\n" + _first_values_table(values, beta))

@@ -136,9 +136,10 @@ def render(
             )
         text, button = st.columns([3, 1], vertical_alignment="center")
         if revealed:
-            if q is not None:  # the legend names the runs now
-                text.markdown(f"**{LETTERS[q.answer]}.** {q.explanation}  \n"
-                              f":gray[From the lecture: {q.source}]")  # fmt: skip
+            if q is not None:  # the legend names the runs now; the chart keeps the screen
+                with text.expander(f"Why {LETTERS[q.answer]}?  (and the lecture's line)"):
+                    st.markdown(f"**{LETTERS[q.answer]}.** {q.explanation}")
+                    st.caption(f"From the lecture: {q.source}")
             button.button("Hide", key="lesson_hide", on_click=_reveal, args=(False,),
                           help="Hide the runs again")  # fmt: skip
         else:
