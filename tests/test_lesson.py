@@ -273,3 +273,70 @@ def test_permalink_opens_in_lesson_mode_with_the_question_hidden():
     assert notices == [] and again.lesson and again.question == "newton_saddle"
     button(at, "lesson_reveal").click().run()
     assert len({t["meta"].get("run") for t in run_traces(race_spec(at))} - {None}) == 3
+
+
+# ---- in a real browser ----------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_browser_race_chart_draws_no_run_until_reveal(tmp_path):
+    """The chart component gets a figure without runs (it must still draw the surface and the
+    start), then after Reveal the three runs; screenshots of both go to ``tmp_path``."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    chromium = "/usr/bin/chromium"
+    if not Path(chromium).exists() and os.environ.get("CI") != "true":
+        pytest.skip("no /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    root = Path(APP).parent
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("streamlit")), "run", APP, "--server.headless=true",
+         "--server.address=127.0.0.1", f"--server.port={port}", "--server.fileWatcherType=none",
+         "--browser.gatherUsageStats=false"],
+        cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    chart = """() => { const f = document.querySelector('iframe[title$="race_chart"]');
+        const r = f && f.contentWindow && f.contentWindow.race;
+        return r && r.renders > 0 && f.offsetHeight > 100 ? r.runs.length : -1; }"""
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "streamlit did not start"
+                time.sleep(0.3)
+        query = config.to_query(presets.get("saddle_ridge").comparison)
+        query |= {"lesson": "1", "question": "saddle_ridge"}
+        url = f"http://127.0.0.1:{port}/?" + "&".join(f"{k}={v}" for k, v in query.items())
+        args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=args)
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(url)
+            page.get_by_role("button", name="Reveal").wait_for(timeout=120_000)
+            page.wait_for_function(f"({chart})() >= 0", timeout=120_000)
+            assert page.evaluate(chart) == 0
+            page.screenshot(path=str(tmp_path / "hidden.png"))
+            page.get_by_role("button", name="Reveal").click()
+            page.get_by_role("button", name="Hide").wait_for(timeout=60_000)
+            page.wait_for_function(f"({chart})() === 3", timeout=60_000)
+            page.screenshot(path=str(tmp_path / "revealed.png"))
+            browser.close()
+        assert errors == []
+    finally:
+        server.kill()
+        server.wait(timeout=10)

@@ -25,7 +25,8 @@ EXAMPLE = "40, 49, 45, 44, 50, 52, 47, 53"  # starts with the deck's θ₁, θ�
 PROJECTION_CSS = """
 <style>
 .st-key-ema-source p, .st-key-ema-mode p, .st-key-ema-beta p, .st-key-ema-text p,
-.st-key-ema-beta [data-testid="stSliderThumbValue"], .st-key-ema-adam p {
+.st-key-ema-beta [data-testid="stSliderThumbValue"], .st-key-ema-adam p,
+.st-key-ema-first td, .st-key-ema-first th {
   font-size: 1.3rem !important;
 }
 </style>
@@ -175,7 +176,7 @@ def render(
     if ss["ema.mode"] == MODES[2]:
         st.caption("Solid: V′, bias-corrected. Dotted, same colour: V, without the correction.")
     left, right = st.columns(2, gap="large")
-    with left:
+    with left.container(key="ema-first"):
         st.markdown(f"**The first values**, β = {beta:g}:\n\n" + _first_values_table(values, beta))
     with right:
         st.markdown(_deck_example())
