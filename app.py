@@ -176,7 +176,7 @@ def write_state(c: Comparison) -> None:
         _write_run_options(i, run)
     ss[RUN_KEY] = 0
     ss["link"] = bool(c.linked)
-    ss[lesson.LESSON_KEY], ss[lesson.QUESTION_KEY] = bool(c.lesson), c.question
+    lesson.write(c)
     if c.linked:
         on_link()
 
@@ -265,10 +265,8 @@ def read_state() -> tuple[Comparison, list[str]]:
         runs=tuple(runs) or Comparison().runs,
         projection=bool(ss.get("proj", False)),
         linked=link,
-        lesson=bool(ss.get(lesson.LESSON_KEY, False)),
-        question=ss.get(lesson.QUESTION_KEY),
     )
-    return comparison, problems
+    return lesson.read(comparison), problems
 
 
 def _current() -> Comparison:

@@ -55,6 +55,8 @@ def _open_adam(write_state: Callable[[Comparison], None], views: Sequence[str]) 
     ss = st.session_state
     write_state(adam_comparison(float(ss.get("ema.beta", 0.9))))
     ss["view"] = STEP_VIEW if STEP_VIEW in views else views[0]
+    if STEP_VIEW in views:  # the step-by-step view's run, update and sub-step (its own keys):
+        ss.update({"sw.run": 0, "sw.k": 0, "sw.sub": 0})  # Adam's first update, from m = v = 0
     ss["loaded_preset"] = None
     ss[RERUN] = True
 

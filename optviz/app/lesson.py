@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from dataclasses import replace
 
 import streamlit as st
 
@@ -73,6 +74,23 @@ def hidden() -> bool:
     """Whether the runs are hidden now: lesson mode is on and this round is not revealed."""
     ss = st.session_state
     return bool(ss.get(LESSON_KEY)) and ss.get(REVEALED_KEY) != _round()
+
+
+def write(c: Comparison) -> None:
+    """Lesson mode and the question of ``c`` into the session (with the app's ``write_state``)."""
+    st.session_state[LESSON_KEY] = bool(c.lesson)
+    st.session_state[QUESTION_KEY] = c.question if c.question in presets.QUESTIONS else None
+
+
+def read(c: Comparison) -> Comparison:
+    """``c`` with the session's lesson mode and question (for the app's ``read_state``)."""
+    ss = st.session_state
+    name = ss.get(QUESTION_KEY)
+    return replace(
+        c,
+        lesson=bool(ss.get(LESSON_KEY, False)),
+        question=name if name in presets.QUESTIONS else None,
+    )
 
 
 def toggle() -> None:
