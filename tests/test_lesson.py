@@ -242,6 +242,11 @@ def test_lesson_mode_hides_the_runs_until_reveal_then_shows_the_same_runs():
 
     at = fresh()
     at.toggle(key="lesson").set_value(True).run()
+    assert run_traces(race_spec(at)) == []  # no preset, no question: hidden all the same
+    assert "Predict:" in " ".join(m.value for m in at.markdown)
+    titles = at.selectbox(key="preset").options
+    assert presets.get("saddle_ridge").question.title in titles
+    assert presets.get("saddle_ridge").title not in titles  # it would give the answer away
     at.selectbox(key="preset").set_value("saddle_ridge").run()
     assert not at.exception
     hidden = race_spec(at)
