@@ -38,7 +38,7 @@ from optviz import (
     tuned,
 )
 from optviz import widget_state as ws
-from optviz.app import formula_input, line_search_view, lr_notes, replica
+from optviz.app import ema_page, formula_input, lesson, line_search_view, lr_notes, replica
 from optviz.config import Comparison, RunSpec
 from optviz.race_chart import race_chart
 
@@ -160,8 +160,9 @@ def normalized(c: Comparison) -> Comparison:
         k: v for k, v in c.surface_params.items() if k not in accepted or v != accepted[k].default
     }
     return replace(
-        c, surface_params=sp, start=start, runs=tuple(runs), projection=False, linked=False
-    )
+        c, surface_params=sp, start=start, runs=tuple(runs), projection=False, linked=False,
+        lesson=False, question=None,
+    )  # fmt: skip
 
 
 def query_key(c: Comparison) -> tuple[tuple[str, str], ...]:
@@ -229,6 +230,7 @@ def write_state(c: Comparison) -> None:
     _apply(ws.to_widgets(c))
     st.session_state[RUN_KEY] = 0
     st.session_state.pop("lr_note", None)
+    lesson.write(c)
     if c.linked:
         on_link()
 
@@ -236,7 +238,7 @@ def write_state(c: Comparison) -> None:
 def read_state() -> tuple[Comparison, list[str]]:
     """The comparison the widgets describe, and a message for every value that was ignored."""
     read = ws.from_widgets(_values())
-    return read.comparison, list(read.messages)
+    return lesson.read(read.comparison), list(read.messages)
 
 
 # ---- callbacks (run before the script, so they may write widget keys) -------------------------
@@ -247,7 +249,10 @@ def on_preset() -> None:
     if not name:
         return
     # A preset's runs have their own hyperparameters: linked sliders would replace them.
-    comparison = replace(presets.get(name).comparison, projection=st.session_state["proj"])
+    comparison = replace(
+        presets.get(name).comparison, projection=st.session_state["proj"],
+        lesson=bool(st.session_state.get(lesson.LESSON_KEY)), question=lesson.question_for(name),
+    )  # fmt: skip
     write_state(comparison)
     st.session_state["loaded_preset"] = name
     st.session_state["notices"] = []
@@ -601,6 +606,7 @@ def runs_ui() -> None:
 
 def sidebar_ui() -> None:
     ss = st.session_state
+    titles = lesson.preset_titles()  # in lesson mode, titles that do not give answers away
     with st.sidebar:
         st.selectbox(
             "Lecture scenario (preset)",
@@ -608,10 +614,11 @@ def sidebar_ui() -> None:
             index=None,
             placeholder="Choose a preset…",
             key="preset",
-            format_func=lambda n: presets.PRESETS[n].title,
+            format_func=titles.__getitem__,
             on_change=on_preset,
         )
         st.toggle("Projection mode", key="proj")
+        lesson.toggle()
         surface_ui()
     # What the sidebar shows, so a run of the race panel alone can tell when it is stale.
     ss["drawn_start"] = (ss["start_x"], ss["start_y"])
@@ -693,7 +700,8 @@ def export_panel(c: Comparison, trajs: list) -> None:
         st.download_button(f"Download {file_name}", data, file_name, mime, key="ex.download")
 
 
-VIEWS = ("Results", "Data fit", "Line search", "Formulas", "Export")  # Dynamics, 3D, field: in the race chart
+VIEWS = ("Results", "Data fit", "Line search", "Formulas", "Export", "EMA lesson")
+# Dynamics, 3D and the gradient field are drawn by the race chart itself (they follow its step).
 
 
 def views_ui(c: Comparison, trajs: list, colors: list[str]) -> None:
@@ -721,6 +729,8 @@ def views_ui(c: Comparison, trajs: list, colors: list[str]) -> None:
         formula_cards(c)
     elif view == "Export":
         export_panel(c, trajs)
+    elif view == "EMA lesson":
+        ema_page.render(projection=proj, write_state=write_state, views=VIEWS)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -745,6 +755,7 @@ def follow_view(projection: bool) -> str | None:
 def race_ui(c: Comparison, trajs: list) -> None:
     pick = bool(st.session_state.get("pick"))
     fig = cached_race_figure(query_key(c), c, trajs, c.projection, 0, pick)
+    fig = lesson.shown_figure(fig, c)  # lesson mode: only the start until Reveal
     name = follow_view(c.projection)
     surf = c.surface_obj()
     params = tuple(sorted(surf.params.items()))
@@ -772,6 +783,7 @@ def race_panel() -> None:
     # The chart is sent first: it is what a slider move is watched on.
     chart_col, runs_col = st.columns([3, 1], gap="medium")
     with chart_col:
+        lesson.render(comparison, run_labels(comparison), colors, comparison.projection)
         race_ui(comparison, trajs)
         if ss.get("notices"):
             st.warning(
@@ -781,13 +793,16 @@ def race_panel() -> None:
         for problem in problems:
             st.warning(problem)
         preset = ss.get("loaded_preset")
-        if preset and not comparison.projection:
+        if preset and not comparison.projection and not lesson.hidden():
             p = presets.get(preset)
             same = query_key(p.comparison) == query_key(comparison)
             st.info(f"**{p.title}**{'' if same else ' (modified)'}. {p.description}")
     with runs_col, st.container(key="runs_panel"):
         runs_ui()
-    views_ui(comparison, trajs, colors)
+    if lesson.hidden():
+        st.caption("The results and the other views open after Reveal.")
+    else:
+        views_ui(comparison, trajs, colors)
 
 
 def main() -> None:
@@ -811,11 +826,11 @@ def main() -> None:
     # is not rebuilt when projection mode hides the header.
     header = st.container(key="app_header")
     if not projection:
+        teaches = "" if lesson.hidden() else f" — {surf.teaches}"
         with header:
             st.markdown(
-                f"# optviz · watch gradient-based optimizers race\n\n**{surf.title}** — "
-                f"{surf.teaches} <span style='color:#666'>· press ? on the chart for the keys"
-                "</span>",
+                f"# optviz · watch gradient-based optimizers race\n\n**{surf.title}**{teaches}"
+                " <span style='color:#666'>· press ? on the chart for the keys</span>",
                 unsafe_allow_html=True,
             )
     race_panel()

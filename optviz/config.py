@@ -10,6 +10,7 @@ Query string keys (all optional; anything missing takes its default)::
                             (your own f(x, y): its text and plot bounds; URL-encode + as %2B)
     start=-2.5,1.0          steps=500    seed=0
     proj=1 (projection mode)    link=1 (one set of sliders for every run)
+    lesson=1 (lesson mode: runs hidden until Reveal)    question=saddle_ridge (a preset's question)
     o0=adam  o0.lr=0.001  o0.beta1=0.9  o0.eps_placement=inside    (run 0 and its options)
     o0.sched=step  o0.sched.step_size=100  o0.sched.gamma=0.5      (run 0's LR schedule)
     o1=momentum ...                                                (runs 1, 2, …)
@@ -70,6 +71,8 @@ class Comparison:
     )
     projection: bool = False
     linked: bool = False  # the app shows one set of η, β₁, β₂, ε sliders for every run
+    lesson: bool = False  # lesson mode: the runs stay hidden until the lecturer reveals them
+    question: str | None = None  # the preset whose question is asked (optviz.presets)
 
     def surface_obj(self) -> surfaces.Surface:
         return surfaces.get(self.surface, **self.surface_params)
@@ -131,6 +134,10 @@ def to_query(c: Comparison) -> dict[str, str]:
         q["proj"] = "1"
     if c.linked:
         q["link"] = "1"
+    if c.lesson:
+        q["lesson"] = "1"
+    if c.question:
+        q["question"] = c.question
     for i, r in enumerate(c.runs):
         q[f"o{i}"] = r.optimizer
         for k, v in sorted(r.options.items()):
@@ -281,6 +288,14 @@ def from_query(params: Mapping) -> tuple[Comparison, list[str]]:
 
     projection = flag("proj")
     linked = flag("link")
+    lesson = flag("lesson")
+    question = take("question")
+    if question is not None:
+        from optviz import presets  # presets imports this module
+
+        if question not in presets.QUESTIONS:
+            notices.append(f"ignored question={question[:40]!r}: no preset asks that")
+            question = None
 
     runs: list[RunSpec] = []
     for i in range(MAX_RUNS):
@@ -343,6 +358,8 @@ def from_query(params: Mapping) -> tuple[Comparison, list[str]]:
             runs=tuple(runs) if runs else base.runs,
             projection=projection,
             linked=linked,
+            lesson=lesson,
+            question=question,
         ),
         notices,
     )

@@ -1090,4 +1090,99 @@ def line_search_figure(
         layout["yaxis"]["range"] = [lo - pad, hi + pad]
     layout["margin"] = {"l": 10, "r": 10, "t": 50, "b": 10}
     fig.update_layout(**layout)
+# ---- lesson mode: the race before Reveal -----------------------------------------------------
+
+LANDMARKS = ("minimum", "saddle point", "start")  # the race traces that say nothing of the runs
+
+
+def race_start_only(figure: dict, steps: int) -> dict:
+    """A :func:`race_figure` spec with every run left out: only the surface, its landmarks
+    (minima, saddle points) and the start, for predicting before the runs are revealed.
+
+    Nothing of the outcome stays: no path, head, loss curve, end marker or "diverged at step k"
+    note; the loss panel spans the ``steps`` asked for (not the steps the runs took) and a decade
+    either side of the start's loss, which it marks. ``figure`` is not modified (it may be a
+    cached one: Reveal shows it unchanged).
+    """
+    data = [
+        t for t in figure["data"] if "meta" not in t and t.get("name") in LANDMARKS
+    ]  # fmt: skip
+    losses = [t for t in figure["data"] if t.get("meta", {}).get("role") == "loss"]
+    layout = {**figure["layout"], "annotations": []}
+    layout["xaxis2"] = {**layout["xaxis2"], "range": [0, max(int(steps), 1)]}
+    if losses:
+        first = losses[0]["y"]
+        y0 = float(_unpacked(first)[0])
+        starts = [t for t in data if t.get("name") == "start"]
+        marker = dict(starts[0]["marker"]) if starts else {"color": "white", "size": 12}
+        data.append(
+            dict(
+                type="scatter", x=[0], y=[y0], mode="markers", name="start", showlegend=False,
+                marker=marker, cliponaxis=False, xaxis="x2", yaxis="y2",
+                hovertemplate="start<br>step 0<br>%{y:.4g}<extra></extra>",
+            )
+        )  # fmt: skip
+        yaxis2 = dict(layout["yaxis2"])
+        if yaxis2.get("type") == "log" and y0 > 0:
+            centre = math.log10(y0)
+            yaxis2["range"] = [centre - 1.0, centre + 1.0]
+            yaxis2["dtick"] = 1
+        else:
+            pad = abs(y0) + 1.0
+            yaxis2["range"] = [y0 - pad, y0 + pad]
+        layout["yaxis2"] = yaxis2
+    return {"data": data, "layout": layout}
+
+
+def _unpacked(values: object) -> np.ndarray:
+    """The inverse of :func:`_packed` (and plain lists as they are)."""
+    if isinstance(values, dict) and "bdata" in values:
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
+    return np.asarray(values, dtype=float)
+
+
+# ---- the EMA lesson --------------------------------------------------------------------------
+
+
+def ema_figure(
+    values: np.ndarray,
+    curves: Sequence[tuple[str, np.ndarray, str, str, bool]],
+    *,
+    unit: str = "",
+    projection: bool = False,
+    height: int | None = None,
+) -> go.Figure:
+    """A series θ₁…θₙ as grey dots and its exponentially weighted averages as lines.
+
+    ``curves`` are ``(label, V, colour, dash, in_legend)``: V₁…Vₙ aligned with ``values`` (see
+    :func:`optviz.ema.ema`), drawn over t = 1…n in that colour and Plotly dash ("solid", "dot");
+    a curve not in the legend still names itself on hover.
+    """
+    font, line, marker = _sizes(projection)
+    theta = np.asarray(values, dtype=float)
+    t = np.arange(1, theta.size + 1)
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=t, y=theta, mode="markers", name="θ (data)",
+            marker={"color": "#9a9a9a", "size": marker * 0.45},
+            hovertemplate=f"t = %{{x}}<br>θ = %{{y:.4g}} {unit}<extra></extra>",
+        )
+    )  # fmt: skip
+    for label, v, color, dash, in_legend in curves:
+        fig.add_trace(
+            go.Scatter(
+                x=t, y=np.asarray(v, dtype=float), mode="lines", name=label,
+                showlegend=bool(in_legend),
+                line={"color": color, "width": line * (0.6 if dash != "solid" else 0.9),
+                      "dash": dash},
+                hovertemplate=f"{label}<br>t = %{{x}}<br>V = %{{y:.4g}} {unit}<extra></extra>",
+            )
+        )  # fmt: skip
+    layout = _base_layout(font, height or (700 if projection else 480), "ema")
+    layout["margin"] = {"l": 10, "r": 10, "t": 60, "b": 10}
+    fig.update_layout(**layout)
+    axis = {"showline": True, "linecolor": "#444", "ticks": "outside", "automargin": True}
+    fig.update_xaxes(title_text="t (day)", **axis)
+    fig.update_yaxes(title_text=f"θ and V  ({unit})" if unit else "θ and V", **axis)
     return fig

@@ -6,9 +6,26 @@ lesson visible): the zig-zag really zig-zags, the plateau GD really crawls, and 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from optviz.config import Comparison, RunSpec
+
+
+@dataclass(frozen=True)
+class Question:
+    """What the class predicts before the runs are revealed (lesson mode).
+
+    ``answer`` indexes ``choices``; ``tests/test_lesson.py`` runs the preset and checks it.
+    ``title`` names the preset without giving the answer away (its own title often does);
+    ``source`` is the lecture's line the question comes from.
+    """
+
+    title: str
+    text: str
+    choices: tuple[str, ...]
+    answer: int
+    explanation: str
+    source: str
 
 
 @dataclass(frozen=True)
@@ -19,6 +36,7 @@ class Preset:
     title: str
     description: str
     comparison: Comparison
+    question: Question | None = None  # asked in lesson mode before Reveal
 
 
 _ADAM_TABLE = (
@@ -296,3 +314,132 @@ def get(name: str) -> Preset:
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; valid presets: {', '.join(PRESETS)}")
     return PRESETS[name]
+
+
+# ---- predict, then reveal: the questions lesson mode asks before the runs are shown ----------
+
+QUESTIONS: dict[str, Question] = {
+    # 002 (CS231n): "What if loss changes quickly in one direction and slowly in another? What
+    # does gradient descent do?" — "Very slow progress along shallow dimension, jitter along
+    # steep direction"
+    "ravine_zigzag": Question(
+        "A ravine with κ = 50: GD at η = 0.038 and momentum",
+        "GD's η = 0.038 is just below 2/κ = 0.04, the stability limit across the valley. "
+        "Will GD converge?",
+        (
+            "No: it diverges",
+            "Yes, sliding smoothly down the valley floor",
+            "Yes, but zig-zagging across the valley",
+        ),
+        2,
+        "Below 2/κ every step across the valley overshoots by a factor |1 − ηλ| = 0.9 < 1: "
+        "the zig-zag shrinks, so GD converges, slowly; momentum averages the zig-zag away.",
+        "002 (CS231n): “Very slow progress along shallow dimension, jitter along steep direction”",
+    ),
+    # 002: "Nesterov Momentum (NAG) khắc phục vấn đề mô hình vượt quá điểm cực tiểu bằng cách
+    # ước lượng đạo hàm tại vị trí mà ta sẽ đến" (NAG fixes overshooting the minimum by
+    # evaluating the gradient where it is going)
+    "nesterov_overshoot": Question(
+        "The Booth bowl: momentum and Nesterov, same η and β₁",
+        "Same η = 0.01 and β₁ = 0.9. After 100 steps, which one is still circling the minimum?",
+        ("Momentum", "Nesterov", "Both", "Neither"),
+        0,
+        "Momentum overshoots and spirals around (1, 3); Nesterov looks ahead, brakes, and "
+        "has settled.",
+        "002: “Nesterov Momentum (NAG) khắc phục vấn đề mô hình vượt quá điểm cực tiểu bằng "
+        "cách ước lượng đạo hàm tại vị trí mà ta sẽ đến”",
+    ),
+    # 002: "Các thuật toán tối ưu hóa tiên tiến như Adam, RMSprop và những biến thể của gradient
+    # descent được thiết kế để giúp vượt qua các điểm yên ngựa."
+    "saddle_ridge": Question(
+        "Saddle x² − y², started a hair off the ridge (y = 10⁻⁶)",
+        "Which optimizer leaves the saddle first (out of the plot)?",
+        ("GD", "Momentum", "Adam", "None of them leaves"),
+        1,
+        "Momentum, after ~170 steps: it accumulates the tiny push 2y and the negative "
+        "curvature grows it. Adam leaves too, later; GD (×1.02 per step) is still there.",
+        "002: “Các thuật toán tối ưu hóa tiên tiến như Adam, RMSprop … được thiết kế để giúp "
+        "vượt qua các điểm yên ngựa”",
+    ),
+    # 004 (Hung-yi Lee): "Optimization 會在 Gradient 很小時停止" (optimization stops where the
+    # gradient is small); 000: momentum "Di chuyển nhanh hơn tại các vùng bằng phẳng"
+    "plateau": Question(
+        "A plateau around a well: GD, momentum, RMSProp and Adam",
+        "The slope at the start is ‖∇f‖ ≈ 10⁻⁴. After 300 steps, which runs are in the well?",
+        ("GD and momentum", "RMSProp and Adam", "All four", "None"),
+        1,
+        "GD's step is η‖∇f‖ ≈ 10⁻⁵ and momentum only multiplies it by 10; RMSProp and Adam "
+        "divide by the gradient's RMS, so their steps are about η whatever the slope.",
+        "004 (Hung-yi Lee): “Optimization 會在 Gradient 很小時停止”",
+    ),
+    # 002: "Q: What happens to the step size over long time?" (AdaGrad); 003: "AdaGrad może
+    # zwolnić zbyt szybko i skończyć działanie nie osiągając minimum lokalnego."
+    "adagrad_vanishing": Question(
+        "Rosenbrock's valley: AdaGrad and RMSProp",
+        "AdaGrad divides η by √(sum of all past g²). What happens to its step size over a long "
+        "time?",
+        (
+            "It stays about η",
+            "It shrinks towards zero, and AdaGrad stalls",
+            "It grows until AdaGrad diverges",
+        ),
+        1,
+        "The sum only grows, so the step shrinks like 1/√t and AdaGrad stalls half-way; "
+        "RMSProp's leaky average forgets old gradients and keeps walking.",
+        "002 (CS231n, AdaGrad): “Q: What happens to the step size over long time?”",
+    ),
+    # 001: "Stochastic gradient descent xuất hiện nhiễu (noise) rất nhiều, đôi khi sẽ không thể
+    # đạt đến giá trị tối thiểu toàn cục."
+    "batch_1": Question(
+        "Noisy regression, batch size B = 1 (SGD)",
+        "Each step uses one data point, with a constant η. Does GD end at the least-squares "
+        "fit (the star)?",
+        ("Yes, exactly", "No: it keeps jittering around it"),
+        1,
+        "Each single-point gradient is noisy; with a constant η the noise never dies out, so "
+        "the run wanders around the fit instead of settling on it (compare B = n).",
+        "001: “Stochastic gradient descent xuất hiện nhiễu (noise) rất nhiều, đôi khi sẽ không "
+        "thể đạt đến giá trị tối thiểu toàn cục”",
+    ),
+    # 002: "Solving for the critical point we obtain the Newton parameter update"; 003: "Jeżeli
+    # gradient=0, to macierz H(w) musi być dodatnio określona, to żeby punkt ten był minimum."
+    "newton_saddle": Question(
+        "Saddle x² − y²: Newton, BFGS and guarded Newton",
+        "Where does the textbook Newton step θ − H⁻¹∇f take the run from (−1.5, 0.5)?",
+        (
+            "Downhill, off the saddle",
+            "Exactly onto the saddle point (0, 0), to stay",
+            "Nowhere: it diverges",
+        ),
+        1,
+        "The Newton step jumps to the critical point of the local quadratic model, and on "
+        "x² − y² that is the saddle itself: one step, and it stays.",
+        "002 (CS231n): “Solving for the critical point we obtain the Newton parameter update”",
+    ),
+    # 003: "Współczynnik uczenia powinien maleć podczas uczenia, żeby umożliwić dobre zbliżenie
+    # się do minimum lokalnego (a nie odbijanie się pomiędzy ścianami doliny …)"
+    "lr_schedules": Question(
+        "SGD (B = 1): a constant η and three decay schedules",
+        "After 1000 steps, which run ends farthest from the least-squares fit?",
+        ("Constant η", "Step decay", "Exponential decay", "1/t decay"),
+        0,
+        "With a constant η the mini-batch noise keeps it bouncing; the decaying ones shrink "
+        "their steps and settle near the fit.",
+        "003: “Współczynnik uczenia powinien maleć podczas uczenia, żeby umożliwić dobre "
+        "zbliżenie się do minimum lokalnego”",
+    ),
+    # 003: Newton — "zbieżność kwadratowa" (quadratic convergence); 002: BFGS approximates the
+    # inverse Hessian "with rank 1 updates over time"
+    "rosenbrock_second_order": Question(
+        "Rosenbrock: first-order and second-order methods",
+        "Which method reaches the minimum (1, 1) first?",
+        ("GD", "Adam", "Newton", "BFGS", "L-BFGS", "Levenberg–Marquardt"),
+        2,
+        "Newton uses the exact curvature and converges quadratically: a handful of steps. BFGS, "
+        "L-BFGS and LM need a few dozen; GD and Adam do not arrive in 300.",
+        "003: Newton — “zbieżność kwadratowa”",
+    ),
+}
+
+for _name, _question in QUESTIONS.items():
+    PRESETS[_name] = replace(PRESETS[_name], question=_question)
