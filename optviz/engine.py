@@ -214,7 +214,7 @@ def run(
     given = {k: v for k, v in given.items() if v is not None}
     resolved, hp, flags = pack_options(optimizer, surf, given)
     sched = schedules.resolve(schedule)
-    sched_id, sp = schedules.pack(sched)
+    sched_id, sp = schedules.pack(sched, schedules.updates_per_epoch(surf))
     batches, noise = _stochastic_inputs(surf, steps, seed)
     tol = _check_tol(tol)
 
@@ -292,7 +292,7 @@ def run_batch(
         if np.any(bad | ~np.isfinite(arr)):
             raise ValueError(f"{key} must be in [{rng.low:g}, {rng.high:g}] for every run")
         hps[slot] = arr
-    sched_id, sp = schedules.pack(schedules.resolve(schedule))
+    sched_id, sp = schedules.pack(schedules.resolve(schedule), schedules.updates_per_epoch(surf))
     batches, noise = _stochastic_inputs(surf, steps, seed)
     final_xy = np.empty((n_runs, 2))
     final_loss = np.empty(n_runs)

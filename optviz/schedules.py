@@ -1,5 +1,10 @@
 """Learning-rate schedules η_t (t = 0 for the first update), as the lectures write them.
 
+The ``epoch_*`` schedules and ``performance`` count in epochs, numbered from 1 as the mini-batch
+deck (001) and the Polish deck (003) do: an epoch is one pass over the data, ⌈n/B⌉ updates on
+the data surface (noisy_linreg) with batch size B, one update elsewhere (full-batch gradient:
+003, "jedna epoka = jedna iteracja"). So epoch = ⌊t / L⌋ + 1 with L updates per epoch.
+
 A schedule is given to :func:`optviz.run` as ``None`` (constant), a name, or a mapping
 ``{"name": ..., **params}``. The kernel evaluates it (:func:`optviz._kernel.scheduled_lr`);
 this module documents, validates and packs the parameters.
@@ -24,6 +29,7 @@ class Schedule:
     latex: str
     source: str  # which lecture shows it
     params: dict  # name -> (default, low, high)
+    epochs: bool = False  # counted in (1-based) epochs instead of updates
 
 
 _SCHEDULES = {
@@ -92,6 +98,49 @@ _SCHEDULES = {
             "CS231n (SGDR / snapshot ensembles); torch CosineAnnealingWarmRestarts",
             {"T_0": (100.0, 1.0, 1e9), "T_mult": (1.0, 1.0, 100.0), "eta_min": (0.0, 0.0, 1e6)},
         ),
+        # 001: "\alpha = \frac{\alpha_0}{1 + decay_{rate} * epoch_{num}}", "Epoch 1: \alpha = 0.2 /
+        # (1+1*1) = 0.1" (decay rate = 1 in its worked example).
+        Schedule(
+            "epoch_inverse_time",
+            K.S_EPOCH_INVERSE_TIME,
+            "1/(1 + decay·epoch)",
+            r"\eta_t = \frac{\eta}{1 + \text{decay}\cdot \text{epoch}}",
+            "mini-batch deck (Ng): α = α₀/(1 + decay_rate·epoch_num), epochs from 1",
+            {"decay_rate": (1.0, 0.0, 1e3)},
+            epochs=True,
+        ),
+        # 001: "\alpha = 0.95^{epoch_num} * \alpha_0 — *exponentially_decay*".
+        Schedule(
+            "epoch_exponential",
+            K.S_EPOCH_EXPONENTIAL,
+            "base^epoch decay",
+            r"\eta_t = \text{base}^{\,\text{epoch}}\, \eta",
+            "mini-batch deck (Ng): α = 0.95^epoch_num · α₀",
+            {"base": (0.95, 0.0, 1.0)},
+            epochs=True,
+        ),
+        # 001: "\alpha = \frac{k}{\sqrt{epoch_num}} * \alpha_0".
+        Schedule(
+            "epoch_inverse_sqrt",
+            K.S_EPOCH_INVERSE_SQRT,
+            "k/√epoch decay",
+            r"\eta_t = \frac{k}{\sqrt{\text{epoch}}}\, \eta",
+            "mini-batch deck (Ng): α = k/√epoch_num · α₀",
+            {"k": (1.0, 0.0, 1e6)},
+            epochs=True,
+        ),
+        # 003: "W matlabie jeżeli w kolejnej epoce E maleje to współczynnik uczenia jest
+        # zwiększany o 5%, a w przeciwnym razie jest zmniejszany o 30%."
+        Schedule(
+            "performance",
+            K.S_PERFORMANCE,
+            "Performance rule (+5 % / −30 %)",
+            r"\eta_{e} = \begin{cases} 1.05\,\eta_{e-1} & E_{e} < E_{e-1} \\"
+            r" 0.7\,\eta_{e-1} & \text{otherwise} \end{cases}",
+            "Polish deck (MATLAB's rule): +5 % if the loss E fell over the last epoch, else −30 %",
+            {"increase": (1.05, 1.0, 10.0), "decrease": (0.7, 0.0, 1.0)},
+            epochs=True,
+        ),
     )
 }
 
@@ -150,10 +199,22 @@ def resolve(schedule: None | str | Mapping) -> dict:
     return out
 
 
-def pack(resolved: dict) -> tuple[int, np.ndarray]:
-    """(kernel id, parameter vector) of a resolved schedule."""
+def updates_per_epoch(surface: object) -> int:
+    """Updates in one epoch on ``surface`` (a :class:`surfaces.Surface`): ⌈n/B⌉ on a data
+    surface with mini-batches of B of its n points, else 1 (full-batch: one update per epoch)."""
+    n = int(surface.data_y.shape[0])  # type: ignore[attr-defined]
+    b = int(surface.batch_size)  # type: ignore[attr-defined]
+    if n == 0 or b <= 0 or b >= n:
+        return 1
+    return -(-n // b)
+
+
+def pack(resolved: dict, per_epoch: int = 1) -> tuple[int, np.ndarray]:
+    """(kernel id, parameter vector) of a resolved schedule; ``per_epoch`` is the number of
+    updates in an epoch (:func:`updates_per_epoch`), used by the schedules counted in epochs."""
     s = get(resolved["name"])
     sp = np.zeros(K.N_SCHED)
+    sp[K.SP_EPOCH_LEN] = max(int(per_epoch), 1)
     if s.name == "piecewise":
         b, f = resolved["boundaries"], resolved["factors"]
         sp[0] = len(b)
