@@ -25,6 +25,7 @@ import streamlit as st
 import optviz
 import surfaces
 from optviz import config, export, figures, optimizers, presets, schedules, style
+from optviz.app import polyak_view
 from optviz.config import Comparison, RunSpec
 from optviz.race_chart import race_chart
 
@@ -475,7 +476,12 @@ def surface_ui() -> None:
 
 def _option_ui(i: int, opt: optimizers.Optimizer) -> None:
     ss = st.session_state
-    for name in opt.options:
+    current = {n: ss.get(f"o{i}.{n}", d) for n, d in opt.defaults.items()}
+    try:
+        idle = optimizers.inactive(opt.name, optimizers.resolve(opt.name, current))
+    except ValueError:
+        idle = frozenset()
+    for name in (o for o in opt.options if o not in idle):
         key = f"o{i}.{name}"
         if key not in ss:
             ss[key] = opt.defaults[name]
@@ -628,13 +634,13 @@ def formula_cards(c: Comparison) -> None:
     seen: set[tuple] = set()
     for run in c.runs:
         opt = optimizers.get(run.optimizer)
-        choices = {k: v for k, v in run.resolved.items() if k in optimizers.CHOICE_OPTIONS}
-        ident = (run.optimizer, tuple(sorted(choices.items())))
+        sched = tuple(sorted((run.schedule or {"name": "constant"}).items()))
+        ident = (run.optimizer, tuple(sorted(run.resolved.items())), sched)
         if ident in seen:
             continue
         seen.add(ident)
         st.markdown(f"**{opt.title}** — {opt.fixes}")
-        st.latex(optimizers.formula(run.optimizer, **choices))
+        st.latex(optimizers.formula(run.optimizer, schedule=run.schedule, **run.resolved))
         note = optimizers.notes(run.optimizer)
         if note:
             st.caption(note)
@@ -683,7 +689,8 @@ def export_panel(c: Comparison, trajs: list) -> None:
         st.download_button(f"Download {file_name}", data, file_name, mime, key="ex.download")
 
 
-VIEWS = ("Results", "Dynamics", "3D", "Gradient field", "Data fit", "Formulas", "Export")
+VIEWS = ("Results", "Dynamics", "3D", "Gradient field", "Data fit", "Polyak averaging", "Formulas",
+         "Export")  # fmt: skip
 
 
 def views_ui(c: Comparison, trajs: list, colors: list[str]) -> None:
@@ -717,6 +724,8 @@ def views_ui(c: Comparison, trajs: list, colors: list[str]) -> None:
     elif view == "Data fit":
         fig = figures.data_fit_figure(surf, trajs, labels, colors, projection=proj)
         st.plotly_chart(fig, theme=None)
+    elif view == "Polyak averaging":
+        polyak_view.render(c, trajs, colors)
     elif view == "Formulas":
         formula_cards(c)
     elif view == "Export":
