@@ -16,8 +16,10 @@ CAPTION = (
     "Polyak averaging (CS231n deck): keep an average of the iterates and use it instead of the "
     "last point. Solid: the uniform mean θ̄ₖ = (θ₀ + … + θₖ)/(k + 1) (Polyak & Juditsky). "
     "Dashed: the deck's x_test ← 0.995·x_test + 0.005·x, an exponential average started at θ₀ "
-    "(the deck does not say where it starts). Faded: the path itself. With a noisy gradient the "
-    "averages settle nearer the minimum than the last point; on a smooth descent they lag behind."
+    "(the deck does not say where it starts). Faded: the path itself. Near the minimum with a "
+    "noisy gradient both averages sit nearer it than the jittering last point; from a far start "
+    "they lag behind: the mean remembers every point since the start, and the EMA still gives "
+    "the start the weight 0.995ᵏ (0.22 after 300 steps)."
 )
 
 
