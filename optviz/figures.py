@@ -921,9 +921,8 @@ def polyak_figure(
     fig = go.Figure()
     keep = 1.0 - decay
     for traj, label, color in zip(trajs, labels, colors, strict=True):
-        path = _path_trace(traj.valid_xy, f"{label}: path", color, line * 0.5)
+        path = _path_trace(traj.valid_xy, label, color, line * 0.5)
         path["opacity"] = 0.45
-        path["legendgroup"] = label
         fig.add_trace(path)
         last = traj.stopped_at
         for name, avg, dash in (
@@ -937,6 +936,7 @@ def polyak_figure(
             trace = _path_trace(avg, f"{label}: {name}", color, line)
             trace["line"]["dash"] = dash
             trace["legendgroup"] = label
+            trace["showlegend"] = False  # one legend entry per run; the title says the styles
             fig.add_trace(trace)
             fig.add_trace(
                 go.Scatter(
@@ -950,8 +950,25 @@ def polyak_figure(
     for lm in _landmarks(surface, _starts(trajs), projection):
         fig.add_trace(lm)
     xaxis, yaxis = _contour_axes(surface)
+    # Zoomed to where the runs went (the averages are the point of this view), inside the bounds.
+    pts = np.concatenate([t.valid_xy for t in trajs]) if trajs else np.zeros((0, 2))
+    pts = pts[np.all(np.isfinite(pts), axis=1)]
+    if len(pts):
+        for axis, (lo_b, hi_b), col in (
+            (xaxis, surface.bounds[0], 0),
+            (yaxis, surface.bounds[1], 1),
+        ):
+            lo, hi = float(pts[:, col].min()), float(pts[:, col].max())
+            pad = max(0.15 * (hi - lo), 0.03 * (hi_b - lo_b))
+            axis["range"] = [max(lo - pad, lo_b), min(hi + pad, hi_b)]
     layout = _base_layout(font, 800 if projection else 560, _uirevision(surface, "polyak"))
     layout.update(xaxis=xaxis, yaxis=yaxis, images=[_surface_image(surface, projection)])
-    layout["margin"] = {"l": 10, "r": 10, "t": 90, "b": 10}
+    layout["margin"] = {"l": 10, "r": 10, "t": 110, "b": 10}
+    layout["title"] = {
+        "text": f"faded: path · solid: uniform mean θ̄ · dashed: EMA x_test ← {decay:g}·x_test"
+        f" + {keep:.3g}·x",
+        "x": 0.0, "xanchor": "left", "y": 0.99, "yanchor": "top", "font": {"size": font},
+    }  # fmt: skip
+    layout["legend"]["y"] = 1.0
     fig.update_layout(**layout)
     return fig

@@ -36,7 +36,7 @@ def test_the_view_draws_the_path_the_uniform_mean_and_the_cs231n_ema(polyak_app)
     at = polyak_app
     assert not at.exception
     names = [t.get("name", "") for t in _figure(at)["data"]]
-    assert any(n.endswith(": path") for n in names)
+    assert names[0].startswith("Gradient descent")  # the path, named as the run
     assert any("uniform mean" in n for n in names)
     assert any("EMA x_test ← 0.995·x_test + 0.005·x" in n for n in names)
     assert any("CS231n" in c.value for c in at.caption)

@@ -51,7 +51,7 @@ def rows(comparison: Comparison, trajs: list[Trajectory], decay: float) -> list[
 def render(comparison: Comparison, trajs: list[Trajectory], colors: list[str]) -> None:
     """Draw the view for ``comparison``'s runs ``trajs`` in their ``colors``."""
     st.caption(CAPTION)
-    decay = st.number_input(
+    decay = st.columns([1, 3])[0].number_input(
         "EMA decay (the deck's 0.995)",
         min_value=0.0,
         max_value=1.0,
