@@ -208,9 +208,15 @@ def nesterov_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     Notes:
         ``torch`` is ``torch.optim.SGD(momentum=β₁, nesterov=True)``: the change of variables
         θ̃ = θ − β₁v of CS231n, so the path drawn is the look-ahead point and the gradient is
-        taken where the optimizer stands. ``lookahead`` is the lectures' form: the gradient is
-        evaluated at the look-ahead point θ − β₁v and the drawn path is θ itself.
+        taken where the optimizer stands. ``lookahead`` is CS231n's first form and the Polish
+        deck's: the gradient is evaluated at the look-ahead point θ − β₁v and the drawn path is
+        θ itself. (The Adam deck names NAG but writes no formula.)
     """
+    # Lecture quotes behind the notes above (/work/shared/lectures):
+    #   002 (CS231n): "v_{t+1} = \rho v_t - \alpha \nabla f(x_t + \rho v_t)", "Change of variables
+    #       \tilde{x}_t = x_t + \rho v_t and rearrange".
+    #   003 (Polish deck): "\mathbf{m} \leftarrow \beta\mathbf{m} - \eta \cdot \nabla E(\mathbf{w} +
+    #       \beta\mathbf{m})", "\mathbf{w} \leftarrow \mathbf{w} + \mathbf{m}".
     b = hp[BETA1, i]
     wd = hp[WEIGHT_DECAY, i]
     dx = gx + wd * x

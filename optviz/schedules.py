@@ -41,7 +41,8 @@ _SCHEDULES = {
             K.S_STEP,
             "Step decay",
             r"\eta_t = \eta\,\gamma^{\lfloor t / s \rfloor}",
-            "CS231n (halve every few epochs)",
+            # 002: "Step decay: e.g. decay learning rate by half every few epochs."
+            "CS231n (halve every few epochs; here every s updates)",
             {"step_size": (100.0, 1.0, 1e6), "gamma": (0.5, 0.0, 1.0)},
         ),
         Schedule(
@@ -49,7 +50,9 @@ _SCHEDULES = {
             K.S_EXPONENTIAL,
             "Exponential decay",
             r"\eta_t = \eta\, e^{-k t}",
-            "CS231n α = α₀e^(−kt); the 0.95^epoch of Ng's course is k = −ln 0.95",
+            # 002: "Exponential decay: \alpha = \alpha_0 e^{-kt}"
+            "CS231n α = α₀e^(−kt), t in updates; the mini-batch deck's 0.95^epoch is "
+            "epoch_exponential",
             {"k": (0.005, 0.0, 10.0)},
         ),
         Schedule(
@@ -57,7 +60,9 @@ _SCHEDULES = {
             K.S_INVERSE_TIME,
             "1/t decay",
             r"\eta_t = \frac{\eta}{1 + k t}",
-            "CS231n α₀/(1+kt); Ng's α₀/(1 + decay_rate·epoch)",
+            # 002: "decay: \alpha = \frac{\alpha_0}{1+kt}"
+            "CS231n α₀/(1+kt), t in updates; the mini-batch deck's α₀/(1 + decay_rate·epoch) is "
+            "epoch_inverse_time",
             {"k": (0.01, 0.0, 1e3)},
         ),
         Schedule(
@@ -65,6 +70,8 @@ _SCHEDULES = {
             K.S_POWER,
             "Power scheduling",
             r"\eta_t = \frac{\eta}{(1 + t / c_1)^{c_2}}",
+            # 003: "\eta_i = \frac{\eta_0}{(1 + i / c_1)^{c_2}}", "i oznacza nr iteracji", "W
+            # Kerasie c_2=1 i \text{decay}=1/c_1".
             "Polish lecture (Keras decay = 1/c₁, c₂ = 1)",
             {"c1": (100.0, 1e-6, 1e9), "c2": (1.0, 0.0, 10.0)},
         ),
@@ -73,7 +80,9 @@ _SCHEDULES = {
             K.S_PIECEWISE,
             "Piecewise constant",
             r"\eta_t = \eta \cdot f_j \ \text{ for } b_j \le t < b_{j+1}",
-            "Polish lecture (0.1, then 0.01, then 0.001)",
+            # 003: "przez pierwsze kilka epok może on wynosić 0,1, przez kolejne kilkanaście 0,01 a
+            # następnie 0,001" (counted in epochs there; boundaries b_j here are in updates).
+            "Polish lecture (0.1, then 0.01, then 0.001; boundaries here in updates)",
             {"boundaries": ((100.0, 300.0), 0.0, 1e9), "factors": ((1.0, 0.1, 0.01), 0.0, 1e6)},
         ),
         Schedule(
@@ -81,6 +90,8 @@ _SCHEDULES = {
             K.S_PLATEAU,
             "Reduce on plateau",
             r"\eta_t = \eta\cdot \text{factor}^{\#\text{plateaus}}",
+            # 003: "Jeżeli wartość funkcji celu na zbiorze walidacyjnym przestaje maleć w kolejnych
+            # epokach, to zmniejszam współczynnik uczenia." (its MATLAB rule is `performance`)
             "Polish lecture (performance scheduling); torch ReduceLROnPlateau on the loss",
             {
                 "factor": (0.1, 0.0, 1.0),
@@ -95,6 +106,7 @@ _SCHEDULES = {
             "Cosine with warm restarts (SGDR)",
             r"\eta_t = \eta_{\min} + \tfrac12(\eta-\eta_{\min})"
             r"\left(1+\cos\frac{\pi\, t_{\mathrm{cur}}}{T_i}\right)",
+            # 002: "Loshchilov and Hutter, "SGDR: Stochastic gradient descent with restarts""
             "CS231n (SGDR / snapshot ensembles); torch CosineAnnealingWarmRestarts",
             {"T_0": (100.0, 1.0, 1e9), "T_mult": (1.0, 1.0, 100.0), "eta_min": (0.0, 0.0, 1e6)},
         ),
