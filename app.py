@@ -549,7 +549,12 @@ def run_ui(i: int, link: bool) -> None:
         args=(i,),
     )
     if not link:
-        for h in opt.hyperparameters:
+        current = {n: ss.get(f"o{i}.{n}", d) for n, d in opt.defaults.items()}
+        try:
+            idle = optimizers.inactive(opt.name, optimizers.resolve(opt.name, current))
+        except ValueError:
+            idle = frozenset()
+        for h in (h for h in opt.hyperparameters if h not in idle):
             key = f"o{i}.{h}"
             if key not in ss:
                 ss[key] = opt.defaults[h]

@@ -201,7 +201,10 @@ def run(
     (``torch.optim``'s where torch has the optimizer); ``options`` are the optimizer's
     convention options (see :mod:`optviz.optimizers`). ``seed`` decides the mini-batches and
     gradient noise, identically for every optimizer. ``tol`` > 0 stops with status
-    "converged" once ‖∇f‖ ≤ tol. ``polyak`` adds the running average of the iterates.
+    "converged" once ‖∇f‖ ≤ tol; the options ``stop_rule="step"`` (with ``step_tol``) and
+    ``stop_rule="loss"`` (with ``target_loss``) stop on the Polish deck's rules ‖θₖ − θₖ₋₁‖ <
+    step_tol or f(θₖ) ≤ target_loss, also as "converged at step k". ``polyak`` adds the running
+    average of the iterates (:mod:`optviz.polyak` has it and CS231n's EMA form).
 
     Raises ``ValueError`` naming the parameter and its valid range on bad input; a run that
     blows up does not raise: it stops with status "diverged" (see :attr:`Trajectory.message`).

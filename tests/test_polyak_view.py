@@ -78,6 +78,13 @@ def test_bias_correction_is_offered_only_for_the_ema_momentum():
     assert "o0.bias_correction" in {w.key for w in at.selectbox}
 
 
+def test_beta1_is_not_offered_for_the_sum_of_gradients():
+    at = fresh({"o0": "momentum", "o0.momentum_form": "sum", "o0.beta1": "1"})
+    assert not at.exception and not at.warning
+    keys = {w.key for w in at.select_slider}
+    assert "o0.beta1" not in keys and "o0.lr" in keys
+
+
 def test_the_formula_view_shows_the_lecture_forms():
     at = fresh({"o0": "adam", "o0.accumulator_init": "first_grad", "o0.sched": "epoch_inverse_sqrt",
                 "o0.stop_rule": "loss", "o0.target_loss": "0.01"})  # fmt: skip
