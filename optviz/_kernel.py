@@ -61,6 +61,7 @@ S_CONSTANT, S_STEP, S_EXPONENTIAL, S_INVERSE_TIME, S_POWER, S_PIECEWISE, S_PLATE
 )
 # Counted in epochs (1-based epoch = k // L + 1, L = sp[SP_EPOCH_LEN] updates per epoch):
 S_EPOCH_INVERSE_TIME, S_EPOCH_EXPONENTIAL, S_EPOCH_INVERSE_SQRT, S_PERFORMANCE = range(8, 12)
+S_EPOCH_PIECEWISE = 12
 N_SCHED = 24
 SP_EPOCH_LEN = N_SCHED - 1  # the schedule vector's last slot: updates per epoch (≥ 1)
 OK, CONVERGED, DIVERGED, ESCAPED = range(4)
@@ -972,6 +973,15 @@ def scheduled_lr(sid, sp, k, lr0, f, st, i):
         return sp[0] ** float(epoch) * lr0
     if sid == S_EPOCH_INVERSE_SQRT:
         return sp[0] / math.sqrt(float(epoch)) * lr0
+    if sid == S_EPOCH_PIECEWISE:
+        # 003: "przez pierwsze kilka epok może on wynosić 0,1, przez kolejne kilkanaście 0,01 a
+        # następnie 0,001": factor j after b_j epochs (epochs 1…b₁ take f₀).
+        nb = int(sp[0])
+        piece = 0
+        for j in range(nb):
+            if epoch > sp[1 + j]:
+                piece = j + 1
+        return lr0 * sp[9 + piece]
     if sid == S_PERFORMANCE:
         # 003: "jeżeli w kolejnej epoce E maleje to współczynnik uczenia jest zwiększany o 5%, a
         # w przeciwnym razie jest zmniejszany o 30%": at each epoch's start, E (the loss there)

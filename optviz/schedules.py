@@ -141,6 +141,18 @@ _SCHEDULES = {
             {"k": (1.0, 0.0, 1e6)},
             epochs=True,
         ),
+        # 003: "przez pierwsze kilka epok może on wynosić 0,1, przez kolejne kilkanaście 0,01 a
+        # następnie 0,001"; its Keras code: "if epoch < 5: return 0.1 / elif epoch < 20: return
+        # 0.01 / else: return 0.001" (Keras counts from 0: the first 5 epochs, the next 15).
+        Schedule(
+            "epoch_piecewise",
+            K.S_EPOCH_PIECEWISE,
+            "Piecewise constant in epochs",
+            r"\eta_t = \eta \cdot f_j \ \text{ for } b_j < \text{epoch} \le b_{j+1}",
+            "Polish deck: 0.1 for the first 5 epochs, 0.01 for the next 15, then 0.001",
+            {"boundaries": ((5.0, 20.0), 0.0, 1e9), "factors": ((1.0, 0.1, 0.01), 0.0, 1e6)},
+            epochs=True,
+        ),
         # 003: "W matlabie jeżeli w kolejnej epoce E maleje to współczynnik uczenia jest
         # zwiększany o 5%, a w przeciwnym razie jest zmniejszany o 30%."
         Schedule(
@@ -199,7 +211,7 @@ def resolve(schedule: None | str | Mapping) -> dict:
             if not (math.isfinite(v) and low <= v <= high):
                 raise ValueError(f"schedule.{key} must be in [{low:g}, {high:g}], got {v!r}")
         out[key] = v
-    if s.name == "piecewise":
+    if s.name in ("piecewise", "epoch_piecewise"):
         b, f = out["boundaries"], out["factors"]
         if len(b) > MAX_PIECES or len(f) != len(b) + 1 or list(b) != sorted(b):
             raise ValueError(
@@ -227,7 +239,7 @@ def pack(resolved: dict, per_epoch: int = 1) -> tuple[int, np.ndarray]:
     s = get(resolved["name"])
     sp = np.zeros(K.N_SCHED)
     sp[K.SP_EPOCH_LEN] = max(int(per_epoch), 1)
-    if s.name == "piecewise":
+    if s.name in ("piecewise", "epoch_piecewise"):
         b, f = resolved["boundaries"], resolved["factors"]
         sp[0] = len(b)
         sp[1 : 1 + len(b)] = b
