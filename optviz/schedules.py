@@ -197,6 +197,10 @@ def resolve(schedule: None | str | Mapping) -> dict:
     for key, (default, low, high) in s.params.items():
         v = schedule.get(key, default)
         if isinstance(default, tuple):
+            if isinstance(v, str):  # "100,300", or one boundary "100" (a permalink's text)
+                v = v.split(",")
+            elif isinstance(v, int | float):
+                v = (v,)
             try:
                 v = tuple(float(e) for e in v)
             except (TypeError, ValueError):

@@ -36,6 +36,8 @@ SETTINGS = [
      {"schedule": {"name": "epoch_inverse_sqrt", "k": 2.0}, "stop_rule": "step", "step_tol": 1e-4}),
     ("linreg-minibatch+epoch-time", lambda: surfaces.get("noisy_linreg", batch_size=8),
      {"schedule": {"name": "epoch_inverse_time", "decay_rate": 0.3}}),
+    ("beale+epoch-piecewise", lambda: surfaces.get("beale"),
+     {"schedule": {"name": "epoch_piecewise", "boundaries": (20, 60), "factors": (1, 0.3, 0.1)}}),
 ]  # fmt: skip
 
 # Convention options that take other branches of the update rules.

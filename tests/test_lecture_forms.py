@@ -171,6 +171,19 @@ def test_an_epoch_is_n_over_b_updates_on_the_data_surface(batch_size):
         assert np.allclose(traj.lr[:steps], [alpha(e) for e in epochs], rtol=1e-14), name
 
 
+@pytest.mark.parametrize(("surface", "per_epoch"), [("booth", 1), ("noisy_linreg", 4)])
+def test_the_piecewise_constant_schedule_of_the_polish_deck(surface, per_epoch):
+    # 003: "przez pierwsze kilka epok może on wynosić 0,1, przez kolejne kilkanaście 0,01 a
+    # następnie 0,001"; Keras: "if epoch < 5: return 0.1", "elif epoch < 20: return 0.01",
+    # "else: return 0.001" (Keras' epochs count from 0: the first 5, the next 15, the rest).
+    surf = surfaces.get(surface, batch_size=25) if surface == "noisy_linreg" else surface
+    steps = 25 * per_epoch
+    traj = optviz.run("gd", surf, steps=steps, lr=0.1, schedule="epoch_piecewise")
+    keras = [0.1 if e < 5 else 0.01 if e < 20 else 0.001 for e in range(25)]  # 0-based epochs
+    expected = np.repeat(keras, per_epoch)
+    assert np.allclose(traj.lr[:steps], expected, rtol=1e-15)
+
+
 def test_gd_under_an_epoch_schedule_follows_the_lecture_loop():
     # 001's α = k/√epoch · α₀ with θ ← θ − α∇f; on Booth (full batch) an epoch is one update.
     alpha0, k, steps = 0.04, 1.5, 50
@@ -340,6 +353,8 @@ def test_new_options_round_trip_through_the_permalink():
             RunSpec("gd", {}, schedules.resolve({"name": "epoch_exponential", "base": 0.9})),
             RunSpec("gd", {}, schedules.resolve({"name": "epoch_inverse_sqrt", "k": 2.0})),
             RunSpec("gd", {}, schedules.resolve({"name": "performance", "decrease": 0.5})),
+            RunSpec("gd", {}, schedules.resolve({"name": "epoch_piecewise",
+                                                 "boundaries": (3.0,), "factors": (1.0, 0.5)})),
         ),
     )  # fmt: skip
     back, notices = config.from_query(config.to_query(c))
