@@ -38,7 +38,15 @@ from optviz import (
     tuned,
 )
 from optviz import widget_state as ws
-from optviz.app import ema_page, formula_input, lesson, line_search_view, lr_notes, replica
+from optviz.app import (
+    ema_page,
+    formula_input,
+    lesson,
+    line_search_view,
+    lr_notes,
+    polyak_view,
+    replica,
+)
 from optviz.config import Comparison, RunSpec
 from optviz.race_chart import race_chart
 
@@ -475,7 +483,12 @@ def surface_ui() -> None:
 
 def _option_ui(i: int, opt: optimizers.Optimizer) -> None:
     ss = st.session_state
-    for name in opt.options:
+    current = {n: ss.get(f"o{i}.{n}", d) for n, d in opt.defaults.items()}
+    try:
+        idle = optimizers.inactive(opt.name, optimizers.resolve(opt.name, current))
+    except ValueError:
+        idle = frozenset()
+    for name in (o for o in opt.options if o not in idle):
         key = f"o{i}.{name}"
         if key not in ss:
             ss[key] = opt.defaults[name]
@@ -545,7 +558,12 @@ def run_ui(i: int, link: bool) -> None:
     )
     if not link:
         lr_notes.optimizer_note(i)
-        for h in opt.hyperparameters:
+        current = {n: ss.get(f"o{i}.{n}", d) for n, d in opt.defaults.items()}
+        try:
+            idle = optimizers.inactive(opt.name, optimizers.resolve(opt.name, current))
+        except ValueError:
+            idle = frozenset()
+        for h in (h for h in opt.hyperparameters if h not in idle):
             key = f"o{i}.{h}"
             if key not in ss:
                 ss[key] = opt.defaults[h]
@@ -632,13 +650,13 @@ def formula_cards(c: Comparison) -> None:
     seen: set[tuple] = set()
     for run in c.runs:
         opt = optimizers.get(run.optimizer)
-        choices = {k: v for k, v in run.resolved.items() if k in optimizers.CHOICE_OPTIONS}
-        ident = (run.optimizer, tuple(sorted(choices.items())))
+        sched = tuple(sorted((run.schedule or {"name": "constant"}).items()))
+        ident = (run.optimizer, tuple(sorted(run.resolved.items())), sched)
         if ident in seen:
             continue
         seen.add(ident)
         st.markdown(f"**{opt.title}** — {opt.fixes}")
-        st.latex(optimizers.formula(run.optimizer, **choices))
+        st.latex(optimizers.formula(run.optimizer, schedule=run.schedule, **run.resolved))
         note = labels.note_in_words(run.optimizer, optimizers.notes(run.optimizer))
         if note:
             st.caption(note)
@@ -700,7 +718,8 @@ def export_panel(c: Comparison, trajs: list) -> None:
         st.download_button(f"Download {file_name}", data, file_name, mime, key="ex.download")
 
 
-VIEWS = ("Results", "Data fit", "Line search", "Formulas", "Export", "EMA lesson")
+VIEWS = ("Results", "Data fit", "Polyak averaging", "Line search", "Formulas", "Export")
+VIEWS += ("EMA lesson",)
 # Dynamics, 3D and the gradient field are drawn by the race chart itself (they follow its step).
 
 
@@ -725,6 +744,8 @@ def views_ui(c: Comparison, trajs: list, colors: list[str]) -> None:
         st.plotly_chart(fig, theme=None)
     elif view == "Line search":
         line_search_view.render(c, trajs, colors)
+    elif view == "Polyak averaging":
+        polyak_view.render(c, trajs, colors)
     elif view == "Formulas":
         formula_cards(c)
     elif view == "Export":

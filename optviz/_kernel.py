@@ -36,11 +36,12 @@ NEWTON, BFGS, DFP, LBFGS, LEVENBERG_MARQUARDT, STEEPEST_DESCENT = range(9, 15)
 
 # ---- hyperparameter vector hp ---------------------------------------------------------------
 LR, BETA1, BETA2, EPS, WEIGHT_DECAY, MOMENTUM_DECAY, DAMPENING, LR_DECAY, LM_LAMBDA = range(9)
-N_HP = 9
+STEP_TOL, TARGET_LOSS = 9, 10  # the Polish deck's stop rules: ‖θₖ₊₁ − θₖ‖ < tol, f ≤ target
+N_HP = 11
 
 # ---- integer option vector flags -------------------------------------------------------------
 (
-    MOMENTUM_FORM,  # 0 torch v=βv+g, 1 ema v=βv+(1−β)g, 2 lr_inside v=βv+ηg
+    MOMENTUM_FORM,  # 0 torch v=βv+g, 1 ema v=βv+(1−β)g, 2 lr_inside v=βv+ηg, 3 sum v=v+g
     NESTEROV_FORM,  # 0 torch (reparameterized), 1 lookahead ∇f(θ−βv)
     EPS_INSIDE,  # 0 ε outside √, 1 inside
     BIAS_CORRECTION,  # 0 off, 1 on
@@ -49,15 +50,20 @@ N_HP = 9
     LINE_SEARCH,  # 0 none (α = η), 1 backtracking (Armijo), 2 exact (first minimum), 3 wolfe
     HISTORY_SIZE,  # L-BFGS memory m
     CENTERED,  # RMSProp: 0 plain, 1 centered (torch option)
-    ACCUMULATOR_INIT,  # RMSProp: 0 v₀ = 0 (torch), 1 v₁ = g₁² (σ⁰ = |g⁰|, Hung-yi Lee)
-) = range(10)
-N_FLAGS = 10
+    ACCUMULATOR_INIT,  # RMSProp/Adam: 0 v₀ = 0 (torch), 1 v₁ = g₁² (σ⁰ = |g⁰|, Hung-yi Lee)
+    STOP_RULE,  # 0 none, 1 ‖θₖ₊₁ − θₖ‖ < STEP_TOL, 2 f(θₖ) ≤ TARGET_LOSS (Polish deck)
+) = range(11)
+N_FLAGS = 11
 
 # ---- schedule ids and statuses -----------------------------------------------------------------
 S_CONSTANT, S_STEP, S_EXPONENTIAL, S_INVERSE_TIME, S_POWER, S_PIECEWISE, S_PLATEAU, S_SGDR = range(
     8
 )
+# Counted in epochs (1-based epoch = k // L + 1, L = sp[SP_EPOCH_LEN] updates per epoch):
+S_EPOCH_INVERSE_TIME, S_EPOCH_EXPONENTIAL, S_EPOCH_INVERSE_SQRT, S_PERFORMANCE = range(8, 12)
+S_EPOCH_PIECEWISE = 12
 N_SCHED = 24
+SP_EPOCH_LEN = N_SCHED - 1  # the schedule vector's last slot: updates per epoch (≥ 1)
 OK, CONVERGED, DIVERGED, ESCAPED = range(4)
 
 # ---- optimizer state layout ------------------------------------------------------------------
@@ -70,8 +76,9 @@ NU = 9  # Levenberg–Marquardt ν
 H00, H01, H10, H11 = 10, 11, 12, 13  # BFGS/DFP inverse-Hessian approximation V
 SX, SY, GX_PREV, GY_PREV = 14, 15, 16, 17  # previous step s and gradient (quasi-Newton)
 N_MEM, MEM_HEAD = 18, 19  # L-BFGS stored pairs
-PL_BEST, PL_BAD, PL_FACTOR = 20, 21, 22  # reduce-on-plateau state
-N_STATE = 24
+PL_BEST, PL_BAD, PL_FACTOR = 20, 21, 22  # reduce-on-plateau / performance-rule state
+PREV_X, PREV_Y = 23, 24  # the point before the last update (stop rule ‖θₖ₊₁ − θₖ‖ < tol)
+N_STATE = 25
 
 BIG = 1e10  # |θ| beyond this is divergence, whatever the surface
 # Below this ‖s‖·‖r‖ a quasi-Newton pair is numerically zero (its products sᵀr, rᵀVr lose their
@@ -137,18 +144,40 @@ def momentum_update(x, y, gx, gy, lr, t, hp, flags, st, i):
         v_t \leftarrow \beta_1 v_{t-1} + \eta\, g_t \\
         \theta_t \leftarrow \theta_{t-1} - v_t
 
+    Formula (momentum_form=sum):
+        m_t = g_1 + g_2 + \dots + g_t \quad (\beta_1 \text{ not used: } \beta = 1) \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\, m_t
+
     Notes:
         ``torch`` is ``torch.optim.SGD(momentum=β₁, dampening=τ)`` and CS231n's v = ρv + ∇f.
-        ``ema`` is Andrew Ng's / Hung-yi Lee's exponential average (its steps are (1−β₁) times
-        smaller for the same η; ``bias_correction`` divides v by 1−β₁ᵗ). ``lr_inside`` is
-        Sutskever's and the Polish lecture's m ← βm − η∇E; it equals ``torch`` for constant η
-        and differs once η is scheduled (η of past steps stays inside v).
+        ``ema`` is the mini-batch deck's (Andrew Ng's) v = βv + (1−β)dW from v₀ = 0: its steps
+        are (1−β₁) times smaller for the same η, and ``bias_correction`` (which acts in this
+        form only) divides v by 1−β₁ᵗ. Hung-yi Lee's EMA momentum starts from m⁰ = g⁰ instead:
+        that is ``torch`` with dampening τ = β₁. ``sum`` is Hung-yi Lee's first momentum,
+        mᵗ = g⁰ + g¹ + … + gᵗ (β = 1). ``lr_inside`` is Sutskever's and the Polish lecture's
+        m ← βm − η∇E; it equals ``torch`` for constant η and differs once η is scheduled (η
+        of past steps stays inside v).
     """
+    # Lecture quotes behind the notes above (/work/shared/lectures):
+    #   002 (CS231n): "v_{t+1} = \rho v_t + \nabla f(x_t)", code "vx = rho * vx + dx".
+    #   001 (mini-batch deck): "v_{dW} = \beta v_{dW} + (1 - \beta) dW"; its Adam slide starts
+    #       "V_{dW} = 0, S_{dW} = 0"; bias correction: "v'_{dW} = \frac{v_{dW}}{1 - \beta^2}".
+    #   004 (Hung-yi Lee): "m_i^0 = g_i^0", "m_i^t = g_i^0 + g_i^1 + g_i^2 + … + g_i^t" (sum) and,
+    #       "Momentum (這不是經典的 Momentum)": "m_i^0 = g_i^0", "m_i^1 = β m_i^0 + (1 − β) g_i^1".
+    #   003 (Polish deck): "m ← βm − η∇E".
     b = hp[BETA1, i]
     wd = hp[WEIGHT_DECAY, i]
     dx = gx + wd * x
     dy = gy + wd * y
     form = flags[MOMENTUM_FORM]
+    if form == 3:
+        if t == 1:
+            st[M0, i] = dx
+            st[M1, i] = dy
+        else:
+            st[M0, i] = st[M0, i] + dx
+            st[M1, i] = st[M1, i] + dy
+        return x - lr * st[M0, i], y - lr * st[M1, i], lr, lr
     if form == 0:
         if t == 1:
             st[M0, i] = dx
@@ -186,9 +215,15 @@ def nesterov_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     Notes:
         ``torch`` is ``torch.optim.SGD(momentum=β₁, nesterov=True)``: the change of variables
         θ̃ = θ − β₁v of CS231n, so the path drawn is the look-ahead point and the gradient is
-        taken where the optimizer stands. ``lookahead`` is the lectures' form: the gradient is
-        evaluated at the look-ahead point θ − β₁v and the drawn path is θ itself.
+        taken where the optimizer stands. ``lookahead`` is CS231n's first form and the Polish
+        deck's: the gradient is evaluated at the look-ahead point θ − β₁v and the drawn path is
+        θ itself. (The Adam deck names NAG but writes no formula.)
     """
+    # Lecture quotes behind the notes above (/work/shared/lectures):
+    #   002 (CS231n): "v_{t+1} = \rho v_t - \alpha \nabla f(x_t + \rho v_t)", "Change of variables
+    #       \tilde{x}_t = x_t + \rho v_t and rearrange".
+    #   003 (Polish deck): "\mathbf{m} \leftarrow \beta\mathbf{m} - \eta \cdot \nabla E(\mathbf{w} +
+    #       \beta\mathbf{m})", "\mathbf{w} \leftarrow \mathbf{w} + \mathbf{m}".
     b = hp[BETA1, i]
     wd = hp[WEIGHT_DECAY, i]
     dx = gx + wd * x
@@ -227,9 +262,16 @@ def adagrad_update(x, y, gx, gy, lr, t, hp, flags, st, i):
 
     Notes:
         ``outside`` is ``torch.optim.Adagrad`` (default ε = 1e-10) and CS231n's code; ``inside``
-        is the Vietnamese and Polish lectures' √(G + ε). torch's ``lr_decay`` divides η by
-        1 + (t−1)·lr_decay. The full-matrix AdaGrad of the lecture (G += g gᵀ) is not offered.
+        is √(G + ε) of the Adam deck, of CS231n's slide and of the Polish deck. torch's
+        ``lr_decay`` divides η by 1 + (t−1)·lr_decay. The full-matrix AdaGrad of the Adam deck
+        (G += g gᵀ) is not offered.
     """
+    # Lecture quotes behind the notes above (/work/shared/lectures):
+    #   000 (Adam deck): "\theta_{t+1} = \theta_t - \frac{\eta}{\sqrt{G_t + \epsilon}}.g_t".
+    #   002 (CS231n): slide "\frac{\alpha}{\sqrt{G_t + \epsilon}}", code
+    #       "x -= learning_rate * dx / (np.sqrt(grad_squared) + 1e-7)".
+    #   003 (Polish deck): "\eta \nabla E(\mathbf{w}) \div \sqrt{\mathbf{s} + \varepsilon},
+    #       \quad (2)".
     wd = hp[WEIGHT_DECAY, i]
     dx = gx + wd * x
     dy = gy + wd * y
@@ -273,11 +315,20 @@ def rmsprop_update(x, y, gx, gy, lr, t, hp, flags, st, i):
         \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sqrt{v_t + \epsilon}}\, g_t
 
     Notes:
-        ``outside`` is ``torch.optim.RMSprop`` (α = β₂ = 0.99, ε = 1e-8); ``inside`` is the
-        lectures' √(E[g²] + ε). ``centered`` (torch) subtracts the squared running mean of g.
+        ``outside`` is ``torch.optim.RMSprop`` (α = β₂ = 0.99, ε = 1e-8) and CS231n's code;
+        ``inside`` is √(E[g²] + ε) of CS231n's slide and of the Polish deck (the mini-batch deck
+        and Hung-yi Lee write no ε). ``centered`` (torch) subtracts the squared running mean of g.
         ``accumulator_init=first_grad`` starts from v₁ = g₁² (Hung-yi Lee's σ⁰ = |g⁰|), so the
         first step is η·sign(g) instead of the torch form's η·g/(√(1−β₂)|g|).
     """
+    # Lecture quotes behind the notes above (/work/shared/lectures):
+    #   002 (CS231n): slide "\frac{\alpha}{\sqrt{E[g^2]_t + \epsilon}} g_t", code
+    #       "x -= learning_rate * dx / (np.sqrt(grad_squared) + 1e-7)".
+    #   003 (Polish deck): "\eta \nabla E(\mathbf{w}) \div \sqrt{\mathbf{s} + \varepsilon},".
+    #   001 (mini-batch deck): "W = W - \alpha \frac{dW}{\sqrt{S_{dW}}}" (no ε).
+    #   004 (Hung-yi Lee): "\sigma_i^0 = \sqrt{(g_i^0)^2}",
+    #       "\sigma_i^1 = \sqrt{\alpha(\sigma_i^0)^2 + (1 - \alpha)(g_i^1)^2}",
+    #       "\frac{\eta}{\sigma_i^0} g_i^0" (no ε).
     a = hp[BETA2, i]
     wd = hp[WEIGHT_DECAY, i]
     dx = gx + wd * x
@@ -305,6 +356,16 @@ def rmsprop_update(x, y, gx, gy, lr, t, hp, flags, st, i):
 def adam_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     r"""Adam: momentum (first moment m) with RMSProp scaling (second moment v).
 
+    Formula (accumulator_init=first_grad, eps_placement=outside):
+        m_1 = g_1,\quad m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
+        \sigma_1 = |g_1|,\quad \sigma_t = \sqrt{\beta_2 \sigma_{t-1}^2 + (1-\beta_2)\, g_t^2} \\
+        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sigma_t + \epsilon}\, m_t
+
+    Formula (accumulator_init=first_grad, eps_placement=inside):
+        m_1 = g_1,\quad m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
+        \sigma_1 = |g_1|,\quad \sigma_t = \sqrt{\beta_2 \sigma_{t-1}^2 + (1-\beta_2)\, g_t^2} \\
+        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sqrt{\sigma_t^2 + \epsilon}}\, m_t
+
     Formula (bias_correction=on, eps_placement=outside):
         m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
         v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
@@ -330,15 +391,47 @@ def adam_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     Notes:
         Defaults are ``torch.optim.Adam`` (η = 1e-3, β₁ = 0.9, β₂ = 0.999, ε = 1e-8, ε outside
         √, bias correction on), computed in torch's order: step η/(1−β₁ᵗ), denominator
-        √v/√(1−β₂ᵗ) + ε. ε inside √ is the Vietnamese lectures' form; without bias correction
-        ("Adam (almost)" of CS231n) the first steps are tiny because m and v start at 0.
-        ``weight_decay`` is L2 added to g (torch's Adam); AdamW decouples it.
+        √v/√(1−β₂ᵗ) + ε. ε outside √ is also the Adam deck's and CS231n's form; ε inside √ is
+        the mini-batch deck's and the Polish deck's. Without bias correction ("Adam (almost)"
+        of CS231n) the first steps are tiny because m and v start at 0.
+        ``accumulator_init=first_grad`` is Hung-yi Lee's Adam: m⁰ = g⁰ and σ⁰ = |g⁰| (his σ
+        is √v), no bias correction (he omits it; the averages do not start at 0) and no ε
+        (set ε = 0 for his exact form). ``weight_decay`` is L2 added to g (torch's Adam);
+        AdamW decouples it.
     """
+    # Lecture quotes behind the notes above (/work/shared/lectures):
+    #   000 (Adam deck): "\theta_t = \theta_{t-1} - \alpha \cdot \widehat{m}_t /
+    #       \sqrt{\widehat{v}_t} + \epsilon" (ε outside);
+    #   002 (CS231n): "\frac{\alpha \widehat{m}_t}{\sqrt{\widehat{v}_t} + \epsilon}", code
+    #       "np.sqrt(second_unbias)+1e-7" (outside).
+    #   001 (mini-batch deck): "W = W - \alpha \frac{V_{dW}'}{\sqrt{S_{dW}' + \epsilon}}"
+    #       (inside);
+    #   003 (Polish deck): "\eta \hat{\mathbf{m}} \div \sqrt{\hat{\mathbf{s}} + \varepsilon}"
+    #       (inside).
+    #   004 (Hung-yi Lee): "m_i^0 = g_i^0", "\sigma_i^0 = \sqrt{(g_i^0)^2}", "\theta_i^{t+1}
+    #       \leftarrow \theta_i^t - \frac{\eta}{\sigma_i^t} \mathbf{m}_i^t", "Adam has
+    #       bias-corrected terms, which are omitted here for simplicity".
     b1 = hp[BETA1, i]
     b2 = hp[BETA2, i]
     wd = hp[WEIGHT_DECAY, i]
     dx = gx + wd * x
     dy = gy + wd * y
+    if flags[ACCUMULATOR_INIT] == 1:
+        # Hung-yi Lee's form: the averages start at the first gradient, no bias correction.
+        if t == 1:
+            st[M0, i] = dx
+            st[M1, i] = dy
+            st[V0, i] = dx * dx
+            st[V1, i] = dy * dy
+        else:
+            st[M0, i] = b1 * st[M0, i] + (1.0 - b1) * dx
+            st[M1, i] = b1 * st[M1, i] + (1.0 - b1) * dy
+            st[V0, i] = b2 * st[V0, i] + (1.0 - b2) * dx * dx
+            st[V1, i] = b2 * st[V1, i] + (1.0 - b2) * dy * dy
+        inside = flags[EPS_INSIDE]
+        ex = lr / _denominator(st[V0, i], hp[EPS, i], inside)
+        ey = lr / _denominator(st[V1, i], hp[EPS, i], inside)
+        return x - ex * st[M0, i], y - ey * st[M1, i], ex, ey
     st[M0, i] = _lerp(st[M0, i], dx, 1.0 - b1)
     st[M1, i] = _lerp(st[M1, i], dy, 1.0 - b1)
     st[V0, i] = st[V0, i] * b2 + (1.0 - b2) * dx * dx
@@ -859,11 +952,17 @@ def levenberg_marquardt_update(sid, p, dx, dy, x, y, f0, gx, gy, lr, st, i):
         = 10\,\nu_k
 
     Notes:
-        The Polish lecture's algorithm, written for f = c·Σeᵢ² with ∇f = 2c·Jᵀe so JᵀJ is
+        The Polish lecture's G = JᵀJ + νI, written for f = c·Σeᵢ² with ∇f = 2c·Jᵀe so JᵀJ is
         the Gauss–Newton part of the Hessian (the residual curvature is dropped). Far from
         the minimum ν is large and the step is a short gradient step; near it ν → 0 and it is
-        Gauss–Newton. ν₀ = ``lm_lambda`` (default 1e-3). A rejected step leaves θ in place.
+        Gauss–Newton. The lecture gives no rule for changing ν (it refers to Osowski's book);
+        the ×10 / ÷10 rule here is the common Marquardt heuristic, not the lecture's.
+        ν₀ = ``lm_lambda`` (default 1e-3). A rejected step leaves θ in place.
     """
+    # 003 (Polish deck): "\mathbf{G}(\mathbf{w}) = [\mathbf{J}(\mathbf{w})_k]^T
+    #   \mathbf{J}(\mathbf{w}_k) + \nu_k \mathbf{I}", "Sposoby zmiany wartości v_k są podane
+    #   m.in. w książce Stanisław Osowski" (the ways of changing ν are given in Osowski's book):
+    #   no ν rule in the deck.
     a, b, c = gauss_newton(sid, x, y, p, dx, dy)
     nu = st[NU, i]
     a += nu
@@ -977,6 +1076,37 @@ def scheduled_lr(sid, sp, k, lr0, f, st, i):
                 t_cur -= t_i
                 t_i *= mult
         return sp[2] + (lr0 - sp[2]) * (1.0 + math.cos(math.pi * t_cur / t_i)) / 2.0
+    # Counted in epochs, numbered from 1 as the decks do (001: "Epoch 1: α = 0.2 / (1+1*1)").
+    per_epoch = max(int(sp[SP_EPOCH_LEN]), 1)
+    epoch = k // per_epoch + 1
+    if sid == S_EPOCH_INVERSE_TIME:
+        return lr0 / (1.0 + sp[0] * epoch)
+    if sid == S_EPOCH_EXPONENTIAL:
+        return sp[0] ** float(epoch) * lr0
+    if sid == S_EPOCH_INVERSE_SQRT:
+        return sp[0] / math.sqrt(float(epoch)) * lr0
+    if sid == S_EPOCH_PIECEWISE:
+        # 003: "przez pierwsze kilka epok może on wynosić 0,1, przez kolejne kilkanaście 0,01 a
+        # następnie 0,001": factor j after b_j epochs (epochs 1…b₁ take f₀).
+        nb = int(sp[0])
+        piece = 0
+        for j in range(nb):
+            if epoch > sp[1 + j]:
+                piece = j + 1
+        return lr0 * sp[9 + piece]
+    if sid == S_PERFORMANCE:
+        # 003: "jeżeli w kolejnej epoce E maleje to współczynnik uczenia jest zwiększany o 5%, a
+        # w przeciwnym razie jest zmniejszany o 30%": at each epoch's start, E (the loss there)
+        # is compared with E at the previous epoch's start.
+        if k == 0:
+            st[PL_BEST, i] = f
+        elif k % per_epoch == 0:
+            if f < st[PL_BEST, i]:
+                st[PL_FACTOR, i] *= sp[0]
+            else:
+                st[PL_FACTOR, i] *= sp[1]
+            st[PL_BEST, i] = f
+        return lr0 * st[PL_FACTOR, i]
     return math.nan
 
 
@@ -1001,7 +1131,8 @@ def _prepare(
     checks before the update, and the scheduled η.
 
     Returns (status, gx, gy, lr): status OK, DIVERGED (non-finite gradient) or CONVERGED
-    (full gradient ‖∇f(x, y)‖ ≤ tol); lr is NaN when the run stops.
+    (full gradient ‖∇f(x, y)‖ ≤ tol, or the stop rule of flags[STOP_RULE]: update k − 1 moved
+    less than hp[STEP_TOL], or f ≤ hp[TARGET_LOSS]); lr is NaN when the run stops.
     """
     qx = x
     qy = y
@@ -1022,6 +1153,16 @@ def _prepare(
         fgx, fgy = gradient(sid, x, y, p, dx, dy, idx_full, idx_full.shape[0])
         if math.hypot(fgx, fgy) <= tol:
             return CONVERGED, gx, gy, math.nan
+    # The Polish deck's stop rules (003: "norma z różnicy wektorów wag z kolejnych iteracji",
+    # "zadana dokładność"): the last step was shorter than STEP_TOL, or the loss is at TARGET_LOSS.
+    rule = flags[STOP_RULE]
+    if rule == 1:
+        if k > 0 and math.hypot(x - st[PREV_X, i], y - st[PREV_Y, i]) < hp[STEP_TOL, i]:
+            return CONVERGED, gx, gy, math.nan
+        st[PREV_X, i] = x
+        st[PREV_Y, i] = y
+    elif rule == 2 and f <= hp[TARGET_LOSS, i]:
+        return CONVERGED, gx, gy, math.nan
     # scheduled_lr is not inlined (it takes two arrays); the constant η needs no call.
     lr0 = hp[LR, i]
     lr = lr0 if sched_id == S_CONSTANT else scheduled_lr(sched_id, sp, k, lr0, f, st, i)

@@ -310,7 +310,9 @@ def from_query(params: Mapping) -> tuple[Comparison, list[str]]:
             continue
         opt = optimizers.get(name)
         options: dict = {}
-        for key in keys:
+        # Convention options first: what a value may be can depend on them (β₁ = 1 is valid
+        # for momentum_form=sum only).
+        for key in sorted(keys, key=lambda k: k[len(prefix) :] not in optimizers.CHOICE_OPTIONS):
             sub = key[len(prefix) :]
             if sub.startswith("sched"):
                 continue

@@ -212,7 +212,10 @@ def run(
     (``torch.optim``'s where torch has the optimizer); ``options`` are the optimizer's
     convention options (see :mod:`optviz.optimizers`). ``seed`` decides the mini-batches and
     gradient noise, identically for every optimizer. ``tol`` > 0 stops with status
-    "converged" once ‖∇f‖ ≤ tol. ``polyak`` adds the running average of the iterates.
+    "converged" once ‖∇f‖ ≤ tol; the options ``stop_rule="step"`` (with ``step_tol``) and
+    ``stop_rule="loss"`` (with ``target_loss``) stop on the Polish deck's rules ‖θₖ − θₖ₋₁‖ <
+    step_tol or f(θₖ) ≤ target_loss, also as "converged at step k". ``polyak`` adds the running
+    average of the iterates (:mod:`optviz.polyak` has it and CS231n's EMA form).
 
     Raises ``ValueError`` naming the parameter and its valid range on bad input; a run that
     blows up does not raise: it stops with status "diverged" (see :attr:`Trajectory.message`).
@@ -225,7 +228,7 @@ def run(
     given = {k: v for k, v in given.items() if v is not None}
     resolved, hp, flags = pack_options(optimizer, surf, given)
     sched = schedules.resolve(schedule)
-    sched_id, sp = schedules.pack(sched)
+    sched_id, sp = schedules.pack(sched, schedules.updates_per_epoch(surf))
     batches, noise = _stochastic_inputs(surf, steps, seed)
     tol = _check_tol(tol)
 
@@ -303,7 +306,7 @@ def run_batch(
         if np.any(bad | ~np.isfinite(arr)):
             raise ValueError(f"{key} must be in [{rng.low:g}, {rng.high:g}] for every run")
         hps[slot] = arr
-    sched_id, sp = schedules.pack(schedules.resolve(schedule))
+    sched_id, sp = schedules.pack(schedules.resolve(schedule), schedules.updates_per_epoch(surf))
     batches, noise = _stochastic_inputs(surf, steps, seed)
     final_xy = np.empty((n_runs, 2))
     final_loss = np.empty(n_runs)

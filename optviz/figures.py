@@ -1185,4 +1185,77 @@ def ema_figure(
     axis = {"showline": True, "linecolor": "#444", "ticks": "outside", "automargin": True}
     fig.update_xaxes(title_text="t (day)", **axis)
     fig.update_yaxes(title_text=f"θ and V  ({unit})" if unit else "θ and V", **axis)
+# ---- Polyak averaging --------------------------------------------------------------------------
+
+
+def polyak_figure(
+    surface: surfaces.Surface,
+    trajs: Sequence[Trajectory],
+    labels: Sequence[str],
+    colors: Sequence[str],
+    *,
+    decay: float = 0.995,
+    projection: bool = False,
+) -> go.Figure:
+    """Each run's path (thin, faded) with its two Polyak averages drawn over the same steps: the
+    uniform mean of the iterates (solid) and CS231n's x_test ← decay·x_test + (1 − decay)·x
+    (dashed, ``decay`` = 0.995 in the deck), both started at the start point; a dot marks where
+    each average ends."""
+    from optviz import polyak
+
+    _check_runs(trajs, labels, colors)
+    font, line, marker = _sizes(projection)
+    fig = go.Figure()
+    keep = 1.0 - decay
+    for traj, label, color in zip(trajs, labels, colors, strict=True):
+        path = _path_trace(traj.valid_xy, label, color, line * 0.5)
+        path["opacity"] = 0.45
+        fig.add_trace(path)
+        last = traj.stopped_at
+        for name, avg, dash in (
+            ("uniform mean θ̄", polyak.uniform(traj.xy, last)[: last + 1], "solid"),
+            (
+                f"EMA x_test ← {decay:g}·x_test + {keep:.3g}·x",
+                polyak.ema(traj.xy, last, decay)[: last + 1],
+                "dash",
+            ),
+        ):
+            trace = _path_trace(avg, f"{label}: {name}", color, line)
+            trace["line"]["dash"] = dash
+            trace["legendgroup"] = label
+            trace["showlegend"] = False  # one legend entry per run; the title says the styles
+            fig.add_trace(trace)
+            fig.add_trace(
+                go.Scatter(
+                    x=[avg[-1, 0]], y=[avg[-1, 1]], mode="markers", showlegend=False,
+                    legendgroup=label, marker={"color": color, "size": marker, "symbol": (
+                        "circle" if dash == "solid" else "diamond")},
+                    hovertemplate=f"{label}<br>{name}<br>step {last}: (%{{x:.5g}}, %{{y:.5g}})"
+                    "<extra></extra>",
+                )
+            )  # fmt: skip
+    for lm in _landmarks(surface, _starts(trajs), projection):
+        fig.add_trace(lm)
+    xaxis, yaxis = _contour_axes(surface)
+    # Zoomed to where the runs went (the averages are the point of this view), inside the bounds.
+    pts = np.concatenate([t.valid_xy for t in trajs]) if trajs else np.zeros((0, 2))
+    pts = pts[np.all(np.isfinite(pts), axis=1)]
+    if len(pts):
+        for axis, (lo_b, hi_b), col in (
+            (xaxis, surface.bounds[0], 0),
+            (yaxis, surface.bounds[1], 1),
+        ):
+            lo, hi = float(pts[:, col].min()), float(pts[:, col].max())
+            pad = max(0.15 * (hi - lo), 0.03 * (hi_b - lo_b))
+            axis["range"] = [max(lo - pad, lo_b), min(hi + pad, hi_b)]
+    layout = _base_layout(font, 800 if projection else 560, _uirevision(surface, "polyak"))
+    layout.update(xaxis=xaxis, yaxis=yaxis, images=[_surface_image(surface, projection)])
+    layout["margin"] = {"l": 10, "r": 10, "t": 110, "b": 10}
+    layout["title"] = {
+        "text": f"faded: path · solid: uniform mean θ̄ · dashed: EMA x_test ← {decay:g}·x_test"
+        f" + {keep:.3g}·x",
+        "x": 0.0, "xanchor": "left", "y": 0.99, "yanchor": "top", "font": {"size": font},
+    }  # fmt: skip
+    layout["legend"]["y"] = 1.0
+    fig.update_layout(**layout)
     return fig

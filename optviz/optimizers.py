@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from optviz import _kernel as K
+from optviz import schedules
 
 HYPERPARAMETERS = ("lr", "beta1", "beta2", "eps")
 SYMBOLS = {"lr": "η", "beta1": "β₁", "beta2": "β₂", "eps": "ε"}
@@ -51,12 +52,14 @@ FLOAT_OPTIONS: dict[str, tuple[int, Range]] = {
     "dampening": (K.DAMPENING, Range(0.0, 1.0)),
     "lr_decay": (K.LR_DECAY, Range(0.0, 1e6)),
     "lm_lambda": (K.LM_LAMBDA, Range(1e-12, 1e12)),
+    "step_tol": (K.STEP_TOL, Range(0.0, 1e6)),
+    "target_loss": (K.TARGET_LOSS, Range(-1e12, 1e12)),
 }
 
 # Convention options: index in the kernel's flags vector and the allowed values, in order
 # (the position is the integer the kernel sees; the first is not necessarily the default).
 CHOICE_OPTIONS: dict[str, tuple[int, tuple]] = {
-    "momentum_form": (K.MOMENTUM_FORM, ("torch", "ema", "lr_inside")),
+    "momentum_form": (K.MOMENTUM_FORM, ("torch", "ema", "lr_inside", "sum")),
     "nesterov_form": (K.NESTEROV_FORM, ("torch", "lookahead")),
     "eps_placement": (K.EPS_INSIDE, ("outside", "inside")),
     "bias_correction": (K.BIAS_CORRECTION, (False, True)),
@@ -65,6 +68,7 @@ CHOICE_OPTIONS: dict[str, tuple[int, tuple]] = {
     "line_search": (K.LINE_SEARCH, ("none", "backtracking", "exact", "wolfe")),
     "centered": (K.CENTERED, (False, True)),
     "accumulator_init": (K.ACCUMULATOR_INIT, ("zero", "first_grad")),
+    "stop_rule": (K.STOP_RULE, ("none", "step", "loss")),
 }
 INT_OPTIONS: dict[str, tuple[int, int, int]] = {"history_size": (K.HISTORY_SIZE, 1, 64)}
 
@@ -96,11 +100,15 @@ class Optimizer:
 
 
 _ADAPTIVE = {"eps_placement": "outside"}
+# Every optimizer can stop on the Polish deck's rules (003: "Warunki zatrzymania procesu uczenia
+# (np. mała wartość normy z gradientu, maksymalna liczba epok, zadana dokładność, norma z różnicy
+# wektorów wag z kolejnych iteracji, itp.)"): a step shorter than step_tol, or f ≤ target_loss.
+_STOP = {"stop_rule": "none", "step_tol": 1e-6, "target_loss": 0.0}
 _CATALOG: dict[str, Optimizer] = {}
 
 
 def _add(name: str, oid: int, title: str, defaults: dict, update: object, fixes: str, **kw) -> None:
-    _CATALOG[name] = Optimizer(name, oid, title, defaults, update, fixes, **kw)
+    _CATALOG[name] = Optimizer(name, oid, title, {**defaults, **_STOP}, update, fixes, **kw)
 
 
 _add(
@@ -178,6 +186,7 @@ _add(
         "eps": 1e-8,
         **_ADAPTIVE,
         "bias_correction": True,
+        "accumulator_init": "zero",
         "weight_decay": 0.0,
     },
     K.adam_update,
@@ -323,10 +332,14 @@ def resolve(name: str, given: dict) -> dict:
             f"optimizer {name!r} {what} {unknown[0]!r}; valid: {', '.join(opt.defaults)}"
         )
     out = dict(opt.defaults)
+    sum_form = name == "momentum" and given.get("momentum_form") == "sum"
     for key, value in given.items():
         if value is None:
             continue
-        if key in FLOAT_OPTIONS:
+        if key == "beta1" and sum_form and _is_one(value):
+            # Hung-yi Lee's sum of gradients is the momentum with β = 1: allowed in that form only.
+            out[key] = 1.0
+        elif key in FLOAT_OPTIONS:
             out[key] = FLOAT_OPTIONS[key][1].check(key, value)
         elif key in CHOICE_OPTIONS:
             choices = CHOICE_OPTIONS[key][1]
@@ -342,7 +355,39 @@ def resolve(name: str, given: dict) -> dict:
             out[key] = value
     if name == "nesterov" and out["nesterov_form"] == "torch" and out.get("dampening", 0.0):
         raise ValueError("nesterov needs dampening = 0 (as torch requires)")
+    if name == "levenberg_marquardt" and out["stop_rule"] == "step":
+        raise ValueError(
+            "levenberg_marquardt cannot stop on a short step: a rejected step does not move θ"
+        )
     return out
+
+
+def _is_one(value: object) -> bool:
+    try:
+        return not isinstance(value, bool) and float(value) == 1.0  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
+def inactive(name: str, resolved: dict) -> frozenset[str]:
+    """The options of ``name`` that change nothing with the other options ``resolved`` has (a
+    widget for them would be a control that does nothing)."""
+    out: set[str] = set()
+    if name == "momentum":
+        form = resolved["momentum_form"]
+        if form != "ema":
+            out.add("bias_correction")  # only the zero-started EMA is biased towards 0
+        if form != "torch":
+            out.add("dampening")
+        if form == "sum":
+            out.add("beta1")
+    if name == "adam" and resolved["accumulator_init"] == "first_grad":
+        out.add("bias_correction")  # Hung-yi Lee's averages start at g₁: nothing to correct
+    if resolved.get("stop_rule") != "step":
+        out.add("step_tol")
+    if resolved.get("stop_rule") != "loss":
+        out.add("target_loss")
+    return frozenset(o for o in out if o in resolved)
 
 
 # ---- formulas: parsed from the update rules' docstrings -------------------------------------
@@ -381,22 +426,88 @@ def _as_text(value: object) -> str:
     return str(value)
 
 
-def formula(name: str, **options: object) -> str:
-    """The LaTeX update rule of ``name`` for the active convention options.
+def _num(v: float) -> str:
+    """A number for a formula card: 0.01, 10^{-6}, 2.5\\cdot 10^{-4}."""
+    text = f"{v:.3g}"
+    if "e" not in text:
+        return text
+    mant, exp = text.split("e")
+    power = f"10^{{{int(exp)}}}"
+    return power if mant in ("1", "1.0") else f"{mant}\\cdot {power}"
 
-    It is the docstring block of the optimizer's update rule whose conditions match the
-    options (``method`` matches the optimizer's own name, for rules shared by two methods).
+
+_ETA = re.compile(r"\\eta(?![_a-zA-Z])")
+
+
+def formula(name: str, schedule: object = None, **options: object) -> str:
+    """The LaTeX update rule of ``name`` for the options given, as the run applies it.
+
+    The rule is the docstring block of the optimizer's update rule whose conditions match the
+    options (``method`` matches the optimizer's own name, for rules shared by two methods). The
+    card then says what else the run does: η_t in place of η under a ``schedule`` (a name or
+    mapping, as :func:`optviz.run` takes it) or AdaGrad's ``lr_decay``, the L2 weight-decay
+    term added to the gradient, and the stop rule.
     """
     opt = get(name)
-    active = {k: _as_text(v) for k, v in resolve(name, options).items()}
+    resolved = resolve(name, options)
+    active = {k: _as_text(v) for k, v in resolved.items()}
     active["method"] = name
-    for cond, latex in _formula_blocks(opt.update.__doc__ or ""):
-        if all(active.get(k) == v for k, v in cond.items()):
-            # Several lines need an environment to render as display maths (KaTeX, matplotlib).
-            if r"\\" in latex:
-                return "\\begin{gathered}\n" + latex + "\n\\end{gathered}"
-            return latex
-    raise LookupError(f"no formula for {name} with {options}")
+    blocks = _formula_blocks(opt.update.__doc__ or "")
+    match = [latex for cond, latex in blocks if all(active.get(c) == v for c, v in cond.items())]
+    if not match:
+        raise LookupError(f"no formula for {name} with {options}")
+    latex = match[0]
+    k = "k" if "_{k+1}" in latex or "_k" in latex else "t"
+    lines = [latex]
+    sched = schedules.resolve(schedule)  # type: ignore[arg-type]
+    lr_decay = resolved.get("lr_decay", 0.0)
+    if sched["name"] != "constant" or lr_decay:
+        lines[0] = _ETA.sub(lambda _: rf"\eta_{k}", latex)
+        if sched["name"] != "constant":
+            s = schedules.get(sched["name"])
+            rhs = _ETA.sub(lambda _: r"\eta_0", s.latex.split("=", 1)[1]).replace(" t", f" {k}")
+            values = ",\\ ".join(
+                rf"\text{{{p.replace('_', ' ')}}} = {_num(v)}"
+                for p, v in sched.items()
+                if p != "name" and not isinstance(v, tuple)
+            )
+            where = rf"\quad ({values})" if values else ""
+            if s.epochs:
+                where += r"\quad \text{(epochs from 1)}"
+            if sched["name"] == "performance":
+                lines.append(
+                    rf"\eta_{k} = \eta_{{\text{{epoch}}}},\ "
+                    rf"\eta_{{e}} = {_num(sched['increase'])}\,\eta_{{e-1}}"
+                    rf" \text{{ if the loss fell over epoch }} e-1,"
+                    rf"\ {_num(sched['decrease'])}\,\eta_{{e-1}} \text{{ if not}}"
+                )
+            else:
+                lines.append(rf"\eta_{k} = {rhs.strip()}{where}")
+        if lr_decay:
+            base = rf"\eta_{k}" if sched["name"] != "constant" else r"\eta"
+            lines.append(
+                rf"\eta_{k} \leftarrow \frac{{{base}}}{{1 + ({k}-1)\,{_num(lr_decay)}}}"
+                r"\quad (\text{lr decay})"
+            )
+    wd = resolved.get("weight_decay", 0.0)
+    if wd and name != "adamw":  # AdamW's decoupled decay is in its rule already
+        lines.append(
+            rf"g_{k} = \nabla f(\theta_{{{k}-1}}) + \lambda\,\theta_{{{k}-1}}"
+            rf"\quad (\lambda = {_num(wd)},\ \text{{weight decay}})"
+        )
+    rule = resolved.get("stop_rule", "none")
+    if rule == "step":
+        lines.append(
+            r"\text{stop when } \lVert \theta_{k+1} - \theta_k \rVert < "
+            + _num(resolved["step_tol"])
+        )
+    elif rule == "loss":
+        lines.append(r"\text{stop when } f(\theta_k) \le " + _num(resolved["target_loss"]))
+    latex = " \\\\\n".join(lines)
+    # Several lines need an environment to render as display maths (KaTeX, matplotlib).
+    if r"\\" in latex:
+        return "\\begin{gathered}\n" + latex + "\n\\end{gathered}"
+    return latex
 
 
 def notes(name: str) -> str:

@@ -28,15 +28,32 @@ SETTINGS = [
     ("himmelblau+plateau", lambda: surfaces.get("himmelblau"), {"schedule": "plateau"}),
     ("ravine+step+tol", lambda: surfaces.get("ravine", kappa=50, angle=30),
      {"schedule": {"name": "step", "step_size": 30, "gamma": 0.5}, "tol": 1e-3}),
+    # Schedules counted in epochs (4 updates per epoch with B = 25 of n = 100), the performance
+    # rule (reads the loss once per epoch) and the two stop rules.
+    ("linreg-minibatch+performance+stop-loss", lambda: surfaces.get("noisy_linreg", batch_size=25),
+     {"schedule": "performance", "stop_rule": "loss", "target_loss": 1.0}),
+    ("booth+epoch-sqrt+stop-step", lambda: surfaces.get("booth"),
+     {"schedule": {"name": "epoch_inverse_sqrt", "k": 2.0}, "stop_rule": "step", "step_tol": 1e-4}),
+    ("linreg-minibatch+epoch-time", lambda: surfaces.get("noisy_linreg", batch_size=8),
+     {"schedule": {"name": "epoch_inverse_time", "decay_rate": 0.3}}),
+    ("beale+epoch-piecewise", lambda: surfaces.get("beale"),
+     {"schedule": {"name": "epoch_piecewise", "boundaries": (20, 60), "factors": (1, 0.3, 0.1)}}),
 ]  # fmt: skip
 
 # Convention options that take other branches of the update rules.
 OPTIONS = {
-    "momentum": [{"momentum_form": "ema", "bias_correction": True}, {"momentum_form": "lr_inside"}],
+    "momentum": [
+        {"momentum_form": "ema", "bias_correction": True},
+        {"momentum_form": "lr_inside"},
+        {"momentum_form": "sum", "beta1": 1.0},
+    ],
     "nesterov": [{"nesterov_form": "lookahead"}],
     "adagrad": [{"eps_placement": "inside", "lr_decay": 0.01}],
     "rmsprop": [{"centered": True}, {"accumulator_init": "first_grad", "eps_placement": "inside"}],
-    "adam": [{"eps_placement": "inside", "bias_correction": False, "weight_decay": 0.1}],
+    "adam": [
+        {"eps_placement": "inside", "bias_correction": False, "weight_decay": 0.1},
+        {"accumulator_init": "first_grad"},
+    ],
     "nadam": [{"nadam_schedule": "constant", "eps_placement": "inside"}],
     "amsgrad": [{"bias_correction": False}],
     "lbfgs": [{"history_size": 3, "line_search": "exact"}],
@@ -52,6 +69,8 @@ CASES = [
 @pytest.mark.parametrize(("name", "options", "label"), CASES)
 def test_every_batch_run_ends_where_run_ends(name, options, label):
     _, make, extra = next(s for s in SETTINGS if s[0] == label)
+    if name == "levenberg_marquardt" and extra.get("stop_rule") == "step":
+        extra = {k: v for k, v in extra.items() if k not in ("stop_rule", "step_tol")}
     surf = make()
     if optimizers.get(name).needs_sum_of_squares and not surf.spec.sum_of_squares:
         surf = surfaces.get("noisy_linreg", batch_size=surf.batch_size or 0)
@@ -71,6 +90,8 @@ def test_every_batch_run_ends_where_run_ends(name, options, label):
         statuses.add(traj.status)
     if surf.name == "saddle":  # the setting stops runs: escaped (or diverged with η × 10⁴)
         assert statuses - {"ok"}
+    if "stop_rule" in extra and name in ("momentum", "bfgs") and not options:  # they stop runs
+        assert "converged" in statuses
 
 
 def test_a_block_boundary_and_a_partial_block():

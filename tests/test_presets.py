@@ -1,0 +1,258 @@
+"""Every preset's text is a set of claims; each claim is checked here by running the preset.
+
+One check per preset (``CHECKS``), each quoting the words it checks. A new preset without a
+check fails :func:`test_every_preset_has_a_check`; a changed number in a text must change here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+import optviz
+from optviz import config, presets
+from optviz.config import Comparison
+
+
+def _run(name: str) -> tuple[Comparison, list]:
+    c = presets.get(name).comparison
+    return c, config.run_comparison(c)
+
+
+def _dist(c: Comparison, xy: np.ndarray) -> np.ndarray:
+    """Distance of each row of ``xy`` to the nearest marked minimum."""
+    mins = np.array([(m.x, m.y) for m in c.surface_obj().minima])
+    xy = np.atleast_2d(xy)
+    return np.min(np.linalg.norm(xy[:, None, :] - mins[None], axis=2), axis=1)
+
+
+def _final_dist(c: Comparison, traj) -> float:
+    return float(_dist(c, traj.xy[traj.stopped_at])[0])
+
+
+def _steps(traj) -> np.ndarray:
+    return np.linalg.norm(np.diff(traj.valid_xy, axis=0), axis=1)
+
+
+def _text(name: str) -> str:
+    return presets.get(name).description
+
+
+def check_ravine_zigzag() -> None:
+    c, (gd, mom) = _run("ravine_zigzag")
+    text = _text("ravine_zigzag")
+    surf = c.surface_obj()
+    # "condition number κ = 50", "η = 0.038 is just below the stability limit 2/κ = 0.04".
+    lam, vec = np.linalg.eigh(np.asarray(surf.hessian(0.0, 0.0), float).reshape(2, 2))
+    assert "κ = 50" in text and lam[1] / lam[0] == pytest.approx(50.0)
+    assert 0.038 < 2.0 / lam[1] == pytest.approx(0.04)
+    # "every step overshoots the valley floor and the path zig-zags": the across-valley
+    # component of θ − θ* changes sign at every one of the first 50 steps.
+    across = (gd.xy[:51] - _dist_min_point(c)) @ vec[:, 1]
+    assert np.all(np.sign(across[1:]) == -np.sign(across[:-1]))
+    # "it reaches the minimum first": momentum is within 0.01 of it before GD is.
+    first = [int(np.argmax(_dist(c, t.xy[: t.stopped_at + 1]) < 0.01)) for t in (gd, mom)]
+    assert _dist(c, mom.xy[first[1]])[0] < 0.01 and first[1] < first[0]
+    # "GD's step length shrinks only by the factor |1 − κη| = 0.9 per step".
+    ratio = _steps(gd)[1:20] / _steps(gd)[:19]
+    assert np.allclose(ratio, abs(1 - lam[1] * 0.038), rtol=5e-3)
+    assert abs(1 - lam[1] * 0.038) == pytest.approx(0.9)
+
+
+def _dist_min_point(c: Comparison) -> np.ndarray:
+    m = c.surface_obj().minima[0]
+    return np.array([m.x, m.y])
+
+
+def check_nesterov_overshoot() -> None:
+    c, (mom, nag) = _run("nesterov_overshoot")
+    d_mom = _dist(c, mom.valid_xy)
+    d_nag = _dist(c, nag.valid_xy)
+    # "Classical momentum ... overshoots the minimum and spirals around it for many steps":
+    # after coming within 10⁻³ of it, it swings more than 1 away again, and has not settled
+    # after all 100 steps.
+    near = int(np.argmax(d_mom < 1e-3))
+    assert d_mom[near] < 1e-3 and d_mom[near:].max() > 1.0 and d_mom[-1] > 1e-3
+    # "Nesterov ... brakes, settling in a fraction of the steps": within 10⁻³ for good from
+    # some step before 70 of the 100.
+    settled = int(np.max(np.nonzero(d_nag > 1e-3))) + 1
+    assert settled < 70
+    # "Compare the loss curves": Nesterov ends far lower.
+    assert nag.loss[-1] < 1e-3 * mom.loss[-1]
+
+
+def check_saddle_ridge() -> None:
+    c, (gd, mom, adam) = _run("saddle_ridge")
+    assert c.start_point() == (-1.5, 1e-6)  # "Started a hair off the ridge, at y = 10⁻⁶"
+    # "GD ... slides straight into the saddle point and sits there: its distance from the ridge
+    # grows only by a factor 1.02 per step".
+    assert np.allclose(gd.xy[1:, 1] / gd.xy[:-1, 1], 1.02, rtol=1e-12)
+    assert gd.status == "ok" and math.hypot(*gd.final) < 0.1
+    # "Momentum accumulates that tiny push and leaves after ~170 steps".
+    assert mom.status == "escaped" and 150 <= mom.stopped_at <= 190
+    # "Adam ... escapes". 'Runs that leave the plot say "escaped"'.
+    assert adam.status == "escaped" and adam.message.startswith("escaped at step")
+
+
+def check_saddle_noise() -> None:
+    c, (gd, mom, adam) = _run("saddle_noise")
+    assert c.start_point()[1] == 0.0 and c.surface_params["grad_noise"] == 0.1
+    # "noisy GD escapes too, later than momentum and Adam".
+    assert all(t.status == "escaped" for t in (gd, mom, adam))
+    assert gd.stopped_at > max(mom.stopped_at, adam.stopped_at)
+    # "without noise every first-order method would stop at the saddle".
+    quiet = optviz.run("gd", "saddle", start=(-1.5, 0.0), steps=500, lr=0.01)
+    assert quiet.status == "ok" and np.all(quiet.xy[:, 1] == 0.0)
+
+
+def check_plateau() -> None:
+    c, (gd, mom, rms, adam) = _run("plateau")
+    surf = c.surface_obj()
+    start = np.array(c.start_point())
+    # "at the start ‖∇f‖ ≈ 2·10⁻⁴"; "with η = 0.1 it moves 2·10⁻⁵ per step".
+    assert np.linalg.norm(surf.gradient(*start)) == pytest.approx(2e-4, rel=0.05)
+    assert _steps(gd)[0] == pytest.approx(2e-5, rel=0.05)
+    # "after 300 steps has barely left the start".
+    assert np.linalg.norm(gd.valid_xy[-1] - start) < 0.01
+    # "momentum only multiplies that by 1/(1−β₁) = 10": its last step is 10 times the plain
+    # gradient step η‖∇f‖ where it stands.
+    k = mom.stopped_at - 1
+    g = np.linalg.norm(surf.gradient(*mom.xy[k]))
+    assert _steps(mom)[k] / (0.1 * g) == pytest.approx(10.0, rel=0.05)
+    # "their steps stay of the order of η (within a factor 15) however small the slope".
+    for traj, lr in ((rms, 0.01), (adam, 0.05)):
+        on_plateau = _steps(traj)[:50] / lr
+        assert np.all((on_plateau > 1 / 15) & (on_plateau < 15))
+    # "they cross the plateau and drop into the well".
+    assert _final_dist(c, rms) < 1e-3 and _final_dist(c, adam) < 1e-3
+
+
+def check_adagrad_vanishing() -> None:
+    c, (ada, rms) = _run("adagrad_vanishing")
+    # "its effective learning rate can only fall".
+    eff = ada.lr_eff[: ada.stopped_at]
+    assert np.all(np.diff(eff, axis=0) <= 0.0)
+    # "after 2000 steps it is still 1.0 away from the minimum (1, 1), at loss 0.3".
+    assert c.steps == 2000 and round(_final_dist(c, ada), 1) == 1.0
+    assert round(float(ada.loss[-1]), 1) == 0.3
+    # "it ends within 0.2 of (1, 1), at a loss below 0.01".
+    assert _final_dist(c, rms) < 0.2 and rms.loss[-1] < 0.01
+    # "RMSProp's [effective learning rate] rising again, ten-fold, along the valley".
+    e = rms.lr_eff[: rms.stopped_at, 0]
+    assert e[-1] > 10 * e.min()
+
+
+def _roughness(traj) -> float:
+    return float(np.mean(np.linalg.norm(np.diff(traj.valid_xy, 2, axis=0), axis=1)))
+
+
+def check_batch_presets() -> None:
+    runs = {name: _run(name) for name in ("batch_1", "batch_32", "batch_full")}
+    # "the noise of the path grows as B shrinks": for each optimizer, the path's mean turn
+    # ‖θₜ₊₁ − 2θₜ + θₜ₋₁‖ grows from B = n to B = 32 to B = 1.
+    for i in range(3):
+        rough = [_roughness(runs[name][1][i]) for name in ("batch_full", "batch_32", "batch_1")]
+        assert rough[0] < rough[1] < rough[2], i
+    # "with mini-batches (B < n) and a constant η the runs never settle exactly at the
+    # least-squares fit": still moving at the end, and not at it.
+    for name in ("batch_1", "batch_32"):
+        c, trajs = runs[name]
+        for t in trajs:
+            assert _final_dist(c, t) > 1e-3 and _steps(t)[-1] > 1e-6
+    # "With B = n ... the gradient is exact: this is plain gradient descent, the paths are
+    # smooth and converge to the least-squares fit".
+    c, trajs = runs["batch_full"]
+    gd = trajs[0]
+    assert c.surface_obj().batch_size == c.surface_obj().data_y.shape[0]
+    assert np.all(np.diff(gd.valid_loss) <= 0.0)
+    assert all(_final_dist(c, t) < 0.01 for t in trajs)
+    # "B = 1 ... keeps jittering near the minimum": its last 100 steps travel far more than
+    # they get anywhere.
+    c, trajs = runs["batch_1"]
+    last = trajs[0].valid_xy[-101:]
+    travelled = np.sum(np.linalg.norm(np.diff(last, axis=0), axis=1))
+    assert travelled > 20 * np.linalg.norm(last[-1] - last[0])
+
+
+def check_adam_lecture_table() -> None:
+    c, (mom, ada, rms, adam) = _run("adam_lecture_table")
+    # "RMSProp and Adam move only ~0.2 in 2000 steps while momentum converges".
+    for t in (rms, adam):
+        moved = np.linalg.norm(t.xy[t.stopped_at] - t.xy[0])
+        assert 0.15 < moved < 0.25
+    assert _final_dist(c, mom) < 0.01 and c.steps == 2000
+
+
+def check_newton_saddle() -> None:
+    c, (newton, bfgs, guarded) = _run("newton_saddle")
+    # "one step lands exactly on (0, 0) and stays".
+    assert tuple(newton.xy[1]) == (0.0, 0.0) and newton.final == (0.0, 0.0)
+    # "BFGS ... heads downhill and escapes. The guarded Newton (|eigenvalues|) escapes too".
+    assert bfgs.status == "escaped" and guarded.status == "escaped"
+    assert np.all(np.diff(bfgs.valid_loss) < 0.0)
+
+
+def check_lr_schedules() -> None:
+    c, (const, step, exp, inv) = _run("lr_schedules")
+
+    # "With a constant η the mini-batch noise keeps the run bouncing around the minimum for
+    # ever; [the decays] shrink the steps and let the run settle": the spread of the last 100
+    # points is 10 times smaller with each decay than with a constant η.
+    def spread(t) -> float:
+        return float(np.linalg.norm(np.std(t.valid_xy[-100:], axis=0)))
+
+    assert all(spread(t) < 0.1 * spread(const) for t in (step, exp, inv))
+    # "1/t decays too fast at first here and arrives late": it ends farther than step and
+    # exponential decay (but nearer than the constant η).
+    d = {k: _final_dist(c, t) for k, t in zip("cseI", (const, step, exp, inv), strict=True)}
+    assert d["I"] > max(d["s"], d["e"]) and d["I"] < d["c"]
+    assert inv.lr[1] < exp.lr[1] < step.lr[1] == const.lr[1]  # faster at first
+
+
+def check_rosenbrock_second_order() -> None:
+    c, (gd, adam, newton, bfgs, lbfgs, lm) = _run("rosenbrock_second_order")
+    # "from η = 2.5·10⁻³ it diverges on the steep walls".
+    faster = optviz.run("gd", "rosenbrock", start=c.start_point(), steps=c.steps, lr=2.5e-3)
+    assert faster.status == "diverged" and gd.status == "ok"
+    # "GD ... and Adam follow the valley slowly": both still more than 1 away.
+    assert _final_dist(c, gd) > 1.0 and _final_dist(c, adam) > 1.0
+
+    def arrival(t) -> int:
+        d = _dist(c, t.valid_xy)
+        assert d[-1] < 1e-6
+        return int(np.argmax(d < 1e-6))
+
+    # "Newton ... arrives in a handful of steps", "BFGS and L-BFGS ... in a few dozen",
+    # "Levenberg–Marquardt ... arrives too".
+    assert arrival(newton) <= 10
+    assert all(12 <= arrival(t) <= 60 for t in (bfgs, lbfgs))
+    arrival(lm)
+
+
+CHECKS: dict[str, Callable[[], None]] = {
+    "ravine_zigzag": check_ravine_zigzag,
+    "nesterov_overshoot": check_nesterov_overshoot,
+    "saddle_ridge": check_saddle_ridge,
+    "saddle_noise": check_saddle_noise,
+    "plateau": check_plateau,
+    "adagrad_vanishing": check_adagrad_vanishing,
+    "batch_1": check_batch_presets,
+    "batch_32": check_batch_presets,
+    "batch_full": check_batch_presets,
+    "adam_lecture_table": check_adam_lecture_table,
+    "newton_saddle": check_newton_saddle,
+    "lr_schedules": check_lr_schedules,
+    "rosenbrock_second_order": check_rosenbrock_second_order,
+}
+
+
+def test_every_preset_has_a_check():
+    assert set(presets.PRESETS) == set(CHECKS)
+
+
+@pytest.mark.parametrize("check", sorted(set(CHECKS.values()), key=lambda f: f.__name__))
+def test_preset_claims_hold(check):
+    check()
