@@ -25,6 +25,7 @@ import streamlit as st
 import optviz
 import surfaces
 from optviz import config, export, figures, optimizers, presets, schedules, style
+from optviz.app import curvature_view, stepwise_view
 from optviz.config import Comparison, RunSpec
 from optviz.race_chart import race_chart
 
@@ -684,6 +685,7 @@ def export_panel(c: Comparison, trajs: list) -> None:
 
 
 VIEWS = ("Results", "Dynamics", "3D", "Gradient field", "Data fit", "Formulas", "Export")
+VIEWS += ("Step by step", "Curvature")
 
 
 def views_ui(c: Comparison, trajs: list, colors: list[str]) -> None:
@@ -721,6 +723,10 @@ def views_ui(c: Comparison, trajs: list, colors: list[str]) -> None:
         formula_cards(c)
     elif view == "Export":
         export_panel(c, trajs)
+    elif view == "Step by step":
+        stepwise_view.render(c, trajs, colors)
+    elif view == "Curvature":
+        curvature_view.render(c, trajs, colors)
 
 
 PROJECTION_MAX_HEIGHT = 1000  # projection mode fits the figure to the screen, up to this
