@@ -229,8 +229,13 @@ class _Builder:
             if self.t == 1:
                 self.add("velocity", f"v₁ = g₁ = {fmt(v)} (the buffer starts at the first "
                          "gradient, as in torch)", values={"v": v})  # fmt: skip
-                self.add("gradient part", f"−η g = {fmt(-lr * g)}", "move", vector=-lr * g,
-                         values={"g": g})  # fmt: skip
+                self.add(
+                    "gradient part",
+                    f"−η g = −{fmt(lr)}·{fmt(g)} = {fmt(-lr * g)}",
+                    "move",
+                    vector=-lr * g,
+                    values={"g": g},
+                )
             else:
                 self.add(
                     "velocity",
@@ -303,11 +308,21 @@ class _Builder:
         else:
             self.add("velocity", f"v ← β v + g = {fmt(b)}·{fmt(vp)} + {fmt(g)} = {fmt(v)}",
                      values={"v_prev": vp, "v": v})  # fmt: skip
-        self.add("gradient part", f"−η g = {fmt(-lr * g)}", "move", vector=-lr * g,
-                 values={"g": g})  # fmt: skip
-        self.add("look-ahead part", f"−η β v = {fmt(-lr * b * v)} (the momentum step taken "
-                 "now: the path drawn is the look-ahead point θ − βv)", "move",
-                 vector=-lr * b * v, values={"v": v})  # fmt: skip
+        self.add(
+            "gradient part",
+            f"−η g = −{fmt(lr)}·{fmt(g)} = {fmt(-lr * g)}",
+            "move",
+            vector=-lr * g,
+            values={"g": g},
+        )
+        self.add(
+            "look-ahead part",
+            f"−η β v = −{fmt(lr)}·{fmt(b)}·{fmt(v)} = {fmt(-lr * b * v)} (the momentum step taken "
+            "now: the path drawn is the look-ahead point θ − βv)",
+            "move",
+            vector=-lr * b * v,
+            values={"v": v},
+        )
         self.total("−η (g + β v)")
 
     def _denominator_text(self, name: str, inside: bool) -> str:
@@ -322,7 +337,7 @@ class _Builder:
         eta = "η"
         if lr_dec:
             clr = self.lr / (1.0 + (self.t - 1) * lr_dec)
-            self.add("η decay", f"η_t = η/(1 + (t−1)·lr_decay) = {fmt(clr)}", values={"lr": clr})
+            self.add("η decay", f"η_t = η/(1 + (t−1)·lr_decay) = {fmt(clr)}", values={"lr_t": clr})
             eta = "η_t"
         inside = self.c["eps_placement"] == "inside"
         self._per_coordinate(g, eta, self._denominator_text("G", inside))
@@ -335,8 +350,13 @@ class _Builder:
             values={"step_size": size},
         )
         move = -size * g
-        self.add("scaled gradient step", f"−{eta}/{denom} ⊙ g = {fmt(move)}", "move",
-                 vector=move, values={"step_size": size, "g": g})  # fmt: skip
+        self.add(
+            "scaled gradient step",
+            f"−{eta}/{denom} ⊙ g = −{fmt(size)} ⊙ {fmt(g)} = {fmt(move)}",
+            "move",
+            vector=move,
+            values={"step_size": size, "g": g},
+        )
         self.total(f"−{eta} g/{denom}")
 
     def _rmsprop(self) -> None:
@@ -538,8 +558,13 @@ class _Builder:
                "exact": "α = argmin f(θ − αg)"}.get(ls, ls)  # fmt: skip
         self.add("step length", f"{how} = {fmt(alpha)}", values={"alpha": alpha})
         move = -alpha * g
-        self.add("step along −g", f"−α g = {fmt(move)}", "move", vector=move,
-                 values={"alpha": alpha, "g": g})  # fmt: skip
+        self.add(
+            "step along −g",
+            f"−α g = −{fmt(alpha)}·{fmt(g)} = {fmt(move)}",
+            "move",
+            vector=move,
+            values={"alpha": alpha, "g": g},
+        )
         self.total("−α g")
 
 
