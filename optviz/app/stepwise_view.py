@@ -73,13 +73,13 @@ def render(comparison: Comparison, trajs: list, colors: list[str]) -> None:
     sub = min(max(int(ss.get(SUB, 0)), 0), n_subs - 1)
     ss[K], ss[SUB] = k, sub
     cols = st.columns([1, 1, 1, 1, 2])
-    cols[0].button("◀ update (h)", on_click=_move, args=(-1, 0, n, n_subs), disabled=k == 0,
+    cols[0].button("◀ update", on_click=_move, args=(-1, 0, n, n_subs), disabled=k == 0,
                    key="sw.prev_k", shortcut="h")  # fmt: skip
-    cols[1].button("update ▶ (l)", on_click=_move, args=(1, 0, n, n_subs), disabled=k >= n - 1,
+    cols[1].button("update ▶", on_click=_move, args=(1, 0, n, n_subs), disabled=k >= n - 1,
                    key="sw.next_k", shortcut="l")  # fmt: skip
-    cols[2].button("◀ sub-step (j)", on_click=_move, args=(0, -1, n, n_subs),
+    cols[2].button("◀ sub-step", on_click=_move, args=(0, -1, n, n_subs),
                    disabled=k == 0 and sub == 0, key="sw.prev_sub", shortcut="j")  # fmt: skip
-    cols[3].button("sub-step ▶ (k)", on_click=_move, args=(0, 1, n, n_subs),
+    cols[3].button("sub-step ▶", on_click=_move, args=(0, 1, n, n_subs),
                    disabled=k >= n - 1 and sub >= n_subs - 1, key="sw.next_sub",
                    shortcut="k", type="primary")  # fmt: skip
     cols[4].number_input(f"update from θ_k, k = 0 … {n - 1}", 0, n - 1, key=K)
