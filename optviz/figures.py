@@ -903,20 +903,27 @@ def results_rows(
 
 
 def _stepwise_box(dec: stepwise.Decomposition) -> tuple[list[float], list[float]]:
-    """A square box around θ_k, θ_{k+1} and every arrow of the update (so it stays put while
-    the sub-steps are stepped through)."""
+    """A square box around θ_k, θ_{k+1}, the parts of the step and where guides start (so it
+    stays put while the sub-steps are stepped through), widened to a second-order model's
+    stationary point when that is near. Guides longer than the box are drawn shortened."""
     pts = [dec.theta, dec.theta_next]
     tip = dec.theta.copy()
     for s in dec.substeps:
         if s.kind == "move" and s.vector is not None:
             tip = tip + np.asarray(s.vector)
             pts.append(tip.copy())
-        if s.guide is not None:
-            origin = np.asarray(s.origin if s.origin is not None else dec.theta)
-            pts += [origin, origin + np.asarray(s.guide)]
+        if s.origin is not None:
+            pts.append(np.asarray(s.origin))
     p = np.array([q for q in pts if np.isfinite(q).all()])
     lo, hi = p.min(axis=0), p.max(axis=0)
-    span = float(max(hi - lo)) * 1.35
+    span = float(max(hi - lo))
+    for model in dec.models[:1]:
+        H, g = np.asarray(model.H), np.asarray(model.g)
+        if np.isfinite(H).all() and np.isfinite(g).all() and np.linalg.det(H) != 0.0:
+            centre = dec.theta - np.linalg.solve(H, g)
+            if np.isfinite(centre).all() and np.abs(centre - dec.theta).max() < 3.0 * span:
+                lo, hi = np.minimum(lo, centre), np.maximum(hi, centre)
+    span = float(max(hi - lo)) * 1.5
     if not span > 0:
         span = 1e-3 * (1.0 + float(np.abs(dec.theta).max()))
     mid = (lo + hi) / 2.0
@@ -1033,16 +1040,25 @@ def stepwise_figure(
         width = line * (1.0 if current else 0.6)
         if s.guide is not None:
             origin = np.asarray(s.origin if s.origin is not None else dec.theta)
-            end = origin + np.asarray(s.guide)
+            guide = np.asarray(s.guide)
+            longest = 0.45 * (xr[1] - xr[0])
+            size = float(np.hypot(*guide))
+            short = size > longest
+            if short:  # direction kept, length cut to the box; the caption has the numbers
+                guide = guide * (longest / size)
+            end = origin + guide
             notes.append(_arrow(origin, end, "#555", max(width * 0.7, 1.5), s.caption))
-            notes.append(_number_note(end, str(i + 1), "#555", round(font * 0.8)))
+            text = f"{i + 1} (shortened ×{stepwise.fmt(longest / size)})" if short else str(i + 1)
+            notes.append(_number_note(end, text, "#555", round(font * 0.8)))
         if s.kind == "move" and s.vector is not None:
             end = tip + np.asarray(s.vector)
             notes.append(_arrow(tip, end, color, width, s.caption))
             notes.append(_number_note((tip + end) / 2, str(i + 1), color, round(font * 0.8)))
             tip = end
         if s.kind == "step":
-            notes.append(_arrow(dec.theta, dec.theta_next, "#111", line * 0.5, s.caption))
+            notes.append(
+                _arrow(dec.theta, dec.theta_next, "rgba(0,0,0,0.65)", line * 0.5, s.caption)
+            )
             fig.add_trace(
                 go.Scatter(
                     x=[dec.theta_next[0]], y=[dec.theta_next[1]], mode="markers",
