@@ -197,3 +197,35 @@ def test_figure_chains_the_arrows_tip_to_tail_to_the_next_point():
     # Before the parts, no coloured arrow yet.
     first = figures.stepwise_figure(SURF, traj, dec, 0, "Adam", "#D55E00")
     assert not [a for a in first.layout.annotations if a.showarrow and a.arrowcolor == "#D55E00"]
+
+
+def test_the_views_in_the_app():
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=120)
+    query = {"surface": "ravine", "o0": "adam", "o0.lr": "0.1", "o1": "nesterov"}
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    at.session_state["view"] = "Step by step"
+    at.run()
+    assert not at.exception
+    assert "1. gradient" in " ".join(m.value for m in at.markdown)
+    for _ in range(3):
+        at.button(key="sw.next_sub").click().run()
+    assert at.session_state["sw.sub"] == 3 and at.session_state["sw.k"] == 0
+    at.button(key="sw.next_k").click().run()
+    assert at.session_state["sw.k"] == 1 and at.session_state["sw.sub"] == 0
+    at.button(key="sw.prev_sub").click().run()  # wraps to the last sub-step of update 0
+    assert at.session_state["sw.k"] == 0 and at.session_state["sw.sub"] > 3
+    at.session_state["sw.run"] = 1
+    at.run()
+    assert not at.exception
+    assert "the path drawn is the look-ahead point" in " ".join(m.value for m in at.markdown)
+    at.session_state["view"] = "Curvature"
+    at.run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "The quadratic ravine" in text
