@@ -1032,7 +1032,11 @@ def stepwise_figure(
                             name=f"q{i + 1}", hoverinfo="skip",
                         )
                     )  # fmt: skip
-                    notes.append(_number_note(centre + v, f"q{i + 1}: λ={stepwise.fmt(lam[i])}",
+                    mid = np.array([sum(xr) / 2, sum(yr) / 2])
+                    at = min(
+                        (centre + 0.8 * v, centre - 0.8 * v), key=lambda e: np.hypot(*(e - mid))
+                    )
+                    notes.append(_number_note(at, f"q{i + 1}: λ={stepwise.fmt(lam[i])}",
                                               "#333", round(font * 0.75)))  # fmt: skip
     tip = dec.theta.copy()
     for i, s in enumerate(dec.substeps[: upto + 1]):
