@@ -1093,7 +1093,9 @@ def stepwise_figure(
                "font": {"size": font}, "x": 0.01},
         margin={"l": 10, "r": 10, "t": 80 if projection else 70, "b": 10},
     )  # fmt: skip
-    layout["legend"]["y"] = 1.0
+    # Below the plot: a long run label beside the title would overlap it in a narrow column.
+    layout["legend"].update(y=-0.12, yanchor="top")
+    layout["margin"]["b"] = 60
     fig.update_layout(**layout)
     return fig
 
