@@ -39,6 +39,7 @@ from optviz import (
 )
 from optviz import widget_state as ws
 from optviz.app import (
+    curvature_view,
     ema_page,
     formula_input,
     lesson,
@@ -46,6 +47,7 @@ from optviz.app import (
     lr_notes,
     polyak_view,
     replica,
+    stepwise_view,
 )
 from optviz.config import Comparison, RunSpec
 from optviz.race_chart import race_chart
@@ -719,7 +721,7 @@ def export_panel(c: Comparison, trajs: list) -> None:
 
 
 VIEWS = ("Results", "Data fit", "Polyak averaging", "Line search", "Formulas", "Export")
-VIEWS += ("EMA lesson",)
+VIEWS += ("Step by step", "Curvature", "EMA lesson")
 # Dynamics, 3D and the gradient field are drawn by the race chart itself (they follow its step).
 
 
@@ -752,6 +754,10 @@ def views_ui(c: Comparison, trajs: list, colors: list[str]) -> None:
         export_panel(c, trajs)
     elif view == "EMA lesson":
         ema_page.render(projection=proj, write_state=write_state, views=VIEWS)
+    elif view == "Step by step":
+        stepwise_view.render(c, trajs, colors)
+    elif view == "Curvature":
+        curvature_view.render(c, trajs, colors)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)

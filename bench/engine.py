@@ -135,7 +135,7 @@ def kernel_only(steps: int) -> Callable[[], tuple]:
         np.zeros((0, 2)), 0, np.zeros(K.N_SCHED), 0.0, surf.escape_radius,
     )  # fmt: skip
     outputs = [np.empty((steps + 1, 2)), np.empty(steps + 1), np.empty((steps + 1, 2))]
-    outputs += [np.empty(steps + 1), np.empty((steps + 1, 2))]
+    outputs += [np.empty(steps + 1), np.empty((steps + 1, 2)), np.empty((0, K.N_STATE))]
     return lambda: K.simulate(*args, *outputs)
 
 

@@ -144,12 +144,13 @@ def _run_each(
     grad = np.empty((steps + 1, 2))
     lr_out = np.empty(steps + 1)
     eff = np.empty((steps + 1, 2))
+    rec = np.empty((0, N_STATE))  # no state recording
     for i in range(starts.shape[0]):
         for j in range(N_HP):
             hp[j] = hps[j, i]
         code, last = simulate(
             oid, sid, starts[i, 0], starts[i, 1], steps, hp, flags, p, dx, dy, batches, noise,
-            sched_id, sp, tol, escape_radius, xy, loss, grad, lr_out, eff,
+            sched_id, sp, tol, escape_radius, xy, loss, grad, lr_out, eff, rec,
         )  # fmt: skip
         final_xy[i, 0] = xy[last, 0]
         final_xy[i, 1] = xy[last, 1]

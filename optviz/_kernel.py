@@ -1256,16 +1256,24 @@ def _step(
     return status, nx, ny, fn, gx, gy, lr, ex, ey
 
 
+@njit(inline="always", error_model="numpy")
+def _record(rec, row, st):
+    # The optimizer state after an update, for Trajectory.state (optviz.engine names the slots).
+    for j in range(st.shape[0]):
+        rec[row, j] = st[j, 0]
+
+
 # _nrt=False: no reference counting here. With it, each inlined surface call increfs and
 # decrefs its array arguments (8 atomic NRT calls per step). Nothing in the loop allocates
 # (L-BFGS's memory comes in preallocated as ``mem``).
 @njit(cache=True, error_model="numpy", _nrt=False)
 def _steps(
     oid, sid, steps, hp, flags, p, dx, dy, idx_full, batches, noise, sched_id, sp, tol,
-    escape_radius, xy, loss, grad, lr_out, eff, st, mem, x, y, f,
+    escape_radius, xy, loss, grad, lr_out, eff, st, mem, x, y, f, rec,
 ):  # fmt: skip
     """simulate's step loop: starts from (x, y) with loss f and the initialised state ``st``
-    (one column); returns (status, last, x, y, f) with the last valid point and its loss."""
+    (one column); returns (status, last, x, y, f) with the last valid point and its loss.
+    ``rec`` (rows, N_STATE): when it has rows, row k+1 receives the state after update k."""
     for k in range(steps):
         status, nx, ny, fn, gx, gy, lr, ex, ey = _step(
             oid, sid, k, x, y, f, hp, flags, st, 0, mem, p, dx, dy, idx_full, batches, noise,
@@ -1284,6 +1292,8 @@ def _steps(
         xy[k + 1, 0] = x
         xy[k + 1, 1] = y
         loss[k + 1] = f
+        if rec.shape[0] > 0:
+            _record(rec, k + 1, st)
         if status == ESCAPED:
             return status, k + 1, x, y, f
     return OK, steps, x, y, f
@@ -1308,12 +1318,14 @@ def init_state(st, hp):
 @njit(cache=True, error_model="numpy", nogil=True)
 def simulate(
     oid, sid, x0, y0, steps, hp, flags, p, dx, dy, batches, noise, sched_id, sp, tol,
-    escape_radius, xy, loss, grad, lr_out, eff,
+    escape_radius, xy, loss, grad, lr_out, eff, rec,
 ):  # fmt: skip
     """Run one optimizer for ``steps`` updates from (x0, y0); return (status, stopped_at).
 
     The outputs have ``steps + 1`` rows: row 0 is the start, row k the point after k updates;
-    rows after ``stopped_at`` are NaN.
+    rows after ``stopped_at`` are NaN. ``rec`` records the optimizer state (the N_STATE slots
+    above) in the same rows when it has shape (steps + 1, N_STATE); with shape (0, N_STATE)
+    nothing is recorded and the loop is the same.
     """
     n = dy.shape[0]
     idx_full = np.arange(n)
@@ -1328,9 +1340,11 @@ def simulate(
     xy[0, 0] = x0
     xy[0, 1] = y0
     loss[0] = f
+    if rec.shape[0] > 0:
+        _record(rec, 0, st)
     status, last, x, y, f = _steps(
         oid, sid, steps, hp, flags, p, dx, dy, idx_full, batches, noise, sched_id, sp, tol,
-        escape_radius, xy, loss, grad, lr_out, eff, st, mem, x0, y0, f,
+        escape_radius, xy, loss, grad, lr_out, eff, st, mem, x0, y0, f, rec,
     )  # fmt: skip
     if status == OK or status == ESCAPED:
         # The last row's gradient: the full gradient where the run ended (no noise, no batch).
@@ -1343,6 +1357,8 @@ def simulate(
         loss[j] = math.nan
         grad[j, 0] = math.nan
         grad[j, 1] = math.nan
+        if rec.shape[0] > 0:
+            rec[j, :] = math.nan
     for j in range(last, steps + 1):
         lr_out[j] = math.nan
         eff[j, 0] = math.nan

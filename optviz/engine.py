@@ -43,6 +43,9 @@ class Trajectory:
     stopped_at: int
     config: dict = field(default_factory=dict)
     xy_avg: np.ndarray | None = None  # Polyak-averaged path, when asked for
+    # The optimizer's state per row, when asked for (``run(..., record_state=True)``): named
+    # arrays, see :func:`optviz.state.named_state`.
+    state: dict[str, np.ndarray] | None = None
 
     @property
     def steps(self) -> int:
@@ -203,6 +206,7 @@ def run(
     seed: int = 0,
     tol: float = 0.0,
     polyak: bool = False,
+    record_state: bool = False,
     **options: object,
 ) -> Trajectory:
     """Run ``optimizer`` on ``surface`` for ``steps`` updates from ``start``.
@@ -216,6 +220,8 @@ def run(
     ``stop_rule="loss"`` (with ``target_loss``) stop on the Polish deck's rules ‖θₖ − θₖ₋₁‖ <
     step_tol or f(θₖ) ≤ target_loss, also as "converged at step k". ``polyak`` adds the running
     average of the iterates (:mod:`optviz.polyak` has it and CS231n's EMA form).
+    ``record_state`` fills :attr:`Trajectory.state` with the optimizer's state after every
+    update (the path is the same bit for bit; off by default, it costs nothing then).
 
     Raises ``ValueError`` naming the parameter and its valid range on bad input; a run that
     blows up does not raise: it stops with status "diverged" (see :attr:`Trajectory.message`).
@@ -237,10 +243,11 @@ def run(
     grad = np.empty((steps + 1, 2))
     lr_out = np.empty(steps + 1)
     eff = np.empty((steps + 1, 2))
+    rec = np.empty((steps + 1 if record_state else 0, K.N_STATE))
     code, last = K.simulate(
         opt.id, surf.id, x0, y0, steps, hp, flags, surf.kernel_params, surf.data_x,
         surf.data_y, batches, noise, sched_id, sp, tol, surf.escape_radius,
-        xy, loss, grad, lr_out, eff,
+        xy, loss, grad, lr_out, eff, rec,
     )  # fmt: skip
     xy_avg = None
     if polyak:
@@ -258,9 +265,14 @@ def run(
         "schedule": sched,
         **resolved,
     }
+    state = None
+    if record_state:
+        from optviz.state import named_state
+
+        state = named_state(optimizer, surf, resolved, hp, flags, rec, xy, grad, lr_out, eff)
     return Trajectory(
         optimizer, surf.name, xy, loss, grad, lr_out, eff, STATUS_NAMES[code], int(last),
-        config, xy_avg,
+        config, xy_avg, state,
     )  # fmt: skip
 
 

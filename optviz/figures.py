@@ -23,8 +23,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 import surfaces
-from optviz import style
+from optviz import curvature, stepwise, style
 from optviz.engine import Trajectory
+from optviz.state import eig2 as state_eig2
 
 LOSS_FLOOR = 1e-16  # f − f* below this (round-off) is drawn at the floor of the log axis
 LOSS_CAP = 1e30  # larger losses only occur on the way to divergence; float32-safe
@@ -1090,6 +1091,9 @@ def line_search_figure(
         layout["yaxis"]["range"] = [lo - pad, hi + pad]
     layout["margin"] = {"l": 10, "r": 10, "t": 50, "b": 10}
     fig.update_layout(**layout)
+    return fig
+
+
 # ---- lesson mode: the race before Reveal -----------------------------------------------------
 
 LANDMARKS = ("minimum", "saddle point", "start")  # the race traces that say nothing of the runs
@@ -1185,6 +1189,9 @@ def ema_figure(
     axis = {"showline": True, "linecolor": "#444", "ticks": "outside", "automargin": True}
     fig.update_xaxes(title_text="t (day)", **axis)
     fig.update_yaxes(title_text=f"θ and V  ({unit})" if unit else "θ and V", **axis)
+    return fig
+
+
 # ---- Polyak averaging --------------------------------------------------------------------------
 
 
@@ -1257,5 +1264,373 @@ def polyak_figure(
         "x": 0.0, "xanchor": "left", "y": 0.99, "yanchor": "top", "font": {"size": font},
     }  # fmt: skip
     layout["legend"]["y"] = 1.0
+    fig.update_layout(**layout)
+    return fig
+
+
+# ---- step-by-step: one update taken apart (optviz.stepwise) ----------------------------------
+
+
+def _stepwise_box(dec: stepwise.Decomposition) -> tuple[list[float], list[float]]:
+    """A square box around θ_k, θ_{k+1}, the parts of the step and where guides start (so it
+    stays put while the sub-steps are stepped through), widened to a second-order model's
+    stationary point when that is near. Guides longer than the box are drawn shortened."""
+    pts = [dec.theta, dec.theta_next]
+    tip = dec.theta.copy()
+    for s in dec.substeps:
+        if s.kind == "move" and s.vector is not None:
+            tip = tip + np.asarray(s.vector)
+            pts.append(tip.copy())
+        if s.origin is not None:
+            pts.append(np.asarray(s.origin))
+    p = np.array([q for q in pts if np.isfinite(q).all()])
+    lo, hi = p.min(axis=0), p.max(axis=0)
+    span = float(max(hi - lo))
+    for model in dec.models[:1]:
+        H, g = np.asarray(model.H), np.asarray(model.g)
+        if np.isfinite(H).all() and np.isfinite(g).all() and np.linalg.det(H) != 0.0:
+            centre = dec.theta - np.linalg.solve(H, g)
+            if np.isfinite(centre).all() and np.abs(centre - dec.theta).max() < 3.0 * span:
+                lo, hi = np.minimum(lo, centre), np.maximum(hi, centre)
+    span = float(max(hi - lo)) * 1.5
+    if not span > 0:
+        span = 1e-3 * (1.0 + float(np.abs(dec.theta).max()))
+    mid = (lo + hi) / 2.0
+    return [mid[0] - span / 2, mid[0] + span / 2], [mid[1] - span / 2, mid[1] + span / 2]
+
+
+def _arrow(tail: np.ndarray, tip: np.ndarray, color: str, width: float, text: str = "") -> dict:
+    return {
+        "x": float(tip[0]), "y": float(tip[1]), "ax": float(tail[0]), "ay": float(tail[1]),
+        "xref": "x", "yref": "y", "axref": "x", "ayref": "y", "showarrow": True,
+        "arrowhead": 2, "arrowsize": 1.0, "arrowwidth": width, "arrowcolor": color,
+        "text": "", "hovertext": text,
+    }  # fmt: skip
+
+
+def _number_note(at: np.ndarray, text: str, color: str, font: int) -> dict:
+    return {
+        "x": float(at[0]), "y": float(at[1]), "xref": "x", "yref": "y", "text": text,
+        "showarrow": False, "font": {"size": font, "color": color},
+        "bgcolor": "rgba(255,255,255,0.85)", "borderpad": 1,
+    }  # fmt: skip
+
+
+def stepwise_figure(
+    surface: surfaces.Surface,
+    traj: Trajectory,
+    dec: stepwise.Decomposition,
+    upto: int,
+    label: str,
+    color: str,
+    *,
+    projection: bool = False,
+) -> go.Figure:
+    """Update t = k + 1 of one run, zoomed on θ_k: the sub-steps 0 … ``upto`` of ``dec`` as
+    arrows in the run's colour (the parts of the step tip to tail, numbered as the captions;
+    guides such as −ηg in grey from θ_k), the path so far, the local contours of f and, for
+    second-order methods, the local quadratic model's contour through θ_k (its ellipse when H
+    is positive definite), its centre and the Hessian's eigen-directions; quasi-Newton
+    methods draw the model of their approximation B and of the true Hessian side by side."""
+    font, line, marker = _sizes(projection)
+    xr, yr = _stepwise_box(dec)
+    n = 80
+    gx, gy = np.linspace(*xr, n), np.linspace(*yr, n)
+    X, Y = np.meshgrid(gx, gy)
+    fig = go.Figure()
+    with np.errstate(all="ignore"):
+        z = surface.value(X, Y)
+    fig.add_trace(
+        go.Contour(
+            x=gx, y=gy, z=z, ncontours=22, showscale=False, name="f",
+            contours={"coloring": "lines"}, colorscale=[[0, "#9a9a9a"], [1, "#9a9a9a"]],
+            line={"width": 1}, hoverinfo="skip",
+        )
+    )  # fmt: skip
+    xy = traj.valid_xy
+    fig.add_trace(
+        go.Scatter(
+            x=xy[:, 0], y=xy[:, 1], mode="lines+markers", name=f"{label}: path",
+            line={"color": color, "width": line * 0.6}, opacity=0.45,
+            marker={"size": marker * 0.45, "color": color},
+            customdata=np.arange(len(xy)),
+            hovertemplate="θ_%{customdata} = (%{x:.5g}, %{y:.5g})<extra></extra>",
+        )
+    )  # fmt: skip
+    notes: list[dict] = []
+    for mi, model in enumerate(dec.models):
+        H, g = np.asarray(model.H), np.asarray(model.g)
+        if not (np.isfinite(H).all() and np.isfinite(g).all()):
+            continue
+        dX, dY = X - dec.theta[0], Y - dec.theta[1]
+        q = (
+            g[0] * dX
+            + g[1] * dY
+            + 0.5 * (H[0, 0] * dX**2 + 2 * H[0, 1] * dX * dY + H[1, 1] * dY**2)
+        )
+        fig.add_trace(
+            go.Contour(
+                x=gx, y=gy, z=q, showscale=False, name=model.label, showlegend=True,
+                contours={"coloring": "lines", "start": 0.0, "end": 0.0, "size": 1.0},
+                colorscale=[[0, color], [1, color]] if mi == 0 else [[0, "#222"], [1, "#222"]],
+                line={"width": line * 0.8, "dash": model.dash}, hoverinfo="skip",
+            )
+        )  # fmt: skip
+        det = float(np.linalg.det(H))
+        if det != 0.0:
+            centre = dec.theta - np.linalg.solve(H, g)
+            lam, vecs = state_eig2(H)
+            fig.add_trace(
+                go.Scatter(
+                    x=[centre[0]], y=[centre[1]], mode="markers", showlegend=False,
+                    name=f"{model.label}: stationary point",
+                    marker={"symbol": "x", "size": marker, "color": color if mi == 0 else "#222"},
+                    hovertemplate=f"{model.label}: stationary point θ − H⁻¹g<br>"
+                    "(%{x:.5g}, %{y:.5g})<extra></extra>",
+                )
+            )  # fmt: skip
+            if mi == 0:
+                half = 0.45 * (xr[1] - xr[0])
+                for i in range(2):
+                    v = vecs[:, i] * half
+                    ends = np.array([centre - v, centre + v])
+                    fig.add_trace(
+                        go.Scatter(
+                            x=ends[:, 0], y=ends[:, 1], mode="lines", showlegend=False,
+                            line={"color": "#444", "width": 1.5, "dash": "dashdot"},
+                            name=f"q{i + 1}", hoverinfo="skip",
+                        )
+                    )  # fmt: skip
+                    mid = np.array([sum(xr) / 2, sum(yr) / 2])
+                    at = min(
+                        (centre + 0.8 * v, centre - 0.8 * v), key=lambda e: np.hypot(*(e - mid))
+                    )
+                    notes.append(_number_note(at, f"q{i + 1}: λ={stepwise.fmt(lam[i])}",
+                                              "#333", round(font * 0.75)))  # fmt: skip
+    tip = dec.theta.copy()
+    for i, s in enumerate(dec.substeps[: upto + 1]):
+        current = i == upto
+        width = line * (1.0 if current else 0.6)
+        if s.guide is not None:
+            origin = np.asarray(s.origin if s.origin is not None else dec.theta)
+            guide = np.asarray(s.guide)
+            longest = 0.45 * (xr[1] - xr[0])
+            size = float(np.hypot(*guide))
+            short = size > longest
+            if short:  # direction kept, length cut to the box; the caption has the numbers
+                guide = guide * (longest / size)
+            end = origin + guide
+            notes.append(_arrow(origin, end, "#555", max(width * 0.7, 1.5), s.caption))
+            text = f"{i + 1} (shortened ×{stepwise.fmt(longest / size)})" if short else str(i + 1)
+            notes.append(_number_note(end, text, "#555", round(font * 0.8)))
+        if s.kind == "move" and s.vector is not None:
+            end = tip + np.asarray(s.vector)
+            notes.append(_arrow(tip, end, color, width, s.caption))
+            notes.append(_number_note((tip + end) / 2, str(i + 1), color, round(font * 0.8)))
+            tip = end
+        if s.kind == "step":
+            notes.append(
+                _arrow(dec.theta, dec.theta_next, "rgba(0,0,0,0.65)", line * 0.5, s.caption)
+            )
+            fig.add_trace(
+                go.Scatter(
+                    x=[dec.theta_next[0]], y=[dec.theta_next[1]], mode="markers",
+                    showlegend=False, name=f"θ_{dec.k + 1}",
+                    marker={"size": marker, "color": "white",
+                            "line": {"color": color, "width": 3}},
+                    hovertemplate=f"θ_{dec.k + 1} = (%{{x:.5g}}, %{{y:.5g}})<extra></extra>",
+                )
+            )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=[dec.theta[0]], y=[dec.theta[1]], mode="markers", showlegend=False,
+            name=f"θ_{dec.k}",
+            marker={"size": marker * 1.1, "color": color, "line": {"color": "black", "width": 1.5}},
+            hovertemplate=f"θ_{dec.k} = (%{{x:.5g}}, %{{y:.5g}})<extra></extra>",
+        )
+    )  # fmt: skip
+    xname, yname = axis_names(surface)
+    layout = _base_layout(font, 760 if projection else 560, f"stepwise:{label}:{dec.k}")
+    common = {"showgrid": False, "zeroline": False, "mirror": True, "showline": True,
+              "linecolor": "#444", "ticks": "outside", "exponentformat": "power"}  # fmt: skip
+    layout.update(
+        xaxis={"range": xr, "title": {"text": xname}, "constrain": "domain", **common},
+        yaxis={"range": yr, "title": {"text": yname}, "scaleanchor": "x", "scaleratio": 1,
+               **common},
+        annotations=notes,
+        title={"text": f"{label}: update t = {dec.k + 1}, θ_{dec.k} → θ_{dec.k + 1}",
+               "font": {"size": font}, "x": 0.01},
+        margin={"l": 10, "r": 10, "t": 80 if projection else 70, "b": 10},
+    )  # fmt: skip
+    # Below the plot: a long run label beside the title would overlap it in a narrow column.
+    layout["legend"].update(y=-0.12, yanchor="top")
+    layout["margin"]["b"] = 60
+    fig.update_layout(**layout)
+    return fig
+
+
+# ---- curvature along the paths (optviz.curvature) --------------------------------------------
+
+
+def curvature_figure(
+    surface: surfaces.Surface,
+    trajs: Sequence[Trajectory],
+    labels: Sequence[str],
+    colors: Sequence[str],
+    *,
+    projection: bool = False,
+) -> go.Figure:
+    """Top: the Hessian's eigenvalues λ₁ (solid), λ₂ (dotted) at each iterate of each path and
+    2/η (dashed, GD's stability edge: λ_max above it makes GD's steepest direction flip sign
+    and grow). Bottom: the condition number |λ|max/|λ|min. Log y unless an eigenvalue is ≤ 0."""
+    _check_runs(trajs, labels, colors)
+    font, line, _ = _sizes(projection)
+    fig = make_subplots(
+        rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
+        subplot_titles=("eigenvalues of ∇²f along the path: λ₁ solid, λ₂ dotted; 2/η dashed",
+                        "condition number |λ|max / |λ|min"),
+    )  # fmt: skip
+    for note in fig.layout.annotations:
+        note.font = {"size": font}
+    width = line * 0.7
+    positive = True
+    for traj, label, color in zip(trajs, labels, colors, strict=True):
+        cv = curvature.path_curvature(surface, traj)
+        lam = cv["lam"][: traj.stopped_at + 1]
+        positive &= bool(np.nanmin(lam, initial=np.inf) > 0)
+        steps = np.arange(len(lam))
+        for i, dash in ((0, "solid"), (1, "dot")):
+            fig.add_trace(
+                go.Scatter(
+                    x=steps, y=lam[:, i], mode="lines", name=label, legendgroup=label,
+                    showlegend=i == 0, line={"color": color, "width": width, "dash": dash},
+                    hovertemplate=f"{label}<br>step %{{x}}<br>λ{i + 1} = %{{y:.4g}}<extra></extra>",
+                ),
+                row=1, col=1,
+            )  # fmt: skip
+        edge = cv["edge"][: traj.stopped_at]
+        if np.isfinite(edge).any():
+            fig.add_trace(
+                go.Scatter(
+                    x=steps[: len(edge)], y=edge, mode="lines", name=f"{label}: 2/η",
+                    legendgroup=label, showlegend=False,
+                    line={"color": color, "width": width * 0.8, "dash": "dash"},
+                    hovertemplate=f"{label}<br>step %{{x}}<br>2/η = %{{y:.4g}}<extra></extra>",
+                ),
+                row=1, col=1,
+            )  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=steps, y=_positive(cv["cond"][: traj.stopped_at + 1]), mode="lines",
+                name=label, legendgroup=label, showlegend=False,
+                line={"color": color, "width": width},
+                hovertemplate=f"{label}<br>step %{{x}}<br>κ = %{{y:.4g}}<extra></extra>",
+            ),
+            row=2, col=1,
+        )  # fmt: skip
+    if positive:
+        fig.update_yaxes(type="log", exponentformat="power", row=1, col=1)
+    fig.update_yaxes(type="log", exponentformat="power", row=2, col=1)
+    fig.update_yaxes(showline=True, linecolor="#444")
+    fig.update_xaxes(showline=True, linecolor="#444")
+    fig.update_xaxes(title_text="step", row=2, col=1)
+    layout = _base_layout(font, 800 if projection else 560, "curvature")
+    layout["margin"] = {"l": 10, "r": 10, "t": 90, "b": 10}
+    layout["legend"]["y"] = 1.06
+    fig.update_layout(**layout)
+    return fig
+
+
+def quadratic_stability_figure(
+    lam: Sequence[float],
+    traj: Trajectory,
+    label: str,
+    color: str,
+    *,
+    projection: bool = False,
+) -> go.Figure:
+    """On a quadratic with Hessian eigenvalues ``lam``: left, GD's factor |1 − ηλᵢ| per
+    eigendirection against η (the run's η marked; above 1 diverges); right, the momentum
+    stability region in (η, β) (spectral radius of the recurrence < 1, for the run's form) with
+    the run's (η, β) on it, when its dynamics is heavy ball or Nesterov."""
+    font, line, marker = _sizes(projection)
+    lam = np.sort(np.asarray(lam, np.float64))[::-1]
+    run = curvature.run_momentum(traj)
+    lr_run = float(traj.config.get("lr", np.nan))
+    fig = make_subplots(
+        rows=1, cols=2, horizontal_spacing=0.12,
+        subplot_titles=("GD per eigendirection: |1 − ηλᵢ|",
+                        "momentum: converges where spectral radius < 1"),
+    )  # fmt: skip
+    for note in fig.layout.annotations:
+        note.font = {"size": font}
+    lo = 1e-2 / lam[0]
+    hi = 10.0 / lam[-1] if lam[-1] > 0 else 100.0 / lam[0]
+    etas = np.geomspace(lo, hi, 400)
+    factors = curvature.gd_factors(lam, etas)
+    for i in range(len(lam)):
+        fig.add_trace(
+            go.Scatter(
+                x=etas, y=factors[:, i], mode="lines", name=f"λ{i + 1} = {stepwise.fmt(lam[i])}",
+                line={"color": ("#333", "#888")[min(i, 1)], "width": line * 0.7,
+                      "dash": ("solid", "dot")[min(i, 1)]},
+                hovertemplate=f"η = %{{x:.4g}}<br>|1 − ηλ{i + 1}| = %{{y:.4g}}<extra></extra>",
+            ),
+            row=1, col=1,
+        )  # fmt: skip
+    fig.add_hline(y=1.0, line={"color": "#b00", "width": 1.5, "dash": "dash"}, row=1, col=1)
+    fig.add_vline(
+        x=2.0 / lam[0], line={"color": "#b00", "width": 1, "dash": "dot"}, row=1, col=1,
+        annotation_text="η = 2/λ_max", annotation_font_size=round(font * 0.75),
+    )  # fmt: skip
+    if np.isfinite(lr_run) and lr_run > 0:
+        f_run = curvature.gd_factors(lam, lr_run)
+        fig.add_trace(
+            go.Scatter(
+                x=[lr_run] * len(lam), y=f_run, mode="markers", name=f"{label}: η",
+                marker={"color": color, "size": marker, "line": {"color": "black", "width": 1}},
+                hovertemplate="η = %{x:.4g}<br>factor %{y:.4g}<extra></extra>",
+            ),
+            row=1, col=1,
+        )  # fmt: skip
+    fig.update_xaxes(type="log", exponentformat="power", title_text="η", row=1, col=1)
+    fig.update_yaxes(range=[0, 2.5], title_text="factor per step", row=1, col=1)
+    form = run[2] if run else ("nesterov" if traj.optimizer == "nesterov" else "heavy_ball")
+    betas = np.linspace(0.0, 0.99, 120)
+    etas2 = np.geomspace(lo, 40.0 / lam[0], 160)
+    rho = curvature.stability_region(lam, etas2, betas, form)
+    fig.add_trace(
+        go.Heatmap(
+            x=etas2, y=betas, z=np.clip(rho, 0.0, 2.0), zmin=0.0, zmax=2.0,
+            colorscale=[[0, "#2166ac"], [0.5, "#f7f7f7"], [1, "#b2182b"]],
+            colorbar={"title": {"text": "ρ"}, "len": 0.8, "x": 1.02},
+            hovertemplate="η = %{x:.4g}<br>β = %{y:.3f}<br>ρ = %{z:.3f}<extra></extra>",
+            name="spectral radius",
+        ),
+        row=1, col=2,
+    )  # fmt: skip
+    fig.add_trace(
+        go.Contour(
+            x=etas2, y=betas, z=rho, showscale=False, hoverinfo="skip", name="ρ = 1",
+            contours={"coloring": "lines", "start": 1.0, "end": 1.0, "size": 1.0},
+            colorscale=[[0, "#111"], [1, "#111"]], line={"width": 2},
+        ),
+        row=1, col=2,
+    )  # fmt: skip
+    if run is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=[run[0]], y=[run[1]], mode="markers", name=f"{label}: (η, β)",
+                marker={"symbol": "star", "size": marker * 1.6, "color": color,
+                        "line": {"color": "black", "width": 1.5}},
+                hovertemplate="η = %{x:.4g}, β = %{y:.3f}<extra></extra>",
+            ),
+            row=1, col=2,
+        )  # fmt: skip
+    fig.update_xaxes(type="log", exponentformat="power", title_text="η", row=1, col=2)
+    fig.update_yaxes(title_text="β (momentum)", range=[0, 0.99], row=1, col=2)
+    layout = _base_layout(font, 620 if projection else 440, "quadratic-stability")
+    layout["margin"] = {"l": 10, "r": 10, "t": 80, "b": 10}
+    layout["legend"]["y"] = 1.12
     fig.update_layout(**layout)
     return fig

@@ -1,0 +1,577 @@
+r"""One update taken apart: the sub-steps of step k, each with a caption in the lecture's words and
+its numbers, and the arrows that add up to the step.
+
+:func:`decompose` reads a run recorded with ``optviz.run(..., record_state=True)`` and returns a
+:class:`Decomposition` of the update from θ_k (row k of the path) to θ_{k+1}: the update number
+in the lectures' notation is t = k + 1 (θ_t ← θ_{t−1} − …). Sub-steps of kind
+
+- ``"info"`` state what the optimizer computed (g, m ← β₁m + (1−β₁)g, v̂, H, …), no arrow or a
+  guide arrow (``guide``: drawn dashed at θ_k, e.g. −ηg, what plain GD would do);
+- ``"move"`` are the parts the step is made of (the momentum part and the gradient part of
+  Momentum or Adam, the component along each Hessian eigenvector for Newton, …); drawn tip to
+  tail from θ_k, they add up to the step to round-off (a test checks 1e-12);
+- ``"step"``: the whole step θ_{t} − θ_{t−1}, as the path took it.
+
+Every number a caption shows is in the sub-step's ``values`` (the recorded state, not recomputed
+from the formula), formatted by :func:`fmt`. Pure: no Streamlit, no Plotly.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import surfaces
+from optviz import optimizers
+from optviz.engine import Trajectory
+from optviz.state import eig2
+
+
+@dataclass(frozen=True)
+class SubStep:
+    """One sub-step: a short title, the caption (formula in the lecture's notation with its
+    numbers), and an arrow: ``vector`` for a move (chained tip to tail from θ_k) or ``guide``
+    (drawn from ``origin``, θ_k unless said otherwise)."""
+
+    title: str
+    caption: str
+    kind: str = "info"  # "info" | "move" | "step"
+    vector: tuple[float, float] | None = None
+    guide: tuple[float, float] | None = None
+    origin: tuple[float, float] | None = None
+    values: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Model:
+    """A local quadratic model m(δ) = gᵀδ + ½ δᵀHδ around θ_k to draw (its contour through θ_k,
+    its eigen-directions)."""
+
+    label: str
+    H: np.ndarray
+    g: np.ndarray
+    dash: str = "dash"
+
+
+@dataclass(frozen=True)
+class Decomposition:
+    """Update t = k + 1 of a run: from ``theta`` (θ_k) to ``theta_next``, as sub-steps."""
+
+    optimizer: str
+    k: int
+    theta: np.ndarray
+    theta_next: np.ndarray
+    substeps: tuple[SubStep, ...]
+    models: tuple[Model, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def step(self) -> np.ndarray:
+        return self.theta_next - self.theta
+
+    @property
+    def moves(self) -> list[SubStep]:
+        return [s for s in self.substeps if s.kind == "move"]
+
+
+# ---- number formatting: what the captions show ------------------------------------------------
+
+
+def fmt(v: object) -> str:
+    """A number, a 2-vector "(a, b)" or a 2×2 matrix "[[a, b], [c, d]]", 4 significant digits."""
+    a = np.asarray(v, dtype=np.float64)
+    if a.ndim == 0:
+        return _num(float(a))
+    if a.ndim == 1:
+        return "(" + ", ".join(_num(float(e)) for e in a) + ")"
+    return "[" + ", ".join(fmt(row).replace("(", "[").replace(")", "]") for row in a) + "]"
+
+
+def _num(x: float) -> str:
+    if x == 0.0:
+        return "0"
+    if not math.isfinite(x):
+        return str(x)
+    text = f"{x:.4g}"
+    if "e" in text:
+        mant, exp = text.split("e")
+        text = f"{mant}·10^{int(exp)}"
+    return text.replace("-", "−")
+
+
+def _vec(a: np.ndarray) -> tuple[float, float]:
+    return float(a[0]), float(a[1])
+
+
+# ---- the decomposition ------------------------------------------------------------------------
+
+
+def updates(traj: Trajectory) -> int:
+    """How many updates the run made (the valid values of k are 0 … updates − 1)."""
+    return int(traj.stopped_at)
+
+
+def decompose(traj: Trajectory, k: int, surface: surfaces.Surface | None = None) -> Decomposition:
+    """The update from θ_k to θ_{k+1} of a run recorded with ``record_state=True``.
+
+    ``surface`` (the run's surface) is only used to say whether the gradient was noisy or a
+    mini-batch one. ValueError when the run has no recorded state or k is out of range.
+    """
+    if traj.state is None:
+        raise ValueError("the run has no recorded state: run it with record_state=True")
+    n = updates(traj)
+    if not (isinstance(k, int | np.integer) and 0 <= k < n):
+        raise ValueError(f"k must be a whole number in [0, {n - 1}], got {k!r}")
+    k = int(k)
+    b = _Builder(traj, k, surface)
+    getattr(b, "_" + _family(traj.optimizer))()
+    return b.result()
+
+
+def _family(name: str) -> str:
+    if name in ("adam", "adamw", "amsgrad"):
+        return "adam"
+    if name in ("bfgs", "dfp", "lbfgs"):
+        return "quasi_newton"
+    return name
+
+
+class _Builder:
+    def __init__(self, traj: Trajectory, k: int, surface: surfaces.Surface | None) -> None:
+        self.traj = traj
+        self.k = k
+        self.r = k + 1  # state row of this update
+        self.t = k + 1  # update number in the lectures' notation
+        self.c = traj.config
+        self.st = traj.state
+        self.theta = traj.xy[k].astype(np.float64)
+        self.theta_next = traj.xy[k + 1].astype(np.float64)
+        self.g = self.st["g"][self.r]
+        self.lr = float(self.st["lr"][self.r])
+        self.wd = float(self.c.get("weight_decay", 0.0))
+        self.surface = surface
+        self.subs: list[SubStep] = []
+        self.models: list[Model] = []
+        self.notes: list[str] = []
+
+    # -- helpers --
+    def add(self, title: str, caption: str, kind: str = "info", **kw: object) -> None:
+        if "vector" in kw and kw["vector"] is not None:
+            kw["vector"] = _vec(kw["vector"])
+        if "guide" in kw and kw["guide"] is not None:
+            kw["guide"] = _vec(kw["guide"])
+        if "origin" in kw and kw["origin"] is not None:
+            kw["origin"] = _vec(kw["origin"])
+        self.subs.append(SubStep(title, caption, kind, **kw))  # type: ignore[arg-type]
+
+    def state(self, name: str, row: int | None = None) -> np.ndarray:
+        return self.st[name][self.r if row is None else row]
+
+    def gradient(
+        self, at: str = "∇f(θ)", first_order: bool = True, origin: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The gradient sub-step (and L2 weight decay); returns the g the rule used."""
+        g = self.g
+        where = ""
+        if self.surface is not None:
+            if self.surface.batch_size and self.surface.batch_size < self.surface.data_y.shape[0]:
+                where = f" (mini-batch of {self.surface.batch_size})"
+            if self.surface.grad_noise:
+                where += f" (+ noise σ = {fmt(self.surface.grad_noise)})"
+        guide = -self.lr * g if first_order else None
+        self.add(
+            "gradient",
+            f"g = {at}{where} = {fmt(g)}"
+            + (f"; −ηg = {fmt(-self.lr * g)} is where plain GD would step" if first_order else ""),
+            guide=guide,
+            origin=origin,
+            values={"g": g, "lr": self.lr},
+        )
+        if self.wd and self.traj.optimizer != "adamw":
+            gw = g + self.wd * self.theta
+            self.add(
+                "weight decay",
+                f"g ← g + λθ = {fmt(g)} + {fmt(self.wd)}·{fmt(self.theta)} = {fmt(gw)}",
+                values={"g": gw, "weight_decay": self.wd},
+            )
+            return gw
+        return g
+
+    def total(self, formula: str) -> None:
+        step = self.theta_next - self.theta
+        self.add("step", f"step = {formula} = {fmt(step)}", "step", vector=step,
+                 values={"step": step})  # fmt: skip
+
+    def result(self) -> Decomposition:
+        return Decomposition(
+            self.traj.optimizer, self.k, self.theta, self.theta_next, tuple(self.subs),
+            tuple(self.models), tuple(self.notes),
+        )  # fmt: skip
+
+    # -- first-order rules --
+    def _gd(self) -> None:
+        g = self.gradient()
+        move = -self.lr * g
+        self.add("gradient step", f"−η g = −{fmt(self.lr)}·{fmt(g)} = {fmt(move)}", "move",
+                 vector=move, values={"lr": self.lr, "g": g})  # fmt: skip
+        self.total("−η g")
+
+    def _momentum(self) -> None:
+        g = self.gradient()
+        b = float(self.c["beta1"])
+        vp, v = self.state("m", self.k), self.state("m")
+        form = self.c["momentum_form"]
+        lr = self.lr
+        if form == "torch":
+            damp = 1.0 - float(self.c["dampening"])
+            if self.t == 1:
+                self.add("velocity", f"v₁ = g₁ = {fmt(v)} (the buffer starts at the first "
+                         "gradient, as in torch)", values={"v": v})  # fmt: skip
+                self.add(
+                    "gradient part",
+                    f"−η g = −{fmt(lr)}·{fmt(g)} = {fmt(-lr * g)}",
+                    "move",
+                    vector=-lr * g,
+                    values={"g": g},
+                )
+            else:
+                self.add(
+                    "velocity",
+                    f"v ← β v + (1−τ) g = {fmt(b)}·{fmt(vp)} + {fmt(damp)}·{fmt(g)} = {fmt(v)}"
+                    " (momentum decays by ×β, the gradient is added)",
+                    values={"v_prev": vp, "v": v, "beta1": b},
+                )
+                self._two_parts(-lr * b * vp, -lr * damp * g, "−η β v_prev", "−η (1−τ) g")
+            self.total("−η v")
+            return
+        if form == "ema":
+            self.add(
+                "velocity",
+                f"v ← β v + (1−β) g = {fmt(b)}·{fmt(vp)} + {fmt(1 - b)}·{fmt(g)} = {fmt(v)}"
+                " (an exponentially weighted average of the gradients)",
+                values={"v_prev": vp, "v": v, "beta1": b},
+            )
+            scale = lr
+            if "m_hat" in self.st:
+                bc = 1.0 - float(self.state("beta1_t"))
+                vh = self.state("m_hat")
+                self.add("bias correction", f"v̂ = v/(1−βᵗ) = {fmt(v)}/{fmt(bc)} = {fmt(vh)}",
+                         values={"v": v, "v_hat": vh, "bias": bc})  # fmt: skip
+                scale = lr / bc
+            hat = "/(1−βᵗ)" if "m_hat" in self.st else ""
+            self._two_parts(-scale * b * vp, -scale * (1 - b) * g, f"−η{hat} β v_prev",
+                            f"−η{hat} (1−β) g")  # fmt: skip
+            self.total("−η v̂" if hat else "−η v")
+            return
+        self.add(
+            "velocity",
+            f"v ← β v + η g = {fmt(b)}·{fmt(vp)} + {fmt(lr)}·{fmt(g)} = {fmt(v)}"
+            " (η is inside the velocity: Sutskever, the Polish lecture's m ← βm − η∇E)",
+            values={"v_prev": vp, "v": v, "beta1": b},
+        )
+        self._two_parts(-b * vp, -lr * g, "−β v_prev", "−η g")
+        self.total("−v")
+
+    def _two_parts(self, mom: np.ndarray, grad: np.ndarray, mom_f: str, grad_f: str) -> None:
+        self.add("momentum part", f"{mom_f} = {fmt(mom)} (where the velocity carries θ)",
+                 "move", vector=mom, values={"part": mom})  # fmt: skip
+        self.add("gradient part", f"{grad_f} = {fmt(grad)} (the fresh gradient's share)",
+                 "move", vector=grad, values={"part": grad})  # fmt: skip
+
+    def _nesterov(self) -> None:
+        b = float(self.c["beta1"])
+        vp, v = self.state("m", self.k), self.state("m")
+        lr = self.lr
+        if self.c["nesterov_form"] == "lookahead":
+            ahead = self.theta - b * vp
+            self.add(
+                "look-ahead",
+                f"look ahead first: θ − β v = {fmt(self.theta)} − {fmt(b)}·{fmt(vp)} = "
+                f"{fmt(ahead)} (where momentum is about to carry the point)",
+                guide=-b * vp,
+                values={"v_prev": vp, "ahead": ahead},
+            )
+            g = self.gradient("∇f(θ − β v), at the look-ahead point", origin=ahead)
+            self.add(
+                "velocity",
+                f"v ← β v + η ∇f(θ − β v) = {fmt(b)}·{fmt(vp)} + {fmt(lr)}·{fmt(g)} = {fmt(v)}",
+                values={"v_prev": vp, "v": v},
+            )
+            self._two_parts(-b * vp, -lr * g, "momentum −β v_prev", "look-ahead gradient −η g")
+            self.total("−v")
+            return
+        g = self.gradient()
+        if self.t == 1:
+            self.add("velocity", f"v₁ = g₁ = {fmt(v)}", values={"v": v})
+        else:
+            self.add("velocity", f"v ← β v + g = {fmt(b)}·{fmt(vp)} + {fmt(g)} = {fmt(v)}",
+                     values={"v_prev": vp, "v": v})  # fmt: skip
+        self.add(
+            "gradient part",
+            f"−η g = −{fmt(lr)}·{fmt(g)} = {fmt(-lr * g)}",
+            "move",
+            vector=-lr * g,
+            values={"g": g},
+        )
+        self.add(
+            "look-ahead part",
+            f"−η β v = −{fmt(lr)}·{fmt(b)}·{fmt(v)} = {fmt(-lr * b * v)} (the momentum step taken "
+            "now: the path drawn is the look-ahead point θ − βv)",
+            "move",
+            vector=-lr * b * v,
+            values={"v": v},
+        )
+        self.total("−η (g + β v)")
+
+    def _denominator_text(self, name: str, inside: bool) -> str:
+        return f"√({name} + ε)" if inside else f"(√{name} + ε)"
+
+    def _adagrad(self) -> None:
+        g = self.gradient()
+        Gp, G = self.state("G", self.k), self.state("G")
+        self.add("sum of squares", f"G ← G + g² = {fmt(Gp)} + {fmt(g * g)} = {fmt(G)}",
+                 values={"G_prev": Gp, "G": G})  # fmt: skip
+        lr_dec = float(self.c.get("lr_decay", 0.0))
+        eta = "η"
+        if lr_dec:
+            clr = self.lr / (1.0 + (self.t - 1) * lr_dec)
+            self.add("η decay", f"η_t = η/(1 + (t−1)·lr_decay) = {fmt(clr)}", values={"lr_t": clr})
+            eta = "η_t"
+        inside = self.c["eps_placement"] == "inside"
+        self._per_coordinate(g, eta, self._denominator_text("G", inside))
+
+    def _per_coordinate(self, g: np.ndarray, eta: str, denom: str) -> None:
+        size = self.state("step_size")
+        self.add(
+            "per-coordinate step size",
+            f"{eta}/{denom} = {fmt(size)} (one learning rate per coordinate)",
+            values={"step_size": size},
+        )
+        move = -size * g
+        self.add(
+            "scaled gradient step",
+            f"−{eta}/{denom} ⊙ g = −{fmt(size)} ⊙ {fmt(g)} = {fmt(move)}",
+            "move",
+            vector=move,
+            values={"step_size": size, "g": g},
+        )
+        self.total(f"−{eta} g/{denom}")
+
+    def _rmsprop(self) -> None:
+        g = self.gradient()
+        b2 = float(self.c["beta2"])
+        vp, v = self.state("v", self.k), self.state("v")
+        if self.t == 1 and self.c["accumulator_init"] == "first_grad":
+            self.add("squared average", f"v₁ = g₁² = {fmt(v)} (Hung-yi Lee: σ⁰ = |g⁰|)",
+                     values={"v": v})  # fmt: skip
+        else:
+            self.add(
+                "squared average",
+                f"v ← β₂ v + (1−β₂) g² = {fmt(b2)}·{fmt(vp)} + {fmt(1 - b2)}·{fmt(g * g)} = "
+                f"{fmt(v)} (a leaky average: old gradients are forgotten)",
+                values={"v_prev": vp, "v": v, "beta2": b2},
+            )
+        name = "v"
+        if self.c["centered"]:
+            gb = self.state("g_avg")
+            var = v - gb * gb
+            self.add("centered", f"ḡ ← β₂ ḡ + (1−β₂) g = {fmt(gb)}; v − ḡ² = {fmt(var)}",
+                     values={"g_avg": gb, "var": var})  # fmt: skip
+            name = "(v − ḡ²)"
+        inside = self.c["eps_placement"] == "inside"
+        self._per_coordinate(g, "η", self._denominator_text(name, inside))
+
+    def _adam(self) -> None:
+        name = self.traj.optimizer
+        lr = self.lr
+        if name == "adamw":
+            decay = -lr * self.wd * self.theta
+            self.add("decoupled weight decay", f"θ ← (1 − ηλ) θ: −ηλθ = {fmt(decay)}", "move",
+                     vector=decay, values={"part": decay, "weight_decay": self.wd})  # fmt: skip
+        g = self.gradient()
+        b1, b2 = float(self.c["beta1"]), float(self.c["beta2"])
+        mp, m = self.state("m", self.k), self.state("m")
+        vp, v = self.state("v", self.k), self.state("v")
+        self.add(
+            "first moment",
+            f"m ← β₁ m + (1−β₁) g = {fmt(b1)}·{fmt(mp)} + {fmt(1 - b1)}·{fmt(g)} = {fmt(m)}",
+            values={"m_prev": mp, "m": m},
+        )
+        self.add(
+            "second moment",
+            f"v ← β₂ v + (1−β₂) g² = {fmt(b2)}·{fmt(vp)} + {fmt(1 - b2)}·{fmt(g * g)} = {fmt(v)}",
+            values={"v_prev": vp, "v": v},
+        )
+        vname = "v"
+        if name == "amsgrad":
+            vmax = self.state("v_max")
+            self.add("running max", f"v_max = max(v_max, v) = {fmt(vmax)} (never shrinks)",
+                     values={"v_max": vmax})  # fmt: skip
+            vname = "v_max"
+        bias = bool(self.c["bias_correction"])
+        t = self.t
+        if bias:
+            bc1 = 1.0 - float(self.state("beta1_t"))
+            bc2 = 1.0 - float(self.state("beta2_t"))
+            mh, vh = self.state("m_hat"), self.state("v_hat")
+            self.add("bias correction (m)", f"m̂ = m/(1−β₁ᵗ) = {fmt(m)}/{fmt(bc1)} = {fmt(mh)}"
+                     f" (t = {t})", values={"m_hat": mh, "bias": bc1})  # fmt: skip
+            self.add("bias correction (v)",
+                     f"v̂ = {vname}/(1−β₂ᵗ) = {fmt(self.state(vname))}/{fmt(bc2)} = {fmt(vh)}",
+                     values={"v_hat": vh, "bias": bc2})  # fmt: skip
+        inside = self.c["eps_placement"] == "inside"
+        hat_m, hat_v = ("m̂", "v̂") if bias else ("m", vname)
+        denom = self._denominator_text(hat_v, inside)
+        size = self.state("step_size")
+        over = "/(1−β₁ᵗ)" if bias else ""
+        self.add("per-coordinate step size", f"η{over}/{denom} = {fmt(size)}",
+                 values={"step_size": size})  # fmt: skip
+        self._two_parts(-size * b1 * mp, -size * (1 - b1) * g,
+                        f"−η{over} β₁ m_prev/{denom}", f"−η{over} (1−β₁) g/{denom}")  # fmt: skip
+        self.total(f"−η {hat_m}/{denom}")
+
+    def _nadam(self) -> None:
+        g = self.gradient()
+        b1, b2 = float(self.c["beta1"]), float(self.c["beta2"])
+        eps = float(self.c["eps"])
+        mu, mu_n = float(self.state("mu")), float(self.state("mu_next"))
+        prod = float(self.state("mu_product"))
+        mp, m = self.state("m", self.k), self.state("m")
+        v, vh = self.state("v"), self.state("v_hat")
+        sched = self.c["nadam_schedule"]
+        self.add("momentum schedule",
+                 f"μ_t = {fmt(mu)}, μ_t+1 = {fmt(mu_n)}, ∏μ = {fmt(prod)}"
+                 + (" (torch: μ_t = β₁(1 − ½·0.96^(tψ)))" if sched == "torch" else " (μ = β₁)"),
+                 values={"mu": mu, "mu_next": mu_n, "mu_product": prod})  # fmt: skip
+        self.add("first moment",
+                 f"m ← β₁ m + (1−β₁) g = {fmt(b1)}·{fmt(mp)} + {fmt(1 - b1)}·{fmt(g)} = {fmt(m)}",
+                 values={"m_prev": mp, "m": m})  # fmt: skip
+        self.add("second moment", f"v ← β₂ v + (1−β₂) g² = {fmt(v)} (β₂ = {fmt(b2)}); "
+                 f"v̂ = v/(1−β₂ᵗ) = {fmt(vh)}", values={"v": v, "v_hat": vh})  # fmt: skip
+        inside = self.c["eps_placement"] == "inside"
+        d = np.sqrt(vh + eps) if inside else np.sqrt(vh) + eps
+        denom = self._denominator_text("v̂", inside)
+        c_grad = -self.lr * (1.0 - mu) / (1.0 - prod)
+        c_mom = (-self.lr * mu_n) / (1.0 - prod * mu_n)
+        self.add("gradient part", f"−η (1−μ_t)/(1−∏μ) · g/{denom} = {fmt(c_grad * (g / d))}",
+                 "move", vector=c_grad * (g / d), values={"c": c_grad})  # fmt: skip
+        self.add("momentum part (look-ahead)",
+                 f"−η μ_t+1/(1−∏μ·μ_t+1) · m/{denom} = {fmt(c_mom * (m / d))}", "move",
+                 vector=c_mom * (m / d), values={"c": c_mom})  # fmt: skip
+        self.total("the two parts")
+
+    # -- second-order methods --
+    def _matrix_steps(self, H: np.ndarray, g: np.ndarray, scale: float, label: str) -> None:
+        """Moves along H's eigenvectors: −scale·(qᵢᵀg/λᵢ) qᵢ for each i (they sum to
+        −scale·H⁻¹g)."""
+        lam, q = eig2(H)
+        for i in range(2):
+            qi = q[:, i]
+            move = -scale * (qi @ g) / lam[i] * qi
+            uphill = " — λ < 0: this part climbs along qᵢ, toward the model's saddle" if (
+                lam[i] < 0) else ""  # fmt: skip
+            self.add(
+                f"along eigenvector {i + 1}",
+                f"−{label}(q{i + 1}ᵀg/λ{i + 1}) q{i + 1} = {fmt(move)} with λ{i + 1} = "
+                f"{fmt(lam[i])}, q{i + 1} = {fmt(qi)}{uphill}",
+                "move",
+                vector=move,
+                values={"lambda": lam[i], "q": qi, "part": move},
+            )
+
+    def _newton(self) -> None:
+        g = self.gradient(first_order=False)
+        Htrue = self.state("hessian", self.k)
+        H = self.state("H")
+        lam, _ = eig2(Htrue)
+        self.add("Hessian", f"H = ∇²f(θ) = {fmt(Htrue)}, eigenvalues λ = {fmt(lam)}",
+                 values={"H": Htrue, "lambda": lam})  # fmt: skip
+        textbook = self.c["newton_form"] == "textbook"
+        if not textbook:
+            lam_g, _ = eig2(H)
+            self.add("guard", f"|H|_ε: eigenvalues max(|λ|, ε) = {fmt(lam_g)} (negative curvature"
+                     " flipped: every step goes downhill)", values={"H": H})  # fmt: skip
+        self.models.append(Model("local quadratic model", H, g))
+        eta = "η" if self.lr != 1.0 else ""
+        self._matrix_steps(H, g, self.lr, eta)
+        if textbook and lam.min() < 0:
+            self.notes.append(
+                "H is indefinite: the local model f + gᵀδ + ½δᵀHδ is a saddle, and the textbook "
+                "step −H⁻¹g jumps to the model's stationary point — on x² − y² that is the "
+                "saddle (0, 0) itself. The lectures' θ* = θ₀ − H⁻¹∇J is a critical point, not "
+                "necessarily a minimum."
+            )
+        self.total(f"−{eta}H⁻¹ g" if textbook else f"−{eta}|H|_ε⁻¹ g")
+
+    def _quasi_newton(self) -> None:
+        g = self.gradient(first_order=False)
+        V, B = self.state("V"), self.state("H")
+        Htrue = self.state("hessian", self.k)
+        name = self.traj.optimizer
+        what = {"bfgs": "BFGS", "dfp": "DFP", "lbfgs": "L-BFGS (two-loop, last m pairs)"}[name]
+        self.add("inverse-Hessian estimate", f"V ({what}) = {fmt(V)}", values={"V": V})
+        self.add("approximate vs true Hessian", f"B = V⁻¹ = {fmt(B)}; true H = {fmt(Htrue)}",
+                 values={"H": B, "hessian": Htrue})  # fmt: skip
+        self.models.append(Model("model with B = V⁻¹ (approximation)", B, g, "dash"))
+        if np.isfinite(Htrue).all():
+            self.models.append(Model("model with the true H", Htrue, g, "dot"))
+        d = -V @ g
+        alpha = float(self.state("step_size")[0])
+        if d @ g >= 0:
+            d = -g
+            self.notes.append("−Vg went uphill: this update fell back to −g (V reset to I).")
+        ls = self.c.get("line_search", "none")
+        how = {"none": "α = η", "backtracking": "α from backtracking (Armijo)",
+               "exact": "α = argmin f(θ + αd)"}.get(ls, f"α ({ls})")  # fmt: skip
+        self.add("direction", f"d = −V g = {fmt(d)}; {how} = {fmt(alpha)}", guide=d * alpha,
+                 values={"d": d, "alpha": alpha})  # fmt: skip
+        move = alpha * d
+        self.add("step along d", f"α d = {fmt(alpha)}·{fmt(d)} = {fmt(move)}", "move",
+                 vector=move, values={"alpha": alpha, "d": d})  # fmt: skip
+        self.total("α d")
+
+    def _levenberg_marquardt(self) -> None:
+        g = self.gradient(first_order=False)
+        H = self.state("H")
+        nu = float(self.state("nu", self.k))
+        self.add("damped Gauss–Newton matrix", f"G = JᵀJ + νI = {fmt(H)} with ν = {fmt(nu)}",
+                 values={"H": H, "nu": nu})  # fmt: skip
+        self.models.append(Model("Gauss–Newton model", H, g))
+        step = self.theta_next - self.theta
+        if not step.any():
+            self.add("rejected", f"f would increase: θ stays, ν ← 10ν = {fmt(self.state('nu'))}",
+                     values={"nu": self.state("nu")})  # fmt: skip
+            self.total("0")
+            return
+        move = -self.lr * np.linalg.solve(H, g)
+        self.add("step", f"−η G⁻¹ g = {fmt(move)}; f decreased: ν ← ν/10", "move",
+                 vector=move, values={"part": move})  # fmt: skip
+        self.total("−η G⁻¹ g")
+
+    def _steepest_descent(self) -> None:
+        g = self.gradient(first_order=False)
+        alpha = float(self.state("step_size")[0])
+        ls = self.c.get("line_search", "exact")
+        how = {"none": "α = η", "backtracking": "α from backtracking (Armijo)",
+               "exact": "α = argmin f(θ − αg)"}.get(ls, ls)  # fmt: skip
+        self.add("step length", f"{how} = {fmt(alpha)}", values={"alpha": alpha})
+        move = -alpha * g
+        self.add(
+            "step along −g",
+            f"−α g = −{fmt(alpha)}·{fmt(g)} = {fmt(move)}",
+            "move",
+            vector=move,
+            values={"alpha": alpha, "g": g},
+        )
+        self.total("−α g")
+
+
+def formula(traj: Trajectory) -> str:
+    """The formula card of the run's optimizer with its convention options (the same source,
+    the update rule's docstring, as the Formulas view)."""
+    choices = {k: v for k, v in traj.config.items() if k in optimizers.CHOICE_OPTIONS}
+    opt = optimizers.get(traj.optimizer)
+    return optimizers.formula(traj.optimizer, **{k: v for k, v in choices.items()
+                                                  if k in opt.defaults})  # fmt: skip
