@@ -47,6 +47,9 @@ OPTIONS: dict[str, str] = {
     "line_search": "line search",
     "centered": "centred (subtract the mean gradient)",
     "accumulator_init": "accumulator start",
+    "stop_rule": "stop rule (Polish deck)",
+    "step_tol": "step tolerance ‖θₖ − θₖ₋₁‖",
+    "target_loss": "target loss f_target",
 }
 
 # The short symbol of an option in a run label ("η=0.01"); options without one are spelled out.
@@ -66,8 +69,9 @@ SYMBOLS: dict[str, str] = {
 VALUES: dict[str, dict[Any, str]] = {
     "momentum_form": {
         "torch": "v ← βv + g (torch, CS231n)",
-        "ema": "v ← βv + (1 − β)g (Ng, Hung-yi Lee)",
+        "ema": "v ← βv + (1 − β)g, v₀ = 0 (mini-batch deck)",
         "lr_inside": "v ← βv + ηg (Sutskever)",
+        "sum": "v ← v + g, sum of past gradients (Hung-yi Lee)",
     },
     "nesterov_form": {
         "torch": "reparameterised (torch, CS231n)",
@@ -86,10 +90,19 @@ VALUES: dict[str, dict[Any, str]] = {
     "line_search": {
         "none": "none (fixed η)",
         "backtracking": "backtracking (Armijo)",
-        "exact": "exact (minimise along the direction)",
+        "exact": "exact (first minimum along the direction)",
+        "wolfe": "strong Wolfe (scipy)",
     },
     "centered": {True: "on", False: "off"},
-    "accumulator_init": {"zero": "v₀ = 0 (torch)", "first_grad": "v₁ = g₁² (Hung-yi Lee)"},
+    "accumulator_init": {
+        "zero": "start at 0: m₀ = v₀ = 0 (torch)",
+        "first_grad": "start at the first gradient: σ⁰ = |g⁰| (Hung-yi Lee)",
+    },
+    "stop_rule": {
+        "none": "run every step",
+        "step": "stop when the step is shorter than the tolerance",
+        "loss": "stop when the loss reaches the target",
+    },
 }
 
 # Schedule parameters, per schedule (the same name may mean different things in two schedules).
@@ -113,6 +126,17 @@ SCHEDULE_PARAMS: dict[str, dict[str, str]] = {
         "T_0": "first restart period T₀ (steps)",
         "T_mult": "restart period multiplier T_mult",
         "eta_min": "minimum rate η_min",
+    },
+    "epoch_inverse_time": {"decay_rate": "decay rate (per epoch)"},
+    "epoch_exponential": {"base": "base (0.95 in the mini-batch deck)"},
+    "epoch_inverse_sqrt": {"k": "constant k"},
+    "epoch_piecewise": {
+        "boundaries": "after epochs (comma-separated)",
+        "factors": "factors of η (comma-separated)",
+    },
+    "performance": {
+        "increase": "factor when the loss fell (1.05)",
+        "decrease": "factor otherwise (0.7)",
     },
 }
 

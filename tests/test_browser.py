@@ -191,10 +191,10 @@ def test_lecture_flow(browser, server, tmp_path):
     page.keyboard.press("ArrowLeft")
     frame.wait_for_function(f"() => race.renders > {renders}", timeout=30_000)
     wait_idle(page)
-    assert "o2.lr=0.008" in page.url
+    assert "o2.lr=0.005" in page.url
     assert run_path(frame, "RMSProp") != before
     assert run_path(frame, "Adam") == other, "the other runs' paths do not move"
-    assert frame.get_by_text("RMSProp η=0.008").is_visible(), "the legend names the new η"
+    assert frame.get_by_text("RMSProp η=0.005").is_visible(), "the legend names the new η"
 
     # Scrub to step 10: every run's head is drawn at its row 10, in its colour.
     frame.locator("#scrub").fill("10")
