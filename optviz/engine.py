@@ -72,9 +72,10 @@ class Trajectory:
             return "ok"
         if self.status == "diverged":
             return f"diverged at step {self.stopped_at + 1}"
-        if self.status == "converged" and not self.config.get("tol"):
-            # Only a stationary point reached exactly stops a run with tol = 0 (a second-order
-            # method where ‖∇f‖² underflows): say so, a saddle is "converged" too.
+        no_rule = self.config.get("stop_rule", "none") == "none"
+        if self.status == "converged" and not self.config.get("tol") and no_rule:
+            # Only a stationary point reached exactly stops a run with tol = 0 and no stop rule
+            # (a second-order method where ‖∇f‖² underflows): say so, a saddle is "converged" too.
             return f"converged at step {self.stopped_at} (∇f = 0)"
         return f"{self.status} at step {self.stopped_at}"
 

@@ -126,6 +126,17 @@ TABLE: dict[str, dict[str, float]] = {
         "adamw": 5.0,
         "amsgrad": 2.0,
     },
+    "formula": {
+        "gd": 0.05,
+        "momentum": 0.002,
+        "nesterov": 0.05,
+        "adagrad": 0.5,
+        "rmsprop": 0.05,
+        "adam": 0.5,
+        "nadam": 0.2,
+        "adamw": 1.0,
+        "amsgrad": 0.5,
+    },
 }
 
 

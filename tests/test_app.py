@@ -332,10 +332,21 @@ def test_no_python_identifier_in_any_label_of_any_optimizer_schedule_or_surface(
         assert not at.exception, name
         seen[name] = identifiers_on_page(at)
         texts = visible_texts(at)
-        for option, value in optimizers.get(name).defaults.items():  # and every option
+        defaults = optimizers.get(name).defaults
+        idle = optimizers.inactive(name, defaults)  # options that change nothing are not drawn
+        for option, value in defaults.items():  # and every option
+            if option in idle:
+                continue
             assert labels.option(option) in texts
             if option in optimizers.CHOICE_OPTIONS:
                 assert labels.value(option, value) in texts
+    at.selectbox(key="o0.opt").set_value("gd").run()
+    for rule, tol in (("step", "step_tol"), ("loss", "target_loss")):  # drawn once a rule is on
+        at.selectbox(key="o0.stop_rule").set_value(rule).run()
+        assert not at.exception, rule
+        seen[f"stop rule {rule}"] = identifiers_on_page(at)
+        assert labels.option(tol) in visible_texts(at)
+    at.selectbox(key="o0.stop_rule").set_value("none").run()
     at.selectbox(key="o0.opt").set_value("adam").run()
     for name in schedules.NAMES:
         at.selectbox(key="o0.sched").set_value(name).run()

@@ -146,7 +146,7 @@ def test_each_session_stays_on_its_replica(front):
                     "(n) => window.race.renders > n", arg=before, timeout=60_000
                 )
                 assert page.locator(REPLICA).text_content() == upstream
-            assert "0.00015" in page.url  # the second notch up from 0.0001, in the permalink
+            assert "o0.lr=0.0005" in page.url  # two stops up from 0.0001 (1-2-5), in the permalink
 
         for upstream, page in pages.items():  # a reload opens a new websocket
             page.reload()

@@ -182,7 +182,7 @@ def test_formula_notes_name_options_in_words():
         "rmsprop", "``accumulator_init=first_grad`` starts; ``centered`` and ``torch.optim.X``"
     )
     assert note == (
-        "*accumulator start: v₁ = g₁² (Hung-yi Lee)* starts; "
+        "*accumulator start: start at the first gradient: σ⁰ = |g⁰| (Hung-yi Lee)* starts; "
         "*centred (subtract the mean gradient)* and ``torch.optim.X``"
     )
     for name in optimizers.NAMES:

@@ -232,6 +232,20 @@ def check_rosenbrock_second_order() -> None:
     arrival(lm)
 
 
+def check_own_double_well() -> None:
+    c, (gd, momentum, newton) = _run("own_double_well")
+    surf = c.surface_obj()
+    # "a shallow minimum on the right (f ≈ −0.71), a deeper one on the left (f ≈ −1.31) and a
+    # saddle between them, all found numerically".
+    deep, shallow = sorted(surf.minima, key=lambda m: m.value)
+    assert deep.x < 0 < shallow.x and len(surf.saddles) == 1
+    assert round(shallow.value, 2) == -0.71 and round(deep.value, 2) == -1.31
+    # "GD and Newton settle in the nearer, shallower well ... Momentum ... ends in the deeper".
+    for traj, well in ((gd, shallow), (newton, shallow), (momentum, deep)):
+        x, y = traj.final
+        assert math.hypot(x - well.x, y - well.y) < 1e-3, traj.optimizer
+
+
 CHECKS: dict[str, Callable[[], None]] = {
     "ravine_zigzag": check_ravine_zigzag,
     "nesterov_overshoot": check_nesterov_overshoot,
@@ -246,6 +260,7 @@ CHECKS: dict[str, Callable[[], None]] = {
     "newton_saddle": check_newton_saddle,
     "lr_schedules": check_lr_schedules,
     "rosenbrock_second_order": check_rosenbrock_second_order,
+    "own_double_well": check_own_double_well,
 }
 
 
