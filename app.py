@@ -483,13 +483,19 @@ def surface_ui() -> None:
         st.number_input("seed", min_value=0, max_value=2**31 - 1, step=1, key="seed")
 
 
-def _option_ui(i: int, opt: optimizers.Optimizer) -> None:
+def _idle_options(i: int, opt: optimizers.Optimizer) -> frozenset[str]:
+    """The options of run slot i that change nothing with its other options (not drawn)."""
     ss = st.session_state
     current = {n: ss.get(f"o{i}.{n}", d) for n, d in opt.defaults.items()}
     try:
-        idle = optimizers.inactive(opt.name, optimizers.resolve(opt.name, current))
+        return optimizers.inactive(opt.name, optimizers.resolve(opt.name, current))
     except ValueError:
-        idle = frozenset()
+        return frozenset()
+
+
+def _option_ui(i: int, opt: optimizers.Optimizer) -> None:
+    ss = st.session_state
+    idle = _idle_options(i, opt)
     for name in (o for o in opt.options if o not in idle):
         key = f"o{i}.{name}"
         if key not in ss:
@@ -560,11 +566,7 @@ def run_ui(i: int, link: bool) -> None:
     )
     if not link:
         lr_notes.optimizer_note(i)
-        current = {n: ss.get(f"o{i}.{n}", d) for n, d in opt.defaults.items()}
-        try:
-            idle = optimizers.inactive(opt.name, optimizers.resolve(opt.name, current))
-        except ValueError:
-            idle = frozenset()
+        idle = _idle_options(i, opt)
         for h in (h for h in opt.hyperparameters if h not in idle):
             key = f"o{i}.{h}"
             if key not in ss:

@@ -77,7 +77,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8500, help="nginx's port")
     parser.add_argument("--address", default="127.0.0.1", help="nginx's address")
     parser.add_argument(
-        "--replicas", type=int, default=os.cpu_count() or 1, help="replicas on this machine"
+        "--replicas",
+        type=int,
+        default=2 * (os.cpu_count() or 1),
+        help="replicas on this machine (two per core)",
     )
     parser.add_argument(
         "--upstream", action="append", default=[], help="host:port of a replica elsewhere"
