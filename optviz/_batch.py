@@ -37,6 +37,7 @@ from optviz._kernel import (
     OK,
     _outcome,
     _prepare,
+    _stopped_at_rest,
     init_state,
     simulate,
 )
@@ -111,15 +112,19 @@ def _prepare_pass(
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def _outcome_pass(sid, k, nb, p, dx, dy, escape_radius, xs, ys, fs, nxs, nys, code, last):
+def _outcome_pass(
+    sid, k, nb, p, dx, dy, escape_radius, xs, ys, fs, nxs, nys, code, last, gxs, gys, batches,
+    noise,
+):  # fmt: skip
     """``_kernel._outcome`` for the runs still live after update k: each one moves to its new
-    point, or stops before it (diverged) or after it (escaped)."""
+    point, or stops before it (diverged, or converged when it blew up standing on ∇f = 0, as in
+    ``_kernel._step``) or after it (escaped)."""
     for i in range(nb):
         if code[i] != OK:
             continue
         status, fn = _outcome(sid, nxs[i], nys[i], p, dx, dy, escape_radius)
         if status == DIVERGED:
-            code[i] = DIVERGED
+            code[i] = _stopped_at_rest(gxs[i], gys[i], batches, noise)
             last[i] = k
             continue
         xs[i] = nxs[i]
@@ -239,8 +244,9 @@ def _run_block(
                 nxs[i], nys[i], _, _ = _amsgrad(xs[i], ys[i], gxs[i], gys[i], lrs[i], t,
                                                 hp, flags, st, i)  # fmt: skip
         _outcome_pass(
-            sid, k, nb, p, dx, dy, escape_radius, xs, ys, fs, nxs, nys, status, stopped_at
-        )
+            sid, k, nb, p, dx, dy, escape_radius, xs, ys, fs, nxs, nys, status, stopped_at, gxs,
+            gys, batches, noise,
+        )  # fmt: skip
     for i in range(nb):
         final_xy[i, 0] = xs[i]
         final_xy[i, 1] = ys[i]

@@ -1252,8 +1252,18 @@ def _step(
                              dy, idx_full)  # fmt: skip
     status, fn = _outcome(sid, nx, ny, p, dx, dy, escape_radius)
     if status == DIVERGED:
-        return DIVERGED, x, y, f, gx, gy, lr, ex, ey
+        return _stopped_at_rest(gx, gy, batches, noise), x, y, f, gx, gy, lr, ex, ey
     return status, nx, ny, fn, gx, gy, lr, ex, ey
+
+
+@njit(inline="always", error_model="numpy")
+def _stopped_at_rest(gx, gy, batches, noise):
+    """The status of a run whose update blew up: CONVERGED when the full gradient it stood on
+    was exactly zero (a first-order 0/0 with ε = 0 and zero accumulators at a stationary point:
+    the point is stationary, nothing diverged), else DIVERGED."""
+    if gx == 0.0 and gy == 0.0 and batches.shape[0] == 0 and noise.shape[0] == 0:
+        return CONVERGED
+    return DIVERGED
 
 
 @njit(inline="always", error_model="numpy")

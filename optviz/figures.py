@@ -23,7 +23,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 import surfaces
-from optviz import curvature, stepwise, style
+from optviz import curvature, labels, stepwise, style
 from optviz.engine import Trajectory
 from optviz.state import eig2 as state_eig2
 
@@ -350,9 +350,10 @@ def _role(role: str, run: int | None = None, **more: object) -> dict:
 
 
 def run_status(traj: Trajectory) -> str:
-    """One line on how a run ended: "final loss 0.0123", "diverged at step 12", …"""
+    """One line on how a run ended: "final loss 0.0123", "final loss 1.553×10⁻⁵", "diverged at
+    step 12", … (numbers as people read them, :func:`optviz.labels.number`)."""
     if traj.message == "ok":
-        return f"final loss {traj.loss[traj.stopped_at]:.4g}"
+        return f"final loss {labels.number(float(traj.loss[traj.stopped_at]))}"
     return traj.message
 
 

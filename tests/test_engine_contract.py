@@ -147,12 +147,22 @@ def test_divergence_stops_quietly_with_a_message():
 
 @pytest.mark.parametrize("name", ["adagrad", "rmsprop", "adam"])
 def test_zero_eps_at_a_stationary_point_does_not_raise(name):
-    # 0/0 must become NaN and a "diverged" status, never ZeroDivisionError or a warning.
+    # 0/0 must never raise ZeroDivisionError or warn; standing exactly on ∇f = 0 (Booth's
+    # minimum) the run has reached a stationary point: "converged", never "diverged" (issue 10).
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         traj = optviz.run(name, "booth", start=(1.0, 3.0), eps=0.0, steps=5)
-    assert traj.status == "diverged" and traj.stopped_at == 0
-    assert traj.message == "diverged at step 1"
+        batch = optviz.run_batch(name, "booth", starts=np.array([[1.0, 3.0]]), steps=5, eps=0.0)
+    assert traj.status == "converged" and traj.stopped_at == 0
+    assert traj.message == "converged at step 0 (∇f = 0)"
+    assert batch.status[0] == "converged" and batch.stopped_at[0] == 0
+
+
+def test_zero_eps_off_a_stationary_point_still_diverges_on_0_over_0():
+    # A 0/0 where the gradient is not zero is a real blow-up: AdaGrad with ε = 0 on the saddle
+    # x² − y² from (1, 0): g = (2, 0), G_y = 0, so the y step is 0/0.
+    traj = optviz.run("adagrad", "saddle", start=(1.0, 0.0), eps=0.0, steps=5)
+    assert traj.status == "diverged" and traj.message == "diverged at step 1"
 
 
 def test_escape_from_the_saddle():

@@ -12,6 +12,7 @@ import pytest
 import optviz
 import surfaces
 from optviz import figures, style
+from optviz.labels import number
 
 # (surface, runs (optimizer, options), steps, start): small, fast cases with every status.
 CASES = {
@@ -104,7 +105,7 @@ def test_each_path_says_how_its_run_ended(race):
     for t, traj in zip(by_role(spec, "path"), trajs, strict=True):
         assert t["meta"]["status_kind"] == traj.status
         if traj.status == "ok":
-            assert t["meta"]["status"] == f"final loss {traj.loss[traj.stopped_at]:.4g}"
+            assert t["meta"]["status"] == f"final loss {number(traj.loss[traj.stopped_at])}"
         else:
             assert t["meta"]["status"] == traj.message
 
