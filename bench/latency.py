@@ -7,7 +7,10 @@ key press to the moment the chart shows the new data: the trivial chart's trace 
 or the race chart counted one more figure drawn (after its canvas redraw). Also counts the
 websocket bytes the server sends per interaction.
 
-    .venv/bin/python bench/latency.py [--moves 30] [--projection]
+    .venv/bin/python bench/latency.py [--moves 16] [--projection]
+
+optviz's η slider has 19 round stops (1, 2, 5 × 10ᵏ from 10⁻⁵ to 10), so run 1 starts at the
+lowest and 16 counted moves plus 2 warm-up moves are all the distinct values it has.
 
 With ``--projection`` optviz is measured in projection mode (the optimizers panel is then a
 drawer at the window's edge; its slider still takes the key press).
@@ -35,7 +38,7 @@ ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]  # fmt: skip
 OPTVIZ_QUERY = (
-    "surface=rosenbrock&steps=1000&o0=gd&o0.lr=0.0001&o1=momentum&o1.lr=0.0001"
+    "surface=rosenbrock&steps=1000&o0=gd&o0.lr=0.00001&o1=momentum&o1.lr=0.0001"
     "&o2=adam&o2.lr=0.01&o3=rmsprop&o3.lr=0.001"
 )
 CHART = ".js-plotly-plot"  # st.plotly_chart's in the page, or the race chart's in its iframe
@@ -131,7 +134,7 @@ def summary(name: str, times: list[float], sizes: list[int]) -> tuple[float, flo
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--moves", type=int, default=30)
+    parser.add_argument("--moves", type=int, default=16)
     parser.add_argument("--projection", action="store_true", help="optviz in projection mode")
     args = parser.parse_args()
     query = OPTVIZ_QUERY + ("&proj=1" if args.projection else "")
