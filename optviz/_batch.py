@@ -77,6 +77,7 @@ _nesterov = _vectorisable(K.nesterov_update)
 _adagrad = _vectorisable(K.adagrad_update)
 _rmsprop = _vectorisable(K.rmsprop_update)
 _adam = _vectorisable(K.adam_update)
+_adam_first_grad = _vectorisable(K.adam_first_grad_update)
 _nadam = _vectorisable(K.nadam_update)
 _adamw = _vectorisable(K.adamw_update)
 _amsgrad = _vectorisable(K.amsgrad_update)
@@ -227,6 +228,10 @@ def _run_block(
             for i in range(nb):
                 nxs[i], nys[i], _, _ = _rmsprop(xs[i], ys[i], gxs[i], gys[i], lrs[i], t,
                                                 hp, flags, st, i)  # fmt: skip
+        elif oid == K.ADAM and flags[K.ACCUMULATOR_INIT] == 1:
+            for i in range(nb):
+                nxs[i], nys[i], _, _ = _adam_first_grad(xs[i], ys[i], gxs[i], gys[i], lrs[i],
+                                                        t, hp, flags, st, i)  # fmt: skip
         elif oid == K.ADAM:
             for i in range(nb):
                 nxs[i], nys[i], _, _ = _adam(xs[i], ys[i], gxs[i], gys[i], lrs[i], t, hp,

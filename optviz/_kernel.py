@@ -416,27 +416,39 @@ def adam_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     wd = hp[WEIGHT_DECAY, i]
     dx = gx + wd * x
     dy = gy + wd * y
-    if flags[ACCUMULATOR_INIT] == 1:
-        # Hung-yi Lee's form: the averages start at the first gradient, no bias correction.
-        if t == 1:
-            st[M0, i] = dx
-            st[M1, i] = dy
-            st[V0, i] = dx * dx
-            st[V1, i] = dy * dy
-        else:
-            st[M0, i] = b1 * st[M0, i] + (1.0 - b1) * dx
-            st[M1, i] = b1 * st[M1, i] + (1.0 - b1) * dy
-            st[V0, i] = b2 * st[V0, i] + (1.0 - b2) * dx * dx
-            st[V1, i] = b2 * st[V1, i] + (1.0 - b2) * dy * dy
-        inside = flags[EPS_INSIDE]
-        ex = lr / _denominator(st[V0, i], hp[EPS, i], inside)
-        ey = lr / _denominator(st[V1, i], hp[EPS, i], inside)
-        return x - ex * st[M0, i], y - ey * st[M1, i], ex, ey
     st[M0, i] = _lerp(st[M0, i], dx, 1.0 - b1)
     st[M1, i] = _lerp(st[M1, i], dy, 1.0 - b1)
     st[V0, i] = st[V0, i] * b2 + (1.0 - b2) * dx * dx
     st[V1, i] = st[V1, i] * b2 + (1.0 - b2) * dy * dy
     return _adam_step(x, y, lr, hp, flags, st, i, st[V0, i], st[V1, i])
+
+
+@njit(cache=True, error_model="numpy")
+def adam_first_grad_update(x, y, gx, gy, lr, t, hp, flags, st, i):
+    r"""Adam with ``accumulator_init=first_grad`` (Hung-yi Lee's form; its formula card is in
+    :func:`adam_update`'s docstring). A rule of its own, chosen by the optimizer dispatch, so the
+    torch form's loop stays branch-free and vectorised in the batch kernel (with this branch
+    inside :func:`adam_update`, optviz.run lost 30 % and run_batch two thirds of its speed)."""
+    b1 = hp[BETA1, i]
+    b2 = hp[BETA2, i]
+    wd = hp[WEIGHT_DECAY, i]
+    dx = gx + wd * x
+    dy = gy + wd * y
+    # Hung-yi Lee's form: the averages start at the first gradient, no bias correction.
+    if t == 1:
+        st[M0, i] = dx
+        st[M1, i] = dy
+        st[V0, i] = dx * dx
+        st[V1, i] = dy * dy
+    else:
+        st[M0, i] = b1 * st[M0, i] + (1.0 - b1) * dx
+        st[M1, i] = b1 * st[M1, i] + (1.0 - b1) * dy
+        st[V0, i] = b2 * st[V0, i] + (1.0 - b2) * dx * dx
+        st[V1, i] = b2 * st[V1, i] + (1.0 - b2) * dy * dy
+    inside = flags[EPS_INSIDE]
+    ex = lr / _denominator(st[V0, i], hp[EPS, i], inside)
+    ey = lr / _denominator(st[V1, i], hp[EPS, i], inside)
+    return x - ex * st[M0, i], y - ey * st[M1, i], ex, ey
 
 
 @njit(cache=True, error_model="numpy")
@@ -1183,6 +1195,8 @@ def _update(oid, sid, t, x, y, f, gx, gy, lr, hp, flags, st, i, mem, p, dx, dy, 
     if oid == RMSPROP:
         return rmsprop_update(x, y, gx, gy, lr, t, hp, flags, st, i)
     if oid == ADAM:
+        if flags[ACCUMULATOR_INIT] == 1:
+            return adam_first_grad_update(x, y, gx, gy, lr, t, hp, flags, st, i)
         return adam_update(x, y, gx, gy, lr, t, hp, flags, st, i)
     if oid == NADAM:
         return nadam_update(x, y, gx, gy, lr, t, hp, flags, st, i)
