@@ -157,6 +157,16 @@ class _Builder:
         self.notes: list[str] = []
 
     # -- helpers --
+    def _gradient_part(self, lr: float, g: np.ndarray) -> None:
+        """The −η g part of a momentum step (torch's momentum at t = 1, torch's Nesterov)."""
+        self.add(
+            "gradient part",
+            f"−η g = −{fmt(lr)}·{fmt(g)} = {fmt(-lr * g)}",
+            "move",
+            vector=-lr * g,
+            values={"g": g},
+        )
+
     def add(self, title: str, caption: str, kind: str = "info", **kw: object) -> None:
         if "vector" in kw and kw["vector"] is not None:
             kw["vector"] = _vec(kw["vector"])
@@ -229,13 +239,7 @@ class _Builder:
             if self.t == 1:
                 self.add("velocity", f"v₁ = g₁ = {fmt(v)} (the buffer starts at the first "
                          "gradient, as in torch)", values={"v": v})  # fmt: skip
-                self.add(
-                    "gradient part",
-                    f"−η g = −{fmt(lr)}·{fmt(g)} = {fmt(-lr * g)}",
-                    "move",
-                    vector=-lr * g,
-                    values={"g": g},
-                )
+                self._gradient_part(lr, g)
             else:
                 self.add(
                     "velocity",
@@ -308,13 +312,7 @@ class _Builder:
         else:
             self.add("velocity", f"v ← β v + g = {fmt(b)}·{fmt(vp)} + {fmt(g)} = {fmt(v)}",
                      values={"v_prev": vp, "v": v})  # fmt: skip
-        self.add(
-            "gradient part",
-            f"−η g = −{fmt(lr)}·{fmt(g)} = {fmt(-lr * g)}",
-            "move",
-            vector=-lr * g,
-            values={"g": g},
-        )
+        self._gradient_part(lr, g)
         self.add(
             "look-ahead part",
             f"−η β v = −{fmt(lr)}·{fmt(b)}·{fmt(v)} = {fmt(-lr * b * v)} (the momentum step taken "
