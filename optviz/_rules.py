@@ -7,8 +7,9 @@ returns the new point plus the effective per-coordinate step size it applied; ap
 state it is a pure function of its arguments. Columns, not rows: :mod:`optviz._batch` runs one
 rule over the runs of a block in a loop that LLVM vectorises, which needs state j of consecutive
 runs to be contiguous. A single trajectory is one column. The docstrings hold the formula in
-the lecture notation, in blocks ``Formula (option=value):`` that :mod:`optviz.optimizers`
-parses for the formula cards, so the documentation and the app cannot drift apart.
+the lecture notation, one ``Formula:`` block each whose lines depend on the options (syntax in
+:mod:`optviz.formulas`, which renders the formula cards), so the documentation and the app
+cannot drift apart.
 
 Compiled with ``error_model="numpy"`` (0/0 gives NaN and a "diverged" status) and no
 ``fastmath``.
@@ -74,7 +75,7 @@ def _lerp(a, b, w):
 def gd_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     r"""Gradient descent (``torch.optim.SGD`` without momentum); SGD on mini-batches.
 
-    Formula (default):
+    Formula:
         \theta_t \leftarrow \theta_{t-1} - \eta\, g_t
 
     Notes:
@@ -88,25 +89,16 @@ def gd_update(x, y, gx, gy, lr, t, hp, flags, st, i):
 def momentum_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     r"""Heavy-ball momentum; β₁ is the momentum coefficient β.
 
-    Formula (momentum_form=torch):
-        v_t \leftarrow \beta_1 v_{t-1} + (1-\tau)\, g_t \quad (v_1 = g_1) \\
-        \theta_t \leftarrow \theta_{t-1} - \eta\, v_t
-
-    Formula (momentum_form=ema, bias_correction=on):
-        v_t \leftarrow \beta_1 v_{t-1} + (1-\beta_1)\, g_t \quad (v_0 = 0) \\
-        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{1-\beta_1^t}\, v_t
-
-    Formula (momentum_form=ema):
-        v_t \leftarrow \beta_1 v_{t-1} + (1-\beta_1)\, g_t \quad (v_0 = 0) \\
-        \theta_t \leftarrow \theta_{t-1} - \eta\, v_t
-
-    Formula (momentum_form=lr_inside):
-        v_t \leftarrow \beta_1 v_{t-1} + \eta\, g_t \\
-        \theta_t \leftarrow \theta_{t-1} - v_t
-
-    Formula (momentum_form=sum):
-        m_t = g_1 + g_2 + \dots + g_t \quad (\beta_1 \text{ not used: } \beta = 1) \\
-        \theta_t \leftarrow \theta_{t-1} - \eta\, m_t
+    Formula:
+        [momentum_form=torch] v_t \leftarrow \beta_1 v_{t-1} + (1-\tau)\, g_t \quad (v_1 = g_1)
+        [momentum_form=ema] v_t \leftarrow \beta_1 v_{t-1} + (1-\beta_1)\, g_t \quad (v_0 = 0)
+        [momentum_form=lr_inside] v_t \leftarrow \beta_1 v_{t-1} + \eta\, g_t
+        [momentum_form=sum] m_t = g_1 + g_2 + \dots + g_t \quad
+            (\beta_1 \text{ not used: } \beta = 1)
+        [momentum_form=torch|ema] \theta_t \leftarrow \theta_{t-1}
+            - @if{momentum_form=ema, bias_correction=on}{\frac{\eta}{1-\beta_1^t}}{\eta}\, v_t
+        [momentum_form=lr_inside] \theta_t \leftarrow \theta_{t-1} - v_t
+        [momentum_form=sum] \theta_t \leftarrow \theta_{t-1} - \eta\, m_t
 
     Notes:
         ``torch`` is ``torch.optim.SGD(momentum=β₁, dampening=τ)`` and CS231n's v = ρv + ∇f.
@@ -164,13 +156,12 @@ def momentum_update(x, y, gx, gy, lr, t, hp, flags, st, i):
 def nesterov_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     r"""Nesterov accelerated gradient (NAG); β₁ is the momentum coefficient.
 
-    Formula (nesterov_form=torch):
-        v_t \leftarrow \beta_1 v_{t-1} + g_t \quad (v_1 = g_1) \\
-        \theta_t \leftarrow \theta_{t-1} - \eta\,(g_t + \beta_1 v_t)
-
-    Formula (nesterov_form=lookahead):
-        v_t \leftarrow \beta_1 v_{t-1} + \eta\, \nabla f(\theta_{t-1} - \beta_1 v_{t-1}) \\
-        \theta_t \leftarrow \theta_{t-1} - v_t
+    Formula:
+        [nesterov_form=torch] v_t \leftarrow \beta_1 v_{t-1} + g_t \quad (v_1 = g_1)
+        [nesterov_form=torch] \theta_t \leftarrow \theta_{t-1} - \eta\,(g_t + \beta_1 v_t)
+        [nesterov_form=lookahead] v_t \leftarrow \beta_1 v_{t-1}
+            + \eta\, \nabla f(\theta_{t-1} - \beta_1 v_{t-1})
+        [nesterov_form=lookahead] \theta_t \leftarrow \theta_{t-1} - v_t
 
     Notes:
         ``torch`` is ``torch.optim.SGD(momentum=β₁, nesterov=True)``: the change of variables
@@ -212,13 +203,9 @@ def _denominator(v, eps, inside):
 def adagrad_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     r"""AdaGrad (diagonal): per-coordinate step η/√G with G the sum of squared gradients.
 
-    Formula (eps_placement=outside):
-        G_t \leftarrow G_{t-1} + g_t^2 \\
-        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sqrt{G_t} + \epsilon}\, g_t
-
-    Formula (eps_placement=inside):
-        G_t \leftarrow G_{t-1} + g_t^2 \\
-        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sqrt{G_t + \epsilon}}\, g_t
+    Formula:
+        G_t \leftarrow G_{t-1} + g_t^2
+        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{@den{G_t}}\, g_t
 
     Notes:
         ``outside`` is ``torch.optim.Adagrad`` (default ε = 1e-10) and CS231n's code; ``inside``
@@ -248,31 +235,13 @@ def adagrad_update(x, y, gx, gy, lr, t, hp, flags, st, i):
 def rmsprop_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     r"""RMSProp: AdaGrad with a leaky (exponential) average; β₂ is the decay α / ρ / γ.
 
-    Formula (centered=on, eps_placement=outside):
-        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2,\quad
-        \bar g_t \leftarrow \beta_2 \bar g_{t-1} + (1-\beta_2)\, g_t \\
-        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sqrt{v_t - \bar g_t^2} + \epsilon}\, g_t
-
-    Formula (centered=on, eps_placement=inside):
-        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2,\quad
-        \bar g_t \leftarrow \beta_2 \bar g_{t-1} + (1-\beta_2)\, g_t \\
-        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sqrt{v_t - \bar g_t^2 + \epsilon}}\, g_t
-
-    Formula (accumulator_init=first_grad, eps_placement=outside):
-        v_1 = g_1^2,\quad v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
-        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sqrt{v_t} + \epsilon}\, g_t
-
-    Formula (accumulator_init=first_grad, eps_placement=inside):
-        v_1 = g_1^2,\quad v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
-        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sqrt{v_t + \epsilon}}\, g_t
-
-    Formula (eps_placement=outside):
-        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
-        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sqrt{v_t} + \epsilon}\, g_t
-
-    Formula (eps_placement=inside):
-        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
-        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sqrt{v_t + \epsilon}}\, g_t
+    Formula:
+        @if{accumulator_init=first_grad}{v_1 = g_1^2,\quad }{}
+            v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2
+        [centered=on] \bar g_t \leftarrow \beta_2 \bar g_{t-1} + (1-\beta_2)\, g_t
+            \quad (\bar g_0 = 0)
+        \theta_t \leftarrow \theta_{t-1}
+            - \frac{\eta}{@den{v_t@if{centered=on}{ - \bar g_t^2}{}}}\, g_t
 
     Notes:
         ``outside`` is ``torch.optim.RMSprop`` (α = β₂ = 0.99, ε = 1e-8) and CS231n's code;
@@ -316,37 +285,19 @@ def rmsprop_update(x, y, gx, gy, lr, t, hp, flags, st, i):
 def adam_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     r"""Adam: momentum (first moment m) with RMSProp scaling (second moment v).
 
-    Formula (accumulator_init=first_grad, eps_placement=outside):
-        m_1 = g_1,\quad m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
-        \sigma_1 = |g_1|,\quad \sigma_t = \sqrt{\beta_2 \sigma_{t-1}^2 + (1-\beta_2)\, g_t^2} \\
-        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sigma_t + \epsilon}\, m_t
-
-    Formula (accumulator_init=first_grad, eps_placement=inside):
-        m_1 = g_1,\quad m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
-        \sigma_1 = |g_1|,\quad \sigma_t = \sqrt{\beta_2 \sigma_{t-1}^2 + (1-\beta_2)\, g_t^2} \\
-        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sqrt{\sigma_t^2 + \epsilon}}\, m_t
-
-    Formula (bias_correction=on, eps_placement=outside):
-        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
-        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
-        \hat m_t = \frac{m_t}{1-\beta_1^t},\quad \hat v_t = \frac{v_t}{1-\beta_2^t} \\
-        \theta_t \leftarrow \theta_{t-1} - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
-
-    Formula (bias_correction=on, eps_placement=inside):
-        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
-        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
-        \hat m_t = \frac{m_t}{1-\beta_1^t},\quad \hat v_t = \frac{v_t}{1-\beta_2^t} \\
-        \theta_t \leftarrow \theta_{t-1} - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t + \epsilon}}
-
-    Formula (bias_correction=off, eps_placement=outside):
-        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
-        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
-        \theta_t \leftarrow \theta_{t-1} - \eta\, \frac{m_t}{\sqrt{v_t} + \epsilon}
-
-    Formula (bias_correction=off, eps_placement=inside):
-        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
-        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
-        \theta_t \leftarrow \theta_{t-1} - \eta\, \frac{m_t}{\sqrt{v_t + \epsilon}}
+    Formula:
+        @if{accumulator_init=first_grad}{m_1 = g_1,\quad }{}
+            m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t
+        [accumulator_init=zero] v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2
+        [accumulator_init=first_grad] \sigma_1 = |g_1|,\quad
+            \sigma_t = \sqrt{\beta_2 \sigma_{t-1}^2 + (1-\beta_2)\, g_t^2}
+        [accumulator_init=zero, bias_correction=on] \hat m_t = \frac{m_t}{1-\beta_1^t},\quad
+            \hat v_t = \frac{v_t}{1-\beta_2^t}
+        [accumulator_init=zero] \theta_t \leftarrow \theta_{t-1}
+            - \eta\, \frac{@bc{m_t}}{@den{@bc{v_t}}}
+        [accumulator_init=first_grad] \theta_t \leftarrow \theta_{t-1}
+            - \frac{\eta}{@if{eps_placement=outside}{\sigma_t + \epsilon}
+            {\sqrt{\sigma_t^2 + \epsilon}}}\, m_t
 
     Notes:
         Defaults are ``torch.optim.Adam`` (η = 1e-3, β₁ = 0.9, β₂ = 0.999, ε = 1e-8, ε outside
@@ -438,31 +389,14 @@ def _adam_step(x, y, lr, hp, flags, st, i, v0, v1):
 def amsgrad_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     r"""AMSGrad: Adam whose denominator never shrinks (running max of v).
 
-    Formula (bias_correction=on, eps_placement=outside):
-        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
-        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
-        v^{\max}_t = \max(v^{\max}_{t-1}, v_t) \\
-        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{1-\beta_1^t}\,
-            \frac{m_t}{\sqrt{v^{\max}_t / (1-\beta_2^t)} + \epsilon}
-
-    Formula (bias_correction=on, eps_placement=inside):
-        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
-        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
-        v^{\max}_t = \max(v^{\max}_{t-1}, v_t) \\
-        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{1-\beta_1^t}\,
-            \frac{m_t}{\sqrt{v^{\max}_t / (1-\beta_2^t) + \epsilon}}
-
-    Formula (bias_correction=off, eps_placement=outside):
-        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
-        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
-        v^{\max}_t = \max(v^{\max}_{t-1}, v_t) \\
-        \theta_t \leftarrow \theta_{t-1} - \eta\, \frac{m_t}{\sqrt{v^{\max}_t} + \epsilon}
-
-    Formula (bias_correction=off, eps_placement=inside):
-        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
-        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
-        v^{\max}_t = \max(v^{\max}_{t-1}, v_t) \\
-        \theta_t \leftarrow \theta_{t-1} - \eta\, \frac{m_t}{\sqrt{v^{\max}_t + \epsilon}}
+    Formula:
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2
+        v^{\max}_t = \max(v^{\max}_{t-1}, v_t)
+        [bias_correction=on] \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{1-\beta_1^t}\,
+            \frac{m_t}{@den{v^{\max}_t / (1-\beta_2^t)}}
+        [bias_correction=off] \theta_t \leftarrow \theta_{t-1}
+            - \eta\, \frac{m_t}{@den{v^{\max}_t}}
 
     Notes:
         ``torch.optim.Adam(amsgrad=True)``. The ε and bias-correction options are Adam's.
@@ -485,29 +419,13 @@ def amsgrad_update(x, y, gx, gy, lr, t, hp, flags, st, i):
 def adamw_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     r"""AdamW: Adam with weight decay λ decoupled from the gradient.
 
-    Formula (bias_correction=on, eps_placement=outside):
-        \theta_{t-1} \leftarrow (1-\eta\lambda)\,\theta_{t-1} \\
+    Formula:
+        \theta_{t-1} \leftarrow (1-\eta\lambda)\,\theta_{t-1}
         m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\quad
-        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
-        \theta_t \leftarrow \theta_{t-1} - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
-
-    Formula (bias_correction=on, eps_placement=inside):
-        \theta_{t-1} \leftarrow (1-\eta\lambda)\,\theta_{t-1} \\
-        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\quad
-        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
-        \theta_t \leftarrow \theta_{t-1} - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t + \epsilon}}
-
-    Formula (bias_correction=off, eps_placement=outside):
-        \theta_{t-1} \leftarrow (1-\eta\lambda)\,\theta_{t-1} \\
-        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\quad
-        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
-        \theta_t \leftarrow \theta_{t-1} - \eta\, \frac{m_t}{\sqrt{v_t} + \epsilon}
-
-    Formula (bias_correction=off, eps_placement=inside):
-        \theta_{t-1} \leftarrow (1-\eta\lambda)\,\theta_{t-1} \\
-        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\quad
-        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
-        \theta_t \leftarrow \theta_{t-1} - \eta\, \frac{m_t}{\sqrt{v_t + \epsilon}}
+            v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2
+        [bias_correction=on] \hat m_t = \frac{m_t}{1-\beta_1^t},\quad
+            \hat v_t = \frac{v_t}{1-\beta_2^t}
+        \theta_t \leftarrow \theta_{t-1} - \eta\, \frac{@bc{m_t}}{@den{@bc{v_t}}}
 
     Notes:
         ``torch.optim.AdamW`` (default λ = ``weight_decay`` = 1e-2): the decay shrinks θ
@@ -529,37 +447,17 @@ def adamw_update(x, y, gx, gy, lr, t, hp, flags, st, i):
 def nadam_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     r"""NAdam: Adam with a Nesterov look-ahead on the first moment.
 
-    Formula (nadam_schedule=torch, eps_placement=outside):
-        \mu_t = \beta_1\left(1 - \tfrac12\, 0.96^{t\psi}\right) \\
+    Formula:
+        [nadam_schedule=torch] \mu_t = \beta_1\left(1 - \tfrac12\, 0.96^{t\psi}\right)
         m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\quad
-        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
-        \theta_t \leftarrow \theta_{t-1} - \eta\left(
+            v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2
+        [nadam_schedule=torch] \theta_t \leftarrow \theta_{t-1} - \eta\left(
             \frac{(1-\mu_t)\, g_t}{1-\prod_{i\le t}\mu_i}
             + \frac{\mu_{t+1}\, m_t}{1-\prod_{i\le t+1}\mu_i}\right)
-            \Big/ \left(\sqrt{v_t/(1-\beta_2^t)} + \epsilon\right)
-
-    Formula (nadam_schedule=torch, eps_placement=inside):
-        \mu_t = \beta_1\left(1 - \tfrac12\, 0.96^{t\psi}\right) \\
-        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\quad
-        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
-        \theta_t \leftarrow \theta_{t-1} - \eta\left(
-            \frac{(1-\mu_t)\, g_t}{1-\prod_{i\le t}\mu_i}
-            + \frac{\mu_{t+1}\, m_t}{1-\prod_{i\le t+1}\mu_i}\right)
-            \Big/ \sqrt{v_t/(1-\beta_2^t) + \epsilon}
-
-    Formula (nadam_schedule=constant, eps_placement=outside):
-        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\quad
-        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
-        \theta_t \leftarrow \theta_{t-1} - \eta\left(
+            \Big/ \left(@den{v_t/(1-\beta_2^t)}\right)
+        [nadam_schedule=constant] \theta_t \leftarrow \theta_{t-1} - \eta\left(
             \frac{(1-\beta_1)\, g_t}{1-\beta_1^t} + \frac{\beta_1\, m_t}{1-\beta_1^{t+1}}\right)
-            \Big/ \left(\sqrt{v_t/(1-\beta_2^t)} + \epsilon\right)
-
-    Formula (nadam_schedule=constant, eps_placement=inside):
-        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\quad
-        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
-        \theta_t \leftarrow \theta_{t-1} - \eta\left(
-            \frac{(1-\beta_1)\, g_t}{1-\beta_1^t} + \frac{\beta_1\, m_t}{1-\beta_1^{t+1}}\right)
-            \Big/ \sqrt{v_t/(1-\beta_2^t) + \epsilon}
+            \Big/ \left(@den{v_t/(1-\beta_2^t)}\right)
 
     Notes:
         ``torch.optim.NAdam`` (η = 2e-3, ψ = ``momentum_decay`` = 4e-3): torch's μ schedule

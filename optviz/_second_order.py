@@ -178,12 +178,11 @@ def _wolfe(sid, p, dx, dy, idx, x, y, f0, slope0, px, py, a0):
 def newton_update(sid, p, dx, dy, x, y, gx, gy, lr, hp, flags, i):
     r"""Newton's method, damped by η, with a guard against indefinite Hessians.
 
-    Formula (newton_form=guarded):
-        H = Q \Lambda Q^\top,\quad |H|_\epsilon = Q \max(|\Lambda|, \epsilon)\, Q^\top \\
-        \theta_t \leftarrow \theta_{t-1} - \eta\, |H|_\epsilon^{-1}\, g_t
-
-    Formula (newton_form=textbook):
-        \theta_t \leftarrow \theta_{t-1} - \eta\, H^{-1} g_t
+    Formula:
+        [newton_form=guarded] H = Q \Lambda Q^\top,\quad
+            |H|_\epsilon = Q \max(|\Lambda|, \epsilon)\, Q^\top
+        [newton_form=guarded] \theta_t \leftarrow \theta_{t-1} - \eta\, |H|_\epsilon^{-1}\, g_t
+        [newton_form=textbook] \theta_t \leftarrow \theta_{t-1} - \eta\, H^{-1} g_t
 
     Notes:
         ``textbook`` (η = 1) is the lectures' θ* = θ₀ − H⁻¹∇J: it jumps to the stationary
@@ -224,17 +223,14 @@ def newton_update(sid, p, dx, dy, x, y, gx, gy, lr, hp, flags, i):
 def quasi_newton_update(oid, sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags, st, i):
     r"""BFGS or DFP: quasi-Newton steps with an inverse-Hessian estimate V (V₀ = I).
 
-    Formula (method=bfgs):
-        s_k = \theta_k - \theta_{k-1},\quad r_k = g_k - g_{k-1} \\
-        V_k = V_{k-1} + \left[1 + \frac{r_k^\top V_{k-1} r_k}{s_k^\top r_k}\right]
-              \frac{s_k s_k^\top}{s_k^\top r_k}
-              - \frac{s_k r_k^\top V_{k-1} + V_{k-1} r_k s_k^\top}{s_k^\top r_k} \\
-        \theta_{k+1} = \theta_k - \alpha_k V_k g_k
-
-    Formula (method=dfp):
-        s_k = \theta_k - \theta_{k-1},\quad r_k = g_k - g_{k-1} \\
-        V_k = V_{k-1} + \frac{s_k s_k^\top}{s_k^\top r_k}
-              - \frac{V_{k-1} r_k r_k^\top V_{k-1}}{r_k^\top V_{k-1} r_k} \\
+    Formula:
+        s_k = \theta_k - \theta_{k-1},\quad r_k = g_k - g_{k-1}
+        [method=bfgs] V_k = V_{k-1} + \left[1 + \frac{r_k^\top V_{k-1} r_k}{s_k^\top r_k}\right]
+            \frac{s_k s_k^\top}{s_k^\top r_k}
+            - \frac{s_k r_k^\top V_{k-1} + V_{k-1} r_k s_k^\top}{s_k^\top r_k}
+        [method=dfp] V_k = V_{k-1} + \frac{s_k s_k^\top}{s_k^\top r_k}
+            - \frac{V_{k-1} r_k r_k^\top V_{k-1}}{r_k^\top V_{k-1} r_k}
+        @search{V_k g_k}
         \theta_{k+1} = \theta_k - \alpha_k V_k g_k
 
     Notes:
@@ -287,12 +283,13 @@ def quasi_newton_update(oid, sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags, s
 def lbfgs_update(sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags, st, i, mem):
     r"""L-BFGS: BFGS from the last m pairs (s, r) only, by the two-loop recursion.
 
-    Formula (default):
+    Formula:
         q \leftarrow g_k;\ \text{for } i = k-1 \dots k-m:\
-            \rho_i = 1/(r_i^\top s_i),\ a_i = \rho_i s_i^\top q,\ q \leftarrow q - a_i r_i \\
+            \rho_i = 1/(r_i^\top s_i),\ a_i = \rho_i s_i^\top q,\ q \leftarrow q - a_i r_i
         z \leftarrow \gamma_k q,\quad
-            \gamma_k = \frac{s_{k-1}^\top r_{k-1}}{r_{k-1}^\top r_{k-1}} \\
-        \text{for } i = k-m \dots k-1:\ b = \rho_i r_i^\top z,\ z \leftarrow z + s_i (a_i - b) \\
+            \gamma_k = \frac{s_{k-1}^\top r_{k-1}}{r_{k-1}^\top r_{k-1}}
+        \text{for } i = k-m \dots k-1:\ b = \rho_i r_i^\top z,\ z \leftarrow z + s_i (a_i - b)
+        @search{z}
         \theta_{k+1} = \theta_k - \alpha_k z
 
     Notes:
@@ -348,11 +345,11 @@ def lbfgs_update(sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags, st, i, mem):
 def levenberg_marquardt_update(sid, p, dx, dy, x, y, f0, gx, gy, lr, st, i):
     r"""Levenberg–Marquardt on a sum of squares: Gauss–Newton blended with gradient descent.
 
-    Formula (default):
-        G = J^\top J + \nu_k I \\
+    Formula:
+        G = J^\top J + \nu_k I
         \theta_{k+1} = \theta_k - \eta\, G^{-1} J^\top e \quad
-        \text{if } f \text{ decreases: } \nu_{k+1} = \nu_k/10,\ \text{else stay and } \nu_{k+1}
-        = 10\,\nu_k
+            \text{if } f \text{ decreases: } \nu_{k+1} = \nu_k/10,\ \text{else stay and } \nu_{k+1}
+            = 10\,\nu_k
 
     Notes:
         The Polish lecture's G = JᵀJ + νI, written for f = c·Σeᵢ² with ∇f = 2c·Jᵀe so JᵀJ is
@@ -389,23 +386,9 @@ def levenberg_marquardt_update(sid, p, dx, dy, x, y, f0, gx, gy, lr, st, i):
 def steepest_descent_update(sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags):
     r"""Steepest descent: move along −g by the step length a line search picks.
 
-    Formula (line_search=exact):
-        \alpha_k = \text{the first local minimum of } \varphi(\alpha) = f(\theta_k - \alpha\, g_k),
-        \ \alpha > 0 \ (\text{to 1 ulp}) \\
+    Formula:
+        @search{g_k}
         \theta_{k+1} = \theta_k - \alpha_k\, g_k
-
-    Formula (line_search=wolfe):
-        \alpha_k:\ f(\theta_k - \alpha_k g_k) \le f(\theta_k) - 10^{-4}\alpha_k \lVert g_k\rVert^2,
-        \ \lvert \nabla f(\theta_k - \alpha_k g_k)^\top g_k \rvert \le 0.9\, \lVert g_k\rVert^2 \\
-        \theta_{k+1} = \theta_k - \alpha_k\, g_k
-
-    Formula (line_search=backtracking):
-        \alpha_k = \eta\, 2^{-j},\ j \text{ smallest with }
-        f(\theta_k - \alpha_k g_k) \le f(\theta_k) - 10^{-4}\alpha_k \lVert g_k\rVert^2 \\
-        \theta_{k+1} = \theta_k - \alpha_k\, g_k
-
-    Formula (line_search=none):
-        \theta_{k+1} = \theta_k - \eta\, g_k
 
     Notes:
         The Polish lecture's "metoda najszybszego spadku": GD with directional minimisation,

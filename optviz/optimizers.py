@@ -5,18 +5,17 @@ Hyperparameters map one-to-one to the lecture symbols and the sliders: ``lr`` = 
 ``eps`` = ε. Extra options keep torch's names where torch has one.
 
 The formula of each optimizer is written once, in the docstring of its update rule in
-:mod:`optviz._rules` or :mod:`optviz._second_order`; :func:`formula` reads it from there for the
-app's formula card.
+:mod:`optviz._rules` or :mod:`optviz._second_order`, as one ``Formula:`` block in the syntax of
+:mod:`optviz.formulas`, which renders it for the app's formula card (:func:`formula`).
 """
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 
 from optviz import _layout as L
-from optviz import _rules, _second_order, schedules
+from optviz import _rules, _second_order, formulas
 
 HYPERPARAMETERS = ("lr", "beta1", "beta2", "eps")
 SYMBOLS = {"lr": "η", "beta1": "β₁", "beta2": "β₂", "eps": "ε"}
@@ -391,128 +390,16 @@ def inactive(name: str, resolved: dict) -> frozenset[str]:
     return frozenset(o for o in out if o in resolved)
 
 
-# ---- formulas: parsed from the update rules' docstrings -------------------------------------
-
-_BLOCK = re.compile(r"^\s*Formula \(([^)]*)\):\s*$")
-
-
-def _formula_blocks(doc: str) -> list[tuple[dict, str]]:
-    """[(conditions, latex)] from ``Formula (k=v, ...):`` blocks of a docstring."""
-    blocks: list[tuple[dict, str]] = []
-    lines = doc.splitlines()
-    i = 0
-    while i < len(lines):
-        m = _BLOCK.match(lines[i])
-        if not m:
-            i += 1
-            continue
-        cond: dict = {}
-        for part in m.group(1).split(","):
-            part = part.strip()
-            if part and part != "default":
-                k, v = part.split("=")
-                cond[k.strip()] = v.strip()
-        i += 1
-        body = []
-        while i < len(lines) and lines[i].strip():
-            body.append(lines[i].strip())
-            i += 1
-        blocks.append((cond, "\n".join(body)))
-    return blocks
-
-
-def _as_text(value: object) -> str:
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    return str(value)
-
-
-def _num(v: float) -> str:
-    """A number for a formula card: 0.01, 10^{-6}, 2.5\\cdot 10^{-4}."""
-    text = f"{v:.3g}"
-    if "e" not in text:
-        return text
-    mant, exp = text.split("e")
-    power = f"10^{{{int(exp)}}}"
-    return power if mant in ("1", "1.0") else f"{mant}\\cdot {power}"
-
-
-_ETA = re.compile(r"\\eta(?![_a-zA-Z])")
+# ---- formulas: rendered by optviz.formulas from the update rules' docstrings ---------------------
 
 
 def formula(name: str, schedule: object = None, **options: object) -> str:
-    """The LaTeX update rule of ``name`` for the options given, as the run applies it.
-
-    The rule is the docstring block of the optimizer's update rule whose conditions match the
-    options (``method`` matches the optimizer's own name, for rules shared by two methods). The
-    card then says what else the run does: η_t in place of η under a ``schedule`` (a name or
-    mapping, as :func:`optviz.run` takes it) or AdaGrad's ``lr_decay``, the L2 weight-decay
-    term added to the gradient, and the stop rule.
-    """
-    opt = get(name)
-    resolved = resolve(name, options)
-    active = {k: _as_text(v) for k, v in resolved.items()}
-    active["method"] = name
-    blocks = _formula_blocks(opt.update.__doc__ or "")
-    match = [latex for cond, latex in blocks if all(active.get(c) == v for c, v in cond.items())]
-    if not match:
-        raise LookupError(f"no formula for {name} with {options}")
-    latex = match[0]
-    k = "k" if "_{k+1}" in latex or "_k" in latex else "t"
-    lines = [latex]
-    sched = schedules.resolve(schedule)  # type: ignore[arg-type]
-    lr_decay = resolved.get("lr_decay", 0.0)
-    if sched["name"] != "constant" or lr_decay:
-        lines[0] = _ETA.sub(lambda _: rf"\eta_{k}", latex)
-        if sched["name"] != "constant":
-            s = schedules.get(sched["name"])
-            rhs = _ETA.sub(lambda _: r"\eta_0", s.latex.split("=", 1)[1]).replace(" t", f" {k}")
-            values = ",\\ ".join(
-                rf"\text{{{p.replace('_', ' ')}}} = {_num(v)}"
-                for p, v in sched.items()
-                if p != "name" and not isinstance(v, tuple)
-            )
-            where = rf"\quad ({values})" if values else ""
-            if s.epochs:
-                where += r"\quad \text{(epochs from 1)}"
-            if sched["name"] == "performance":
-                lines.append(
-                    rf"\eta_{k} = \eta_{{\text{{epoch}}}},\ "
-                    rf"\eta_{{e}} = {_num(sched['increase'])}\,\eta_{{e-1}}"
-                    rf" \text{{ if the loss fell over epoch }} e-1,"
-                    rf"\ {_num(sched['decrease'])}\,\eta_{{e-1}} \text{{ if not}}"
-                )
-            else:
-                lines.append(rf"\eta_{k} = {rhs.strip()}{where}")
-        if lr_decay:
-            base = rf"\eta_{k}" if sched["name"] != "constant" else r"\eta"
-            lines.append(
-                rf"\eta_{k} \leftarrow \frac{{{base}}}{{1 + ({k}-1)\,{_num(lr_decay)}}}"
-                r"\quad (\text{lr decay})"
-            )
-    wd = resolved.get("weight_decay", 0.0)
-    if wd and name != "adamw":  # AdamW's decoupled decay is in its rule already
-        lines.append(
-            rf"g_{k} = \nabla f(\theta_{{{k}-1}}) + \lambda\,\theta_{{{k}-1}}"
-            rf"\quad (\lambda = {_num(wd)},\ \text{{weight decay}})"
-        )
-    rule = resolved.get("stop_rule", "none")
-    if rule == "step":
-        lines.append(
-            r"\text{stop when } \lVert \theta_{k+1} - \theta_k \rVert < "
-            + _num(resolved["step_tol"])
-        )
-    elif rule == "loss":
-        lines.append(r"\text{stop when } f(\theta_k) \le " + _num(resolved["target_loss"]))
-    latex = " \\\\\n".join(lines)
-    # Several lines need an environment to render as display maths (KaTeX, matplotlib).
-    if r"\\" in latex:
-        return "\\begin{gathered}\n" + latex + "\n\\end{gathered}"
-    return latex
+    """The LaTeX update rule of ``name`` for the options given, as the run applies it: the
+    ``Formula:`` block of its update rule rendered for the options, then the schedule, weight
+    decay and stop-rule lines (:func:`optviz.formulas.formula`)."""
+    return formulas.formula(name, schedule, **options)
 
 
 def notes(name: str) -> str:
     """The ``Notes`` section of the update rule's docstring (conventions, torch equivalence)."""
-    doc = get(name).update.__doc__ or ""
-    _, _, tail = doc.partition("Notes:")
-    return " ".join(tail.split())
+    return formulas.rule_notes(name)
