@@ -149,17 +149,45 @@ def _choices(name: str) -> list[str]:
     return [o for o in optimizers.get(name).defaults if o in optimizers.CHOICE_OPTIONS]
 
 
+def _conditions(lines: tuple[formulas.CardLine, ...]) -> list[formulas.Condition]:
+    """The conditions of the card lines and of their @if macros."""
+    out = [c for line in lines for c in line.conditions]
+    for line in lines:
+        for arg in re.findall(r"@if\{([^{}]*)\}", line.text):
+            out += formulas.parse_conditions(arg)
+    return out
+
+
+def _numeric_variants(name: str) -> list[dict]:
+    """Values of the number options the card's conditions test (``[weight_decay!=0]``): the
+    default, each value a condition names, and one beside it (twice it, or 0.5 for 0)."""
+    opt = optimizers.get(name)
+    named: dict[str, set[float]] = {}
+    for c in _conditions(formulas.parse(opt.update.__doc__ or "")):
+        if c.key in opt.defaults and c.key not in optimizers.CHOICE_OPTIONS:
+            named.setdefault(c.key, {float(opt.defaults[c.key])})
+            named[c.key] |= {float(v) for v in c.values} | {float(v) * 2 or 0.5 for v in c.values}
+    keys = sorted(named)
+    cast = {k: int if k in optimizers.INT_OPTIONS else float for k in keys}
+    return [
+        {k: cast[k](v) for k, v in zip(keys, values, strict=True)}
+        for values in itertools.product(*(sorted(named[k]) for k in keys))
+    ]
+
+
 def _combos(name: str) -> list[dict]:
-    """Every combination of the choice options ``name`` takes that resolve accepts."""
+    """Every combination of the choice options ``name`` takes (times the number options its
+    card's conditions test) that resolve accepts."""
     keys = _choices(name)
     out = []
     for values in itertools.product(*(optimizers.CHOICE_OPTIONS[k][1] for k in keys)):
-        combo = dict(zip(keys, values, strict=True))
-        try:
-            optimizers.resolve(name, combo)
-        except ValueError:
-            continue
-        out.append(combo)
+        for numbers in _numeric_variants(name):
+            combo = {**dict(zip(keys, values, strict=True)), **numbers}
+            try:
+                optimizers.resolve(name, combo)
+            except ValueError:
+                continue
+            out.append(combo)
     return out
 
 
@@ -221,13 +249,7 @@ def test_every_line_shows_in_some_combination(name):
 def test_conditions_name_real_options_and_values(name):
     opt = optimizers.get(name)
     lines = formulas.parse(opt.update.__doc__ or "")
-    conds = [c for line in lines for c in line.conditions]
-    conds += [
-        c
-        for line in lines
-        for arg in re.findall(r"@if\{([^{}]*)\}", line.text)
-        for c in formulas.parse_conditions(arg)
-    ]
+    conds = _conditions(lines)
     methods = {n for n in optimizers.NAMES if optimizers.get(n).update is opt.update}
     for c in conds:
         if c.key == "method":
