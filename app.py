@@ -733,7 +733,7 @@ def views_ui(c: Comparison, trajs: list, colors: list[str]) -> None:
     surf = c.surface_obj()
     labels = run_labels(c)
     proj = c.projection
-    names = [v for v in VIEWS if v != "Data fit" or surf.name == "noisy_linreg"]
+    names = [v for v in VIEWS if v != "Data fit" or surf.spec.data_fit is not None]
     names = [v for v in names if v != "Line search" or line_search_view.applies(trajs)]
     if st.session_state.get("view") not in names:
         st.session_state["view"] = names[0]

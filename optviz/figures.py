@@ -40,12 +40,9 @@ def _sizes(projection: bool) -> tuple[int, float, int]:
 
 
 def axis_names(surface: surfaces.Surface) -> tuple[str, str]:
-    """What the two coordinates mean: x, y for a function, w, b for a line fit, …"""
-    if surface.name == "noisy_linreg":
-        return "slope w", "intercept b"
-    if surface.name == "sparse_logreg":
-        return "w₁ (dense feature)", "w₂ (sparse feature)"
-    return "x", "y"
+    """What the two coordinates mean: x, y for a function, w, b for a line fit, … (the
+    catalog's ``Spec.axis_labels``)."""
+    return surface.spec.axis_labels
 
 
 def _f32(a: np.ndarray) -> np.ndarray:
@@ -933,9 +930,13 @@ def data_fit_figure(
     projection: bool = False,
 ) -> go.Figure:
     """The data (xᵢ, yᵢ) and each run's line w·x + b at ``step`` (default: its last valid step),
-    with the least-squares line dashed. Only for ``noisy_linreg`` (ValueError otherwise)."""
-    if surface.name != "noisy_linreg":
-        raise ValueError(f"data_fit_figure needs the noisy_linreg surface, not {surface.name!r}")
+    with the least-squares line dashed. Only for surfaces whose points are lines through their
+    data (``Spec.data_fit == "line"``, e.g. ``noisy_linreg``; ValueError otherwise)."""
+    if surface.spec.data_fit != "line":
+        valid = ", ".join(n for n in surfaces.NAMES if surfaces.spec(n).data_fit == "line")
+        raise ValueError(
+            f"data_fit_figure needs a line-fit surface ({valid}), not {surface.name!r}"
+        )
     _check_runs(trajs, labels, colors)
     if step is not None and (isinstance(step, bool) or step < 0):
         raise ValueError(f"step must be a whole number ≥ 0, got {step!r}")

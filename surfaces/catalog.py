@@ -41,10 +41,20 @@ class Spec:
     params: dict[str, Param]
     # Builds (bounds, minima, saddles, starts, data) from the bound parameters.
     build: Callable[[dict[str, float]], dict]
-    sum_of_squares: bool = False
     data_surface: bool = False
     # Runs that leave this radius (times the plot half-width) stop as "escaped" (unbounded below).
     escapes: bool = False
+    # What the two coordinates mean, for axis titles and hover text (x, y for a plain function).
+    axis_labels: tuple[str, str] = ("x", "y")
+    # The "Data fit" view, where it applies: "line" = each point (w, b) = (x, y) is the line
+    # t ↦ w·t + b fitted to the data points (data_x[:, 0], data_y); None = no such view.
+    data_fit: str | None = None
+
+    @property
+    def sum_of_squares(self) -> bool:
+        """f = scale·Σ rₖ² with residuals and their Jacobian known (what Levenberg–Marquardt
+        needs): exactly when the surface's block in :mod:`surfaces._kernels` has them."""
+        return "residuals" in K.block_parts(K.SURFACE_IDS[self.name])
 
 
 # Every surface accepts Gaussian gradient noise; data surfaces also accept a mini-batch size.
@@ -164,6 +174,17 @@ class Surface:
         shape, _, h = self._derivatives(x, y)
         full = np.stack([h[:, 0], h[:, 1], h[:, 1], h[:, 2]], axis=-1)
         return full.reshape(shape + (2, 2))
+
+    def residuals(self, x: float, y: float) -> tuple[float, np.ndarray]:
+        """(scale, r) with f(x, y) = scale·Σₖ rₖ² of a sum-of-squares surface (all the data);
+        ValueError for the others."""
+        if not self.spec.sum_of_squares:
+            raise ValueError(f"surface {self.name!r} is not a sum of squares")
+        out = np.empty(max(self.data_y.shape[0], 8))
+        scale, m = K.residuals(
+            self.id, float(x), float(y), self.kernel_params, self.data_x, self.data_y, out
+        )
+        return float(scale), out[:m].copy()
 
     @property
     def f_star(self) -> float | None:
@@ -375,8 +396,9 @@ _register(
             "seed": Param(0, 0, 2**31 - 1, "data seed", integer=True),
         },
         build=_build_noisy_linreg,
-        sum_of_squares=True,
         data_surface=True,
+        axis_labels=("slope w", "intercept b"),
+        data_fit="line",
     )
 )
 _register(
@@ -390,7 +412,6 @@ _register(
         build=lambda p: _analytic(
             ((-2.0, 2.0), (-1.0, 3.0)), [(1.0, 1.0)], [(-1.5, 2.0), (-1.2, 1.0), (0.0, -0.5)]
         ),
-        sum_of_squares=True,
     )
 )
 _register(
@@ -404,7 +425,6 @@ _register(
         build=lambda p: _analytic(
             ((-4.5, 4.5), (-4.5, 4.5)), [(3.0, 0.5)], [(1.0, 1.4), (-1.0, -1.0)]
         ),
-        sum_of_squares=True,
     )
 )
 _register(
@@ -465,6 +485,7 @@ _register(
         },
         build=_build_sparse_logreg,
         data_surface=True,
+        axis_labels=("w₁ (dense feature)", "w₂ (sparse feature)"),
     )
 )
 
