@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import surfaces
-from optviz import config, labels, optimizers, presets, schedules, tuned
+from optviz import config, export, labels, optimizers, presets, schedules, tuned
 from optviz.config import Comparison
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -288,7 +288,7 @@ def test_preset_lessons_are_visible():
     assert _dist_to_min(c, mom) < 0.05 and all(_dist_to_min(c, t) > 1.0 for t in adaptive)
 
 
-@pytest.mark.parametrize("fmt", ["PNG", "CSV", "JSON"])
+@pytest.mark.parametrize("fmt", ["png", "csv", "json"])
 def test_export_panel_renders_a_download(fmt):
     at = fresh()
     at.segmented_control(key="view").set_value("Export").run()  # only the chosen view is built
@@ -296,8 +296,9 @@ def test_export_panel_renders_a_download(fmt):
     at.button(key="ex.render").click().run()
     assert not at.exception
     assert not at.error
-    data, file_name, _, _ = at.session_state["ex.data"]
-    assert file_name.endswith(fmt.lower()) and len(data) > 100
+    data, file_name, mime, _ = at.session_state["ex.data"]
+    assert file_name.endswith("." + export.FORMATS[fmt].extension) and len(data) > 100
+    assert mime == export.FORMATS[fmt].mime
     assert at.get("download_button")
 
 
@@ -430,10 +431,10 @@ def race_spec_text(at: AppTest) -> str:
 def test_a_rendered_file_is_offered_only_while_it_matches_the_screen():
     at = fresh()
     at.segmented_control(key="view").set_value("Export").run()
-    at.selectbox(key="ex.format").set_value("CSV").run()
+    at.selectbox(key="ex.format").set_value("csv").run()
     at.button(key="ex.render").click().run()
     assert at.get("download_button")
-    at.selectbox(key="ex.format").set_value("JSON").run()  # an export option changed
+    at.selectbox(key="ex.format").set_value("json").run()  # an export option changed
     assert not at.get("download_button") and "ex.data" not in at.session_state
     at.button(key="ex.render").click().run()
     assert at.get("download_button")
