@@ -375,6 +375,12 @@ def humanise(notice: str, values: Mapping) -> str:
     m = re.match(r"^ignored start=.*?: (.*)$", notice)
     if m:
         return f"Start point ignored (the surface's default start used): {_words(m.group(1))}"
+    m = re.match(r"^ignored formula=.*?: (.*); using (.*)$", notice)
+    if m:
+        return f"Your f(x, y) is not drawn (the default {m.group(2)} is): {_words(m.group(1))}"
+    m = re.match(r"^ignored surface parameters: (.*)$", notice)
+    if m:
+        return f"Surface parameters ignored (defaults used): {_words(m.group(1))}"
     m = re.match(r"^ignored sp\.(\w+): (.*)$", notice)
     if m:
         what = labels.surface_param(str(values.get("surface")), m.group(1))

@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import surfaces
-from optviz import config, export, labels, optimizers, presets, schedules, tuned
+from optviz import config, export, figures, labels, optimizers, presets, schedules, tuned
 from optviz.config import Comparison
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -481,3 +481,19 @@ def test_removing_run_3_after_a_left_out_run_removes_run_3():
     assert not at.exception
     slots = [at.session_state[f"o{i}.opt"] for i in range(at.session_state["n_runs"])]
     assert slots == ["gd", "levenberg_marquardt"]
+
+
+def test_a_typed_formula_not_finite_at_its_start_gives_a_message():
+    """log(−1 − x²) compiles but is NaN everywhere: the default start cannot run (b2d6060 raised
+    "the loss is not finite at start" in the race panel)."""
+    at = fresh({"surface": "formula"})
+    at.text_input(key="sp.formula.text").set_value("log(-1-x^2)").run()
+    assert not at.exception
+    assert any("Your f(x, y) is not drawn" in w.value for w in at.warning)
+    at.text_input(key="sp.formula.text").set_value("x^2 + y^2").run()
+    assert not at.exception and not at.warning
+
+
+def test_the_race_figure_states_its_trace_roles():
+    figure = json.loads(race_args(fresh())["figure"])
+    assert figure["layout"]["meta"]["run_roles"] == list(figures.RUN_ROLES)
