@@ -90,8 +90,9 @@ def _plain(render: Callable[[Comparison, list, list[str]], None]) -> Callable[[C
 
 
 def _ema(ctx: Context) -> None:
+    labels_now = tuple(v.label for v in VIEWS)
     ema_page.render(
-        projection=ctx.comparison.projection, write_state=session.write_state, views=LABELS
+        projection=ctx.comparison.projection, write_state=session.write_state, views=labels_now
     )
 
 
@@ -112,8 +113,6 @@ VIEWS: tuple[View, ...] = (
     View("curvature", "Curvature", _plain(curvature_view.render)),
     View("ema", "EMA lesson", _ema),
 )
-LABELS = tuple(v.label for v in VIEWS)
-BY_LABEL = {v.label: v for v in VIEWS}
 
 
 def offered(c: Comparison, trajs: Sequence[Trajectory]) -> list[View]:
@@ -123,10 +122,10 @@ def offered(c: Comparison, trajs: Sequence[Trajectory]) -> list[View]:
 
 def render(c: Comparison, trajs: list, colors: list[str]) -> None:
     """The view buttons and the chosen view (only that one is built)."""
-    names = [v.label for v in offered(c, trajs)]
-    if st.session_state.get(VIEW_KEY) not in names:
-        st.session_state[VIEW_KEY] = names[0]
+    shown = {v.label: v for v in offered(c, trajs)}
+    if st.session_state.get(VIEW_KEY) not in shown:
+        st.session_state[VIEW_KEY] = next(iter(shown))
     label = st.segmented_control(
-        "View", names, key=VIEW_KEY, required=True, label_visibility="collapsed"
+        "View", list(shown), key=VIEW_KEY, required=True, label_visibility="collapsed"
     )
-    BY_LABEL[label].render(Context(c, trajs, colors))
+    shown[label].render(Context(c, trajs, colors))
