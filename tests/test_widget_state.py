@@ -325,3 +325,34 @@ def test_a_one_entry_list_in_a_link_is_a_list_not_its_digits():
     empty = dict(values, **{"o0.sched.piecewise.boundaries": ""})
     (message,) = ws.from_widgets(empty).messages
     assert "schedule ignored" in message
+
+
+# ---- widgets come from the catalog's data ------------------------------------------------------
+
+
+def test_every_option_of_every_optimizer_has_a_widget():
+    for name in optimizers.NAMES:
+        opt = optimizers.get(name)
+        for option, default in opt.defaults.items():
+            w = ws.option_widget(option)
+            if w.kind == "choice":
+                assert default in w.choices, (name, option)
+            elif w.kind == "stops":
+                assert default in ws.stops_with(w, default) and w.low <= default <= w.high
+            else:
+                assert w.low <= default <= w.high, (name, option)
+        assert set(opt.hyperparameters) <= set(ws.SLIDER_STOPS), name
+
+
+def test_a_new_option_gets_its_widget_from_its_range(monkeypatch):
+    """What an optimizer added later needs: its options in the tables, no app code."""
+    monkeypatch.setitem(optimizers.FLOAT_OPTIONS, "nu_test", (11, optimizers.Range(0.0, 1.0)))
+    monkeypatch.setitem(optimizers.INT_OPTIONS, "k_test", (11, 0, 1000))
+    monkeypatch.setitem(optimizers.CHOICE_OPTIONS, "form_test", (11, ("a", "b")))
+    assert ws.option_widget("nu_test") == ws.OptionWidget(
+        "nu_test", "float", 0.0, 1.0, step=ws.number_step(0.0, 1.0)
+    )
+    assert ws.option_widget("k_test").kind == "int" and ws.option_widget("k_test").high == 1000
+    assert ws.option_widget("form_test").choices == ("a", "b")
+    with pytest.raises(ValueError, match="none of the option tables"):
+        ws.option_widget("unknown_test")
