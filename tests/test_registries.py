@@ -99,6 +99,17 @@ def test_every_export_format_names_the_runs_as_the_app_does():
         assert exported_labels(fmt, TWINS, trajs) == paths, fmt
 
 
+def test_the_views_name_the_runs_as_the_race_does():
+    """Views that keep a labels helper of their own (H7's step-by-step and curvature views)
+    must agree with the one rule."""
+    from optviz.app import curvature_view, stepwise_view
+
+    for module in (stepwise_view, curvature_view):
+        own = getattr(module, "_labels", None)
+        if own is not None:
+            assert own(TWINS) == comparison.run_labels(TWINS), module.__name__
+
+
 def test_the_figures_take_the_labels_they_are_given():
     trajs = config.run_comparison(TWINS)
     names = comparison.run_labels(TWINS)
