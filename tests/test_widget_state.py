@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import surfaces
-from optviz import config, optimizers, presets, schedules
+from optviz import config, optimizers, presets, schedules, style
 from optviz import widget_state as ws
 from optviz.config import Comparison, RunSpec
 
@@ -166,6 +166,8 @@ FORMULAS = st.one_of(
             "x*y",
             "log(1 + x^2 + y^2)",
             "exp(x^2 + y^2)",
+            "exp(exp(x^2 + y^2))",
+            "log(-1 - x^2)",
             "1/x",
             "sqrt(x)",
             "x^",
@@ -276,6 +278,7 @@ def check_read(values: dict) -> None:
     read = ws.from_widgets(values)  # never raises
     c = read.comparison
     trajs = config.run_comparison(replace(c, steps=min(c.steps, 50)))  # it runs
+    assert style.surface_png(c.surface_obj(), 48, 48)  # and its surface can be drawn
     assert len(trajs) == len(c.runs) >= 1
     for message in read.messages:
         assert message and not SNAKE.search(message), message
