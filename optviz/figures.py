@@ -851,6 +851,8 @@ def gradient_field_figure(
 
 # ---- views that follow the race ----------------------------------------------------------------
 
+FOLLOW_VIEWS = {"dynamics": "Dynamics", "field": "Gradient field", "3d": "3D"}
+
 
 def view_figure(surface: surfaces.Surface, kind: str, *, projection: bool = False) -> dict:
     """The static part of a view the race chart keeps in step with its scrubber, as a plain dict.
@@ -870,68 +872,58 @@ def view_figure(surface: surfaces.Surface, kind: str, *, projection: bool = Fals
     if kind not in FOLLOW_VIEWS:
         raise ValueError(f"kind must be one of {sorted(FOLLOW_VIEWS)}, got {kind!r}")
     font, _, _ = _sizes(projection)
-    return _FOLLOW_BUILDERS[kind](surface, projection, round(font * 0.8))
-
-
-def _dynamics_view(surface: surfaces.Surface, projection: bool, small: int) -> dict:
-    kind = "dynamics"
-    layout = _base_layout(small, 400, "dynamics")
-    titles = ("step length ‖θₜ − θₜ₋₁‖", "gradient norm ‖gₜ‖", "effective η (— 1st, ··· 2nd)")
-    gap = 0.13
-    height = (1.0 - 2 * gap) / 3
-    notes = []
-    for row, title in enumerate(titles):
-        top = 1.0 - row * (height + gap)
-        suffix = "" if row == 0 else str(row + 1)
-        layout[f"xaxis{suffix}"] = {
-            "domain": [0.0, 1.0], "anchor": f"y{suffix}", "showline": True,
-            "linecolor": "#444", "mirror": True, "showticklabels": row == 2, "automargin": True,
-            **({"matches": "x"} if row else {}),
-            **({"title": {"text": "step"}} if row == 2 else {}),
-        }  # fmt: skip
-        layout[f"yaxis{suffix}"] = {
-            "domain": [top - height, top], "anchor": f"x{suffix}", "type": "log",
-            "exponentformat": "power", "showline": True, "linecolor": "#444",
-            "mirror": True, "nticks": 4, "automargin": True,
-        }  # fmt: skip
-        notes.append(
+    small = round(font * 0.8)
+    if kind == "dynamics":
+        layout = _base_layout(small, 400, "dynamics")
+        titles = ("step length ‖θₜ − θₜ₋₁‖", "gradient norm ‖gₜ‖", "effective η (— 1st, ··· 2nd)")
+        gap = 0.13
+        height = (1.0 - 2 * gap) / 3
+        notes = []
+        for row, title in enumerate(titles):
+            top = 1.0 - row * (height + gap)
+            suffix = "" if row == 0 else str(row + 1)
+            layout[f"xaxis{suffix}"] = {
+                "domain": [0.0, 1.0], "anchor": f"y{suffix}", "showline": True,
+                "linecolor": "#444", "mirror": True, "showticklabels": row == 2, "automargin": True,
+                **({"matches": "x"} if row else {}),
+                **({"title": {"text": "step"}} if row == 2 else {}),
+            }  # fmt: skip
+            layout[f"yaxis{suffix}"] = {
+                "domain": [top - height, top], "anchor": f"x{suffix}", "type": "log",
+                "exponentformat": "power", "showline": True, "linecolor": "#444",
+                "mirror": True, "nticks": 4, "automargin": True,
+            }  # fmt: skip
+            notes.append(
+                {
+                    "text": title, "xref": "paper", "yref": "paper", "x": 0.0, "y": top,
+                    "xanchor": "left", "yanchor": "bottom", "showarrow": False,
+                    "font": {"size": small},
+                }
+            )  # fmt: skip
+        layout["annotations"] = notes
+        layout["margin"] = {"l": 10, "r": 10, "t": 28, "b": 10}
+        layout["showlegend"] = False
+        layout["meta"] = {"kind": kind}
+        return {"data": [], "layout": layout}
+    if kind == "field":
+        xs, ys = _arrows(surface, 15 if projection else 21)
+        data = [
             {
-                "text": title, "xref": "paper", "yref": "paper", "x": 0.0, "y": top,
-                "xanchor": "left", "yanchor": "bottom", "showarrow": False,
-                "font": {"size": small},
+                "type": "scatter", "x": _packed(xs), "y": _packed(ys), "mode": "lines",
+                "name": "−∇f", "line": {"color": "#4a4a4a", "width": 1.3}, "hoverinfo": "skip",
             }
+        ]  # fmt: skip
+        data.extend(_landmarks(surface, np.zeros((0, 2)), projection)[:-1])
+        xaxis, yaxis = _contour_axes(surface)
+        layout = _base_layout(small, 400, _uirevision(surface, "field"))
+        layout.update(
+            xaxis=xaxis, yaxis=yaxis, images=[_surface_image(surface, projection)],
+            showlegend=False, margin={"l": 10, "r": 10, "t": 28, "b": 10},
+            title={"text": "−∇f (length ∝ log‖∇f‖)", "font": {"size": small}, "x": 0.02,
+                   "y": 0.99, "yanchor": "top"},
+            meta={"kind": kind},
         )  # fmt: skip
-    layout["annotations"] = notes
-    layout["margin"] = {"l": 10, "r": 10, "t": 28, "b": 10}
-    layout["showlegend"] = False
-    layout["meta"] = {"kind": kind}
-    return {"data": [], "layout": layout}
-
-
-def _field_view(surface: surfaces.Surface, projection: bool, small: int) -> dict:
-    kind = "field"
-    xs, ys = _arrows(surface, 15 if projection else 21)
-    data = [
-        {
-            "type": "scatter", "x": _packed(xs), "y": _packed(ys), "mode": "lines",
-            "name": "−∇f", "line": {"color": "#4a4a4a", "width": 1.3}, "hoverinfo": "skip",
-        }
-    ]  # fmt: skip
-    data.extend(_landmarks(surface, np.zeros((0, 2)), projection)[:-1])
-    xaxis, yaxis = _contour_axes(surface)
-    layout = _base_layout(small, 400, _uirevision(surface, "field"))
-    layout.update(
-        xaxis=xaxis, yaxis=yaxis, images=[_surface_image(surface, projection)],
-        showlegend=False, margin={"l": 10, "r": 10, "t": 28, "b": 10},
-        title={"text": "−∇f (length ∝ log‖∇f‖)", "font": {"size": small}, "x": 0.02,
-               "y": 0.99, "yanchor": "top"},
-        meta={"kind": kind},
-    )  # fmt: skip
-    return {"data": data, "layout": layout}
-
-
-def _surface3d_view(surface: surfaces.Surface, projection: bool, small: int) -> dict:
-    kind = "3d"
+        return {"data": data, "layout": layout}
     xs, ys, z = surface.grid(70)
     finite = z[np.isfinite(z)]
     lo = float(finite.min()) if surface.minima else float(np.percentile(finite, 1))
@@ -967,17 +959,6 @@ def _surface3d_view(surface: surfaces.Surface, projection: bool, small: int) -> 
         meta={"kind": kind, "z_lo": lo, "z_hi": hi, "lift": 0.03 * (hi - lo)},
     )  # fmt: skip
     return {"data": data, "layout": layout}
-
-
-# The views that follow the race: name -> (label on the chart's tab, static part's builder).
-# The race chart draws each one's moving part (race.js); adding one is an entry here and there.
-_FOLLOW = {
-    "dynamics": ("Dynamics", _dynamics_view),
-    "field": ("Gradient field", _field_view),
-    "3d": ("3D", _surface3d_view),
-}
-FOLLOW_VIEWS = {name: label for name, (label, _) in _FOLLOW.items()}
-_FOLLOW_BUILDERS = {name: build for name, (_, build) in _FOLLOW.items()}
 
 
 # ---- data fit (noisy linear regression) ------------------------------------------------------
