@@ -144,7 +144,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     out.add_argument(
         "--tail",
-        choices=("full", "fade"),
+        choices=export.TAILS,
         default=defaults.tail,
         help="full paths or fading tails (default: %(default)s)",
     )

@@ -9,8 +9,7 @@ import streamlit as st
 from optviz import comparison, export, export_queue
 from optviz.config import Comparison
 
-TAILS = {"full": "whole path", "fade": "fading tail"}
-SIZES = ("800×600", "1280×720", "1920×1080")
+TAILS = {"full": "whole path", "fade": "fading tail"}  # words for export.TAILS
 
 
 @st.fragment
@@ -21,13 +20,17 @@ def render(c: Comparison, trajs: list) -> None:
     fmt = cols[0].selectbox(
         "Format", list(formats), key="ex.format", format_func=lambda n: formats[n].label
     )
-    size = cols[1].selectbox("Size", SIZES, key="ex.size")
+    size = cols[1].selectbox(
+        "Size", tuple(export.SIZE_PRESETS), key="ex.size", format_func=lambda s: s.replace("x", "×")
+    )
     fps = cols[2].number_input("Frames per second", 1, 60, 20, key="ex.fps")
     frames = cols[3].number_input("Frames", 2, 1000, 150, key="ex.frames")
     cols = st.columns(5)
     loop = cols[0].number_input("Loop (0 = forever)", 0, 1000, 0, key="ex.loop")
     hold = cols[1].number_input("Hold last frame (s)", 0.0, 60.0, 1.0, 0.5, key="ex.hold")
-    tail = cols[2].selectbox("Paths", tuple(TAILS), key="ex.tail", format_func=TAILS.__getitem__)
+    tail = cols[2].selectbox(
+        "Paths", export.TAILS, key="ex.tail", format_func=lambda t: TAILS.get(t, t)
+    )
     only = cols[3].toggle("Trajectory only", key="ex.only")
     proj = cols[4].toggle("Projection styling", value=c.projection, key="ex.proj")
     label = formats[fmt].label
@@ -39,7 +42,7 @@ def render(c: Comparison, trajs: list) -> None:
         del st.session_state["ex.data"]
         st.caption("The comparison or the export options changed since the last render.")
     if st.button("Render", type="primary", key="ex.render"):
-        width, height = (int(v) for v in size.split("×"))
+        width, height = export.SIZE_PRESETS[size]
         bar = st.progress(0.0, text=f"Rendering {label}…")
         try:
             opts = export.ExportOptions(
