@@ -54,9 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     ex = sub.add_parser(
         "export",
-        help="write a comparison as GIF, MP4, PNG, CSV or JSON",
-        description="Write a comparison as an animated GIF, an H.264 MP4, a PNG of the final "
-        "frame, a CSV of the trajectories or a JSON of configuration and trajectories.",
+        help=f"write a comparison as {export.in_words('label')}",
+        description=f"Write a comparison as {export.in_words('what')}.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -104,7 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     out.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write")
     out.add_argument(
         "--format",
-        choices=export.FORMATS,
+        choices=list(export.FORMATS),
         help="file format (default: from the suffix of FILE)",
     )
     defaults = export.ExportOptions()
@@ -145,7 +144,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     out.add_argument(
         "--tail",
-        choices=("full", "fade"),
+        choices=export.TAILS,
         default=defaults.tail,
         help="full paths or fading tails (default: %(default)s)",
     )
@@ -269,8 +268,7 @@ def _export(args: argparse.Namespace) -> int:
             trajectory_only=args.trajectory_only,
             tail=args.tail,
         )
-        if fmt == "gif":
-            export.check_gif_size(opts)
+        export.check(fmt, opts)
         export.check_writable(args.output)
     except (ValueError, UsageError, OSError) as e:
         print(f"optviz export: error: {e}", file=sys.stderr)

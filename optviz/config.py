@@ -193,6 +193,36 @@ def _list_params(sname: str) -> set[str]:
     return {p for p, (default, _, _) in params.items() if isinstance(default, tuple)}
 
 
+def _start_problem(surf: surfaces.Surface) -> str | None:
+    """Why a run from ``surf``'s default start cannot start (None when it can)."""
+    try:
+        engine.check_start(surf, tuple(surf.start))
+    except ValueError as e:
+        return str(e).replace("at start", "at the default start")
+    return None
+
+
+def _runnable_default_start(
+    surface: str, surf: surfaces.Surface, sp: dict, notices: list[str]
+) -> tuple[surfaces.Surface, dict]:
+    """``surf`` if its default start is runnable; else the surface with default parameters, then
+    (a typed formula not finite anywhere on its plot) the default formula, each with a notice."""
+    problem = _start_problem(surf)
+    if problem is not None and any(k != "formula" for k in sp):
+        notices.append(f"ignored surface parameters: {problem}")
+        sp = {k: v for k, v in sp.items() if k == "formula"}
+        surf = surfaces.get(surface, **sp)
+        problem = _start_problem(surf)
+    if problem is not None and "formula" in sp:
+        notices.append(
+            f"ignored formula={str(sp['formula'])[:40]!r}: {problem}; using "
+            f"{surfaces.FORMULA_DEFAULT}"
+        )
+        sp = {}
+        surf = surfaces.get(surface)
+    return surf, sp
+
+
 def from_query(params: Mapping) -> tuple[Comparison, list[str]]:
     """Parse a query string (``st.query_params`` or ``urllib.parse.parse_qs`` output).
 
@@ -260,6 +290,9 @@ def from_query(params: Mapping) -> tuple[Comparison, list[str]]:
                 start = engine.check_start(surf, (x, y))
             except ValueError as e:
                 notices.append(f"ignored start={text[:40]!r}: {e}")
+
+    if start is None:  # the surface's default start must run too (a typed f may be ∞ there)
+        surf, sp = _runnable_default_start(surface, surf, sp, notices)
 
     def integer(key: str, default: int, low: int, high: int) -> int:
         text = take(key)

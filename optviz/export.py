@@ -41,7 +41,8 @@ MAX_WIDTH, MAX_HEIGHT = 3840, 2160
 SIZE_PRESETS = {"800x600": (800, 600), "1280x720": (1280, 720), "1920x1080": (1920, 1080)}
 TAILS = ("full", "fade")
 MAX_GIF_PIXELS = 1_000_000_000  # frames x width x height: ~1 GB of palette images in memory
-FORMATS = ("gif", "mp4", "png", "csv", "json")
+# FORMATS (name -> Format: extension, mime type, writer, label), the one table of export
+# formats the app's Export panel and ``python -m optviz export`` both read, is at the end.
 
 Progress = Callable[[float], None] | None
 
@@ -194,8 +195,9 @@ class _Scene:
 
         span = max(x1 - x0, y1 - y0)
         self.limits = (x0, x1, y0, y1)
-        self.paths, self.heads, self.ends, self.placed = [], [], [], []
-        for traj, color in zip(self.trajs, self.colors, strict=True):
+        self.paths, self.heads, self.ends = [], [], []
+        ends = figures.end_markers(self.surface, self.trajs)  # placed as the app places them
+        for traj, color, end in zip(self.trajs, self.colors, ends, strict=True):
             # Keep far-off diverging points finite and bounded for Agg; the view clips them.
             xy = np.clip(traj.valid_xy, -1e4 * span, 1e4 * span)
             if self.opts.tail == "fade":
@@ -211,32 +213,20 @@ class _Scene:
             )
             self.paths.append((path, xy, color))
             self.heads.append(head)
-            self.ends.append(self._end_marker(traj, xy, color))
+            self.ends.append(None if end is None else self._end_marker(end, color))
             self.moving += [path, head]
 
-    def _end_marker(self, traj: Trajectory, xy: np.ndarray, color: str) -> tuple | None:
+    def _end_marker(self, end: figures.EndMarker, color: str) -> tuple:
         """The "x" and "diverged at step k" text a diverged or escaped run shows from its last
-        step on, as (last step, marker, text); None for other runs."""
-        if traj.status not in ("diverged", "escaped"):
-            return None
-        x0, x1, y0, y1 = self.limits
-        # Where the path was last seen (its border crossing when it ends far away), as the app.
-        where = figures.exit_point(xy, self.surface.bounds)
-        inset = 0.02
-        x = float(np.clip(where[0], x0 + inset * (x1 - x0), x1 - inset * (x1 - x0)))
-        y = float(np.clip(where[1], y0 + inset * (y1 - y0), y1 - inset * (y1 - y0)))
-        right = x > (x0 + x1) / 2
-        top = y > (y0 + y1) / 2
-        # Runs stopping at the same place (e.g. all escaping a saddle) stack their texts.
-        fx, fy = (x - x0) / (x1 - x0), (y - y0) / (y1 - y0)
-        stacked = sum(abs(fx - ax_) < 0.15 and abs(fy - ay_) < 0.1 for ax_, ay_ in self.placed)
-        self.placed.append((fx, fy))
-        dy = 8 + stacked * 1.5 * self.font * 0.95
+        step on, as (last step, marker, text), where :func:`optviz.figures.end_markers` puts
+        them (the app's rule)."""
+        x, y, right, top = end.x, end.y, end.right, end.top
+        dy = 8 + end.level * 1.5 * self.font * 0.95
         (mark,) = self.ax.plot(
             [x], [y], "x", ms=self.marker * 1.2, mew=self.line * 1.3, color=color, zorder=7
         )
         text = self.ax.annotate(
-            traj.message,
+            end.text,
             (x, y),
             xytext=(-8 if right else 8, -dy if top else dy),
             textcoords="offset points",
@@ -248,7 +238,7 @@ class _Scene:
             zorder=8,
             **self._text_style(),
         )
-        return traj.stopped_at, mark, text
+        return end.step, mark, text
 
     def _draw_loss(self) -> None:
         """The app's loss view: f − f* on a log axis when f* is known, else f linearly."""
@@ -649,6 +639,8 @@ def _json_default(value: object) -> object:
 def format_of(path: str | os.PathLike, fmt: str | None = None) -> str:
     """The export format: ``fmt`` if given, else the file suffix; ValueError if unknown."""
     fmt = (fmt or Path(path).suffix.lstrip(".")).lower()
+    by_extension = {f.extension: f.name for f in FORMATS.values()}
+    fmt = fmt if fmt in FORMATS else by_extension.get(fmt, fmt)
     if fmt not in FORMATS:
         raise ValueError(
             f"cannot tell the format of {str(path)!r}: use a suffix or --format among "
@@ -684,6 +676,93 @@ def write_atomic(path: str | os.PathLike, data: bytes | str) -> None:
         raise
 
 
+Writer = Callable[[config.Comparison, Sequence[Trajectory], ExportOptions, Progress], bytes | str]
+
+
+@dataclass(frozen=True)
+class Format:
+    """One export format: its file extension and MIME type, the words the app's picker shows,
+    its writer, and a check of the options it cannot take (run before any work)."""
+
+    name: str
+    extension: str
+    mime: str
+    label: str
+    what: str  # what the file holds, for help texts: "an animated GIF"
+    write: Writer
+    check: Callable[[ExportOptions], None] | None = None
+    animated: bool = False  # frames, fps, loop and hold shape it
+
+
+def _data(writer: Callable[[config.Comparison, Sequence[Trajectory]], str]) -> Writer:
+    def write(c: config.Comparison, trajs: Sequence[Trajectory], *_: object) -> str:
+        return writer(c, trajs)
+
+    return write
+
+
+# The formats, in the order the app offers them. Adding a format is one entry here.
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format(
+            "gif",
+            "gif",
+            "image/gif",
+            "GIF",
+            "an animated GIF",
+            render_gif,
+            check_gif_size,
+            animated=True,
+        ),
+        Format("mp4", "mp4", "video/mp4", "MP4", "an H.264 MP4", render_mp4, animated=True),
+        Format("png", "png", "image/png", "PNG", "a PNG of the final frame", render_png),
+        Format(
+            "csv",
+            "csv",
+            "text/csv",
+            "CSV",
+            "a CSV of the trajectories",
+            _data(trajectories_csv),
+        ),
+        Format(
+            "json",
+            "json",
+            "application/json",
+            "JSON",
+            "a JSON of configuration and trajectories",
+            _data(comparison_json),
+        ),
+    )
+}
+
+
+def get_format(fmt: str) -> Format:
+    """The format named ``fmt``; ValueError naming the known ones otherwise."""
+    try:
+        return FORMATS[fmt]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown format {fmt!r}: one of {', '.join(FORMATS)}") from None
+
+
+def in_words(attribute: str) -> str:
+    """Every format's ``attribute`` as one list in words: "GIF, MP4, PNG, CSV or JSON"."""
+    items = [str(getattr(f, attribute)) for f in FORMATS.values()]
+    return ", ".join(items[:-1]) + " or " + items[-1] if len(items) > 1 else "".join(items)
+
+
+def check(fmt: str, opts: ExportOptions) -> None:
+    """Raise ValueError if format ``fmt`` cannot be written with ``opts`` (before any work)."""
+    f = get_format(fmt)
+    if f.check is not None:
+        f.check(opts)
+
+
+def file_name(comparison: config.Comparison, fmt: str) -> str:
+    """The file name the app offers for ``comparison`` in format ``fmt``."""
+    return f"optviz-{comparison.surface}.{get_format(fmt).extension}"
+
+
 def export(
     comparison: config.Comparison,
     trajs: Sequence[Trajectory],
@@ -691,15 +770,5 @@ def export(
     opts: ExportOptions,
     progress: Progress = None,
 ) -> bytes | str:
-    """The file content of ``comparison`` in format ``fmt`` (gif, mp4, png, csv, json)."""
-    if fmt == "gif":
-        return render_gif(comparison, trajs, opts, progress)
-    if fmt == "mp4":
-        return render_mp4(comparison, trajs, opts, progress)
-    if fmt == "png":
-        return render_png(comparison, trajs, opts, progress)
-    if fmt == "csv":
-        return trajectories_csv(comparison, trajs)
-    if fmt == "json":
-        return comparison_json(comparison, trajs)
-    raise ValueError(f"unknown format {fmt!r}: one of {', '.join(FORMATS)}")
+    """The file content of ``comparison`` in format ``fmt`` (one of :data:`FORMATS`)."""
+    return get_format(fmt).write(comparison, trajs, opts, progress)

@@ -16,6 +16,7 @@ import base64
 import io
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -200,22 +201,58 @@ def _starts(trajs: Sequence[Trajectory]) -> np.ndarray:
     return np.unique(np.array([t.xy[0] for t in trajs]), axis=0)
 
 
+END_INSET = 0.02  # an end marker stays this fraction of the plot inside its border
+END_NEAR = (0.15, 0.1)  # end markers closer than this (fraction of the plot) stack their texts
+
+
+@dataclass(frozen=True)
+class EndMarker:
+    """Where a diverged or escaped run's "x" and its "diverged at step k" go (one rule for the
+    app's figures and every export): ``(x, y)`` is where the path was last seen — its border
+    crossing when it ends far away — kept :data:`END_INSET` inside the plot; its text points
+    inwards (towards the centre from the ``right``/``top`` half it is in) and, when earlier
+    markers stand near it, is pushed ``level`` lines further out so the texts do not overlap."""
+
+    x: float
+    y: float
+    text: str
+    step: int
+    right: bool
+    top: bool
+    level: int
+
+
+def end_markers(surface: surfaces.Surface, trajs: Sequence[Trajectory]) -> list[EndMarker | None]:
+    """Each run's :class:`EndMarker`, None for a run that did not diverge or escape."""
+    (x0, x1), (y0, y1) = surface.bounds
+    placed: list[tuple[float, float]] = []
+    out: list[EndMarker | None] = []
+    for traj in trajs:
+        if traj.status not in ("diverged", "escaped"):
+            out.append(None)
+            continue
+        where = exit_point(traj.valid_xy, surface.bounds)
+        dx, dy = END_INSET * (x1 - x0), END_INSET * (y1 - y0)
+        x = float(np.clip(where[0], x0 + dx, x1 - dx))
+        y = float(np.clip(where[1], y0 + dy, y1 - dy))
+        fx, fy = (x - x0) / (x1 - x0), (y - y0) / (y1 - y0)
+        near_x, near_y = END_NEAR
+        level = sum(abs(fx - px) < near_x and abs(fy - py) < near_y for px, py in placed)
+        placed.append((fx, fy))
+        right, top = x > (x0 + x1) / 2, y > (y0 + y1) / 2
+        out.append(EndMarker(x, y, traj.message, int(traj.stopped_at), right, top, level))
+    return out
+
+
 def _end_marker(
-    surface: surfaces.Surface,
-    traj: Trajectory,
-    label: str,
-    color: str,
-    projection: bool,
-) -> tuple[dict | None, dict | None]:
-    """An "x" where a diverged or escaped run was last seen, and its annotation."""
-    if traj.status not in ("diverged", "escaped"):
-        return None, None
+    end: EndMarker, label: str, color: str, projection: bool, xref: str = "x", yref: str = "y"
+) -> tuple[dict, dict]:
+    """The Plotly "x" trace of an :class:`EndMarker` and its annotation."""
     font, line, marker = _sizes(projection)
-    where = exit_point(traj.valid_xy, surface.bounds)
     trace = dict(
         type="scatter",
-        x=[where[0]],
-        y=[where[1]],
+        x=[end.x],
+        y=[end.y],
         mode="markers",
         legendgroup=label,
         showlegend=False,
@@ -228,12 +265,17 @@ def _end_marker(
         },  # fmt: skip
         unselected={"marker": {"opacity": 1}},
         cliponaxis=False,
-        hovertemplate=f"{label}<br>{traj.message}<extra></extra>",
+        hovertemplate=f"{label}<br>{end.text}<extra></extra>",
     )
+    shift = 40 + 34 * end.level
     note = {
-        "x": float(where[0]),
-        "y": float(where[1]),
-        "text": traj.message,
+        "x": end.x,
+        "y": end.y,
+        "xref": xref,
+        "yref": yref,
+        "ax": -60 if end.right else 60,
+        "ay": shift if end.top else -shift,
+        "text": end.text,
         "showarrow": True,
         "arrowcolor": color,
         "arrowwidth": 1.5,
@@ -242,23 +284,6 @@ def _end_marker(
         "bordercolor": color,
     }
     return trace, note
-
-
-def _place_notes(notes: list[dict], surface: surfaces.Surface, xref: str, yref: str) -> list:
-    """Annotations pointing inwards from the border, staggered so they do not overlap."""
-    (x0, x1), (y0, y1) = surface.bounds
-    out = []
-    for i, note in enumerate(notes):
-        right = note["x"] > (x0 + x1) / 2
-        top = note["y"] > (y0 + y1) / 2
-        shift = 40 + 34 * i
-        out.append(
-            {
-                **note, "xref": xref, "yref": yref,
-                "ax": -60 if right else 60, "ay": shift if top else -shift,
-            }
-        )  # fmt: skip
-    return out
 
 
 def loss_view(surface: surfaces.Surface, trajs: Sequence[Trajectory]) -> tuple:
@@ -341,8 +366,19 @@ def _path_trace(xy: np.ndarray, label: str, color: str, width: float) -> dict:
 # ---- race figure -----------------------------------------------------------------------------
 
 
+# The trace-role contract of the race figure, stated once: the race chart draws the traces with
+# one of these roles on its canvas and plays them (every other trace goes to Plotly as is).
+# Each race figure carries the table in ``layout.meta["run_roles"]``, and race.js reads it
+# from there: "path" (a run's whole path, its status, ∇f and effective η per row), "grow" (the
+# path drawn up to the step shown), "loss" (f − f_offset per step), "heads" (each run's
+# current point), "loss_heads" (its current loss) and "cursor" (the step line of the loss panel).
+RUN_ROLES = ("path", "grow", "loss", "heads", "loss_heads", "cursor")
+
+
 def _role(role: str, run: int | None = None, **more: object) -> dict:
     """What a race trace is to the animation (:mod:`optviz.race_chart` finds traces by it)."""
+    if role not in RUN_ROLES:
+        raise ValueError(f"unknown race trace role {role!r}: one of {', '.join(RUN_ROLES)}")
     return {"meta": {"role": role} | ({} if run is None else {"run": run}) | more}
 
 
@@ -404,6 +440,7 @@ def race_figure(
     dots = last <= 150  # few steps: every iterate is visible as a dot
 
     notes = []
+    ends = end_markers(surface, trajs)
     for i, (traj, label, color) in enumerate(zip(trajs, labels, colors, strict=True)):
         xy = traj.valid_xy
         # The full path stays faintly visible under the growing one while playing.
@@ -430,8 +467,8 @@ def race_figure(
                 marker={"color": color, "size": marker * 0.45}, **_role("grow", i), **left,
             )
         )  # fmt: skip
-        end, note = _end_marker(surface, traj, label, color, projection)
-        if end is not None:
+        if ends[i] is not None:
+            end, note = _end_marker(ends[i], label, color, projection)
             data.append(end | left)
             notes.append(note)
 
@@ -518,8 +555,11 @@ def race_figure(
         yaxis2={**yaxis2, "domain": [0.0, 1.0]},
         images=[_surface_image(surface, projection)],
         margin={"l": 10, "r": 20, "t": 60, "b": 10},
-        annotations=_place_notes(notes, surface, "x", "y"),
-        meta={"f_offset": min((m.value for m in surface.minima), default=0.0) if log else 0.0},
+        annotations=notes,
+        meta={
+            "f_offset": min((m.value for m in surface.minima), default=0.0) if log else 0.0,
+            "run_roles": list(RUN_ROLES),
+        },
     )
     if pick:
         layout["dragmode"] = False
@@ -788,10 +828,11 @@ def gradient_field_figure(
         )
     )  # fmt: skip
     notes = []
-    for traj, label, color in zip(trajs, labels, colors, strict=True):
+    ends = end_markers(surface, trajs)
+    for traj, label, color, where in zip(trajs, labels, colors, ends, strict=True):
         fig.add_trace(_path_trace(traj.valid_xy, label, color, line))
-        end, note = _end_marker(surface, traj, label, color, projection)
-        if end is not None:
+        if where is not None:
+            end, note = _end_marker(where, label, color, projection)
             fig.add_trace(end)
             notes.append(note)
     for lm in _landmarks(surface, _starts(trajs), projection):
@@ -800,7 +841,7 @@ def gradient_field_figure(
     layout = _base_layout(font, 800 if projection else 560, _uirevision(surface, "field"))
     layout.update(xaxis=xaxis, yaxis=yaxis, images=[_surface_image(surface, projection)])
     layout["margin"] = {"l": 10, "r": 10, "t": 60, "b": 10}
-    layout["annotations"] = _place_notes(notes, surface, "x", "y")
+    layout["annotations"] = notes
     fig.update_layout(**layout)
     return fig
 

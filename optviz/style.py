@@ -65,7 +65,11 @@ def _surface_png(name: str, params: tuple, width: int, height: int, resolution: 
     fig = Figure(figsize=(width / 100, height / 100), dpi=100)
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_axis_off()
-    zc = np.clip(z, levels[0], levels[-1])
+    # Drawn in units of the levels' span: matplotlib pads an extended range by ±1e250, which
+    # vanishes beside values above ~1e266 (a typed exp(exp(x² + y²))) and then refuses the levels.
+    lo, span = levels[0], levels[-1] - levels[0]
+    zc = (np.clip(z, levels[0], levels[-1]) - lo) / span
+    levels = (levels - lo) / span
     ax.contourf(xs, ys, zc, levels=levels, cmap=BACKGROUND_CMAP, alpha=0.55, extend="both")
     ax.contour(xs, ys, zc, levels=levels, colors="#444444", linewidths=0.6, alpha=0.6)
     (x0, x1), (y0, y1) = surf.bounds

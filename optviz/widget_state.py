@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import surfaces
-from optviz import config, labels, optimizers, schedules
+from optviz import comparison, config, labels, optimizers, schedules, tuned
 from optviz.config import Comparison, RunSpec
 
 SLOT_KEY = re.compile(r"^o(\d+)\.(.+)$")
@@ -42,6 +42,74 @@ class Read:
     comparison: Comparison
     messages: tuple[str, ...]
     slots: tuple[int, ...]
+
+
+# ---- which widget each option gets (from the catalog's data alone) ---------------------------
+
+# Round log-spaced stops for η (1, 2, 5 × 10ᵏ) and ε (10ᵏ), each with a box that takes an exact
+# value (kept exactly, added to the slider's stops); β sliders get the values people use.
+LR_STOPS = tuned.STOPS
+EPS_STOPS = (0.0,) + tuple(10.0**e for e in range(-12, 1))
+BETA_STOPS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.98)
+BETA_STOPS += (0.99, 0.995, 0.999, 0.9995, 0.9999)
+SLIDER_STOPS = {"lr": LR_STOPS, "beta1": BETA_STOPS, "beta2": BETA_STOPS, "eps": EPS_STOPS}
+TYPED = frozenset({"lr", "eps"})  # hyperparameters with a box for an exact value
+MAX_NUMBER = 1e6  # a number box never offers more than this (ranges up to 10¹² exist)
+
+
+@dataclass(frozen=True)
+class OptionWidget:
+    """The widget an optimizer option gets, derived from the catalog (never per optimizer):
+
+    - ``"stops"``: a select-slider over ``stops`` (the current value is always made a stop),
+      with a box for an exact value in [low, high] when ``typed``;
+    - ``"choice"``: a select box over ``choices`` (words from :mod:`optviz.labels`);
+    - ``"int"`` / ``"float"``: a number box over [low, high] with ``step``.
+
+    A new option in :data:`optviz.optimizers.FLOAT_OPTIONS` (with its ``Range``),
+    ``INT_OPTIONS`` or ``CHOICE_OPTIONS`` and its words in :mod:`optviz.labels` gets its widget
+    from here with no app code.
+    """
+
+    name: str
+    kind: str
+    low: float = 0.0
+    high: float = 0.0
+    open_high: bool = False
+    step: float = 1.0
+    choices: tuple = ()
+    stops: tuple = ()
+    typed: bool = False
+
+
+def number_step(low: float, high: float) -> float:
+    """The +/- step of a number box over [low, high]: a hundredth of its decade."""
+    return 10.0 ** math.floor(math.log10(max(high - low, 1e-9))) / 100.0
+
+
+def option_widget(name: str) -> OptionWidget:
+    """Which widget the option ``name`` gets (see :class:`OptionWidget`)."""
+    if name in optimizers.CHOICE_OPTIONS:
+        return OptionWidget(name, "choice", choices=tuple(optimizers.CHOICE_OPTIONS[name][1]))
+    if name in optimizers.INT_OPTIONS:
+        _, low, high = optimizers.INT_OPTIONS[name]
+        return OptionWidget(name, "int", low, high, step=1)
+    if name not in optimizers.FLOAT_OPTIONS:
+        raise ValueError(f"no widget for option {name!r}: it is in none of the option tables")
+    rng = optimizers.FLOAT_OPTIONS[name][1]
+    low, high = float(rng.low), float(min(rng.high, MAX_NUMBER))
+    if name in SLIDER_STOPS:
+        return OptionWidget(
+            name, "stops", low, high, rng.open_high, stops=SLIDER_STOPS[name], typed=name in TYPED
+        )
+    return OptionWidget(name, "float", low, high, rng.open_high, step=number_step(0.0, 1.0))
+
+
+def stops_with(widget: OptionWidget, current: float) -> tuple:
+    """The slider's stops with ``current`` among them (a typed value becomes a stop)."""
+    if current in widget.stops:
+        return widget.stops
+    return tuple(sorted((*widget.stops, current)))
 
 
 FORMULA = "formula"  # the surface typed as f(x, y) (optviz.app.formula_input draws its box)
@@ -105,7 +173,7 @@ def linked_values(values: Mapping) -> dict[str, object]:
     out: dict[str, object] = {}
     n = _n_runs(values)
     for h in optimizers.HYPERPARAMETERS:
-        value = optimizers.get("adam").defaults[h]
+        value = comparison.fallback_value(h)
         for i in range(n):
             name = values.get(f"o{i}.opt")
             if name in optimizers.NAMES and h in optimizers.get(name).defaults:
@@ -135,16 +203,6 @@ def _n_runs(values: Mapping) -> int:
     return max(0, min(n, config.MAX_RUNS))
 
 
-def _default_start(surface: str, sp: Mapping) -> tuple[float, float] | None:
-    try:
-        return surfaces.get(surface, **sp).start
-    except (ValueError, TypeError):
-        try:
-            return surfaces.get(surface).start
-        except ValueError:
-            return None
-
-
 def surface_params_of(values: Mapping) -> dict:
     """The current surface's parameters as the widgets hold them (those that differ from their
     defaults)."""
@@ -166,7 +224,7 @@ def default_start(values: Mapping) -> tuple[float, float] | None:
     surface = values.get("surface")
     if surface not in surfaces.NAMES:
         return None
-    return _default_start(surface, surface_params_of(values))
+    return comparison.default_start(surface, surface_params_of(values))
 
 
 def to_query(values: Mapping) -> dict[str, str]:
@@ -317,6 +375,12 @@ def humanise(notice: str, values: Mapping) -> str:
     m = re.match(r"^ignored start=.*?: (.*)$", notice)
     if m:
         return f"Start point ignored (the surface's default start used): {_words(m.group(1))}"
+    m = re.match(r"^ignored formula=.*?: (.*); using (.*)$", notice)
+    if m:
+        return f"Your f(x, y) is not drawn (the default {m.group(2)} is): {_words(m.group(1))}"
+    m = re.match(r"^ignored surface parameters: (.*)$", notice)
+    if m:
+        return f"Surface parameters ignored (defaults used): {_words(m.group(1))}"
     m = re.match(r"^ignored sp\.(\w+): (.*)$", notice)
     if m:
         what = labels.surface_param(str(values.get("surface")), m.group(1))
@@ -372,5 +436,5 @@ def add_slot(values: Mapping) -> dict[str, object]:
     if n >= config.MAX_RUNS:
         return {}
     used = {values.get(f"o{k}.opt") for k in range(n)}
-    name = next((o for o in optimizers.FIRST_ORDER if o not in used), "adam")
+    name = next((o for o in optimizers.FIRST_ORDER if o not in used), comparison.FALLBACK_OPTIMIZER)
     return {"n_runs": n + 1, **run_widgets(n, RunSpec(name))}

@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import surfaces
-from optviz import config, labels, optimizers, presets, schedules, tuned
+from optviz import config, export, figures, labels, optimizers, presets, schedules, tuned
 from optviz.config import Comparison
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -288,7 +288,7 @@ def test_preset_lessons_are_visible():
     assert _dist_to_min(c, mom) < 0.05 and all(_dist_to_min(c, t) > 1.0 for t in adaptive)
 
 
-@pytest.mark.parametrize("fmt", ["PNG", "CSV", "JSON"])
+@pytest.mark.parametrize("fmt", ["png", "csv", "json"])
 def test_export_panel_renders_a_download(fmt):
     at = fresh()
     at.segmented_control(key="view").set_value("Export").run()  # only the chosen view is built
@@ -296,8 +296,9 @@ def test_export_panel_renders_a_download(fmt):
     at.button(key="ex.render").click().run()
     assert not at.exception
     assert not at.error
-    data, file_name, _, _ = at.session_state["ex.data"]
-    assert file_name.endswith(fmt.lower()) and len(data) > 100
+    data, file_name, mime, _ = at.session_state["ex.data"]
+    assert file_name.endswith("." + export.FORMATS[fmt].extension) and len(data) > 100
+    assert mime == export.FORMATS[fmt].mime
     assert at.get("download_button")
 
 
@@ -430,10 +431,10 @@ def race_spec_text(at: AppTest) -> str:
 def test_a_rendered_file_is_offered_only_while_it_matches_the_screen():
     at = fresh()
     at.segmented_control(key="view").set_value("Export").run()
-    at.selectbox(key="ex.format").set_value("CSV").run()
+    at.selectbox(key="ex.format").set_value("csv").run()
     at.button(key="ex.render").click().run()
     assert at.get("download_button")
-    at.selectbox(key="ex.format").set_value("JSON").run()  # an export option changed
+    at.selectbox(key="ex.format").set_value("json").run()  # an export option changed
     assert not at.get("download_button") and "ex.data" not in at.session_state
     at.button(key="ex.render").click().run()
     assert at.get("download_button")
@@ -480,3 +481,24 @@ def test_removing_run_3_after_a_left_out_run_removes_run_3():
     assert not at.exception
     slots = [at.session_state[f"o{i}.opt"] for i in range(at.session_state["n_runs"])]
     assert slots == ["gd", "levenberg_marquardt"]
+
+
+def test_a_typed_formula_not_finite_at_its_start_gives_a_message():
+    """log(−1 − x²) compiles but is NaN everywhere: the default start cannot run (b2d6060 raised
+    "the loss is not finite at start" in the race panel)."""
+    at = fresh({"surface": "formula"})
+    at.text_input(key="sp.formula.text").set_value("log(-1-x^2)").run()
+    assert not at.exception
+    assert any("Your f(x, y) is not drawn" in w.value for w in at.warning)
+    at.text_input(key="sp.formula.text").set_value("x^2 + y^2").run()
+    assert not at.exception and not at.warning
+    # finite at the start, ~10³⁰⁸ at the corners: matplotlib's contour padding (±1e250)
+    # vanished beside those values and the surface image raised in the race panel
+    at.text_input(key="sp.formula.text").set_value("exp(exp(x^2 + y^2))").run()
+    assert not at.exception  # (the start kept from x² + y² is ∞ here: a message says so)
+    assert all("Start point ignored" in w.value for w in at.warning)
+
+
+def test_the_race_figure_states_its_trace_roles():
+    figure = json.loads(race_args(fresh())["figure"])
+    assert figure["layout"]["meta"]["run_roles"] == list(figures.RUN_ROLES)

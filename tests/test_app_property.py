@@ -43,6 +43,11 @@ ACTIONS = st.one_of(
     st.tuples(st.just("sched"), SLOT, st.sampled_from(schedules.NAMES)),
     st.tuples(st.just("link"), st.booleans()),
     st.tuples(st.just("note")),
+    # f(x, y) texts that compile, finite or not at the default start (∞ or NaN everywhere)
+    st.tuples(
+        st.just("formula"),
+        st.sampled_from(["log(-1-x^2)", "x^2 + y^2", "exp(x^2 + y^2)", "exp(exp(x^2 + y^2))"]),
+    ),
 )
 
 
@@ -93,6 +98,10 @@ def step(at: AppTest, action: tuple, model: list[str]) -> None:
         at.selectbox(key=f"o{k}.sched").set_value(args[1]).run()
     elif kind == "link":
         at.toggle(key="link").set_value(args[0]).run()
+    elif kind == "formula":
+        if at.session_state["surface"] != "formula":
+            at.selectbox(key="surface").set_value("formula").run()
+        at.text_input(key="sp.formula.text").set_value(args[0]).run()
     elif kind == "note":
         offers = [b for b in at.button if str(b.key or "").startswith("lr_note.")]
         if offers:

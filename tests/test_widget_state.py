@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import surfaces
-from optviz import config, optimizers, presets, schedules
+from optviz import config, optimizers, presets, schedules, style
 from optviz import widget_state as ws
 from optviz.config import Comparison, RunSpec
 
@@ -141,17 +141,47 @@ def _float_in(low: float, high: float) -> st.SearchStrategy:
 
 
 def _option_value(name: str) -> st.SearchStrategy:
-    if name in optimizers.CHOICE_OPTIONS:
-        return st.sampled_from(optimizers.CHOICE_OPTIONS[name][1])
-    if name in optimizers.INT_OPTIONS:
-        _, low, high = optimizers.INT_OPTIONS[name]
-        return st.integers(low, high)
-    rng = optimizers.FLOAT_OPTIONS[name][1]
-    high = min(rng.high, 1e6)
-    values = _float_in(rng.low, high)
-    if rng.open_high:  # β sliders: stops in [0, 1)
-        values = st.floats(rng.low, high, exclude_max=True)
+    """Any value the option's widget accepts (the app's own rule: ws.option_widget)."""
+    w = ws.option_widget(name)
+    if w.kind == "choice":
+        return st.sampled_from(w.choices)
+    if w.kind == "int":
+        return st.integers(int(w.low), int(w.high))
+    values = _float_in(w.low, w.high)
+    if w.kind == "stops":  # a stop, or (typed) any value of the box, which becomes a stop
+        values = (
+            st.one_of(st.sampled_from(w.stops), values) if w.typed else st.sampled_from(w.stops)
+        )
+    if w.open_high:  # β: [0, 1), its stops and the box alike
+        values = values.filter(lambda v: v < w.high)
     return values
+
+
+FORMULAS = st.one_of(
+    st.sampled_from(
+        [
+            surfaces.FORMULA_DEFAULT,
+            "x^2 + 10*sin(y)",
+            "(1-x)^2 + 100*(y-x^2)^2",
+            "x*y",
+            "log(1 + x^2 + y^2)",
+            "exp(x^2 + y^2)",
+            "exp(exp(x^2 + y^2))",
+            "log(-1 - x^2)",
+            "1/x",
+            "sqrt(x)",
+            "x^",
+            "",
+            "import os",
+            "x" * 301,
+            "abs(x) + max(x, y)",
+            "0",
+            "y",
+            "x^999",
+        ]
+    ),
+    st.text(max_size=40),
+)
 
 
 LIST_TEXT = st.one_of(
@@ -161,9 +191,9 @@ LIST_TEXT = st.one_of(
 
 
 @st.composite
-def widget_states(draw) -> dict:
+def widget_states(draw, surface_names: tuple[str, ...] = surfaces.NAMES) -> dict:
     values: dict = {}
-    surface = draw(st.sampled_from(surfaces.NAMES))
+    surface = draw(st.sampled_from(surface_names))
     values["surface"] = surface
     for name, prm in surfaces.all_params(surfaces.spec(surface)).items():
         if prm.integer:
@@ -172,6 +202,11 @@ def widget_states(draw) -> dict:
             v = draw(_float_in(prm.low, prm.high))
         if draw(st.booleans()):
             values[f"sp.{surface}.{name}"] = v
+    if surface == ws.FORMULA:  # the box takes any text; the last one that compiled is used
+        text = draw(FORMULAS)[: surfaces.formula.MAX_LENGTH]
+        values[ws.FORMULA_TEXT_KEY] = text
+        ok = surfaces.formula.check(text) is None
+        values[ws.FORMULA_VALID_KEY] = text if ok else surfaces.FORMULA_DEFAULT
     values["start_x"] = draw(st.one_of(FINITE, st.floats(-3, 3)))
     values["start_y"] = draw(st.one_of(FINITE, st.floats(-3, 3)))
     values["steps"] = draw(st.integers(1, config.MAX_STEPS))
@@ -222,9 +257,28 @@ def _expected_runs(values: dict) -> list[tuple[str, dict]]:
 )
 @given(widget_states())
 def test_any_widget_values_give_a_runnable_comparison_or_a_message(values):
+    check_read(values)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(widget_states((ws.FORMULA,)))
+def test_any_formula_text_and_widget_values_give_a_runnable_comparison_or_a_message(values):
+    check_read(values)
+
+
+def check_read(values: dict) -> None:
+    """The property: a runnable comparison, messages in words, and when there is no message
+    exactly what the widgets show."""
     read = ws.from_widgets(values)  # never raises
     c = read.comparison
     trajs = config.run_comparison(replace(c, steps=min(c.steps, 50)))  # it runs
+    assert style.surface_png(c.surface_obj(), 48, 48)  # and its surface can be drawn
     assert len(trajs) == len(c.runs) >= 1
     for message in read.messages:
         assert message and not SNAKE.search(message), message
@@ -240,6 +294,8 @@ def test_any_widget_values_give_a_runnable_comparison_or_a_message(values):
         want = values.get(f"sp.{c.surface}.{name}", prm.default)
         assert surf.params[name] == want
     assert c.start_point() == (values["start_x"], values["start_y"])
+    if c.surface == ws.FORMULA:
+        assert surf.params["formula"] == values.get(ws.FORMULA_VALID_KEY, surfaces.FORMULA_DEFAULT)
     assert (c.steps, c.seed) == (values["steps"], values["seed"])
 
 
@@ -272,3 +328,34 @@ def test_a_one_entry_list_in_a_link_is_a_list_not_its_digits():
     empty = dict(values, **{"o0.sched.piecewise.boundaries": ""})
     (message,) = ws.from_widgets(empty).messages
     assert "schedule ignored" in message
+
+
+# ---- widgets come from the catalog's data ------------------------------------------------------
+
+
+def test_every_option_of_every_optimizer_has_a_widget():
+    for name in optimizers.NAMES:
+        opt = optimizers.get(name)
+        for option, default in opt.defaults.items():
+            w = ws.option_widget(option)
+            if w.kind == "choice":
+                assert default in w.choices, (name, option)
+            elif w.kind == "stops":
+                assert default in ws.stops_with(w, default) and w.low <= default <= w.high
+            else:
+                assert w.low <= default <= w.high, (name, option)
+        assert set(opt.hyperparameters) <= set(ws.SLIDER_STOPS), name
+
+
+def test_a_new_option_gets_its_widget_from_its_range(monkeypatch):
+    """What an optimizer added later needs: its options in the tables, no app code."""
+    monkeypatch.setitem(optimizers.FLOAT_OPTIONS, "nu_test", (11, optimizers.Range(0.0, 1.0)))
+    monkeypatch.setitem(optimizers.INT_OPTIONS, "k_test", (11, 0, 1000))
+    monkeypatch.setitem(optimizers.CHOICE_OPTIONS, "form_test", (11, ("a", "b")))
+    assert ws.option_widget("nu_test") == ws.OptionWidget(
+        "nu_test", "float", 0.0, 1.0, step=ws.number_step(0.0, 1.0)
+    )
+    assert ws.option_widget("k_test").kind == "int" and ws.option_widget("k_test").high == 1000
+    assert ws.option_widget("form_test").choices == ("a", "b")
+    with pytest.raises(ValueError, match="none of the option tables"):
+        ws.option_widget("unknown_test")

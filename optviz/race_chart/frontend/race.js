@@ -18,7 +18,23 @@
 
 const PLAY_SECONDS = 6; // one pass at 1× speed, whatever the number of steps
 const HOVER_PX = 12; // how near a point the pointer must be for its tooltip
-const RUN_ROLES = new Set(["path", "grow", "loss", "heads", "loss_heads", "cursor"]);
+// The run traces' roles are Python's table (optviz.figures.RUN_ROLES), carried by every race
+// figure as layout.meta.run_roles: has(role) reads them from the figure being split (its JSON,
+// race.figureJson, is set just before split runs; layout is at its end, so this is cheap).
+const RUN_ROLES = {
+  json: null,
+  names: new Set(),
+  has(role) {
+    const json = race.figureJson || "";
+    if (json !== this.json) {
+      const at = json.lastIndexOf('"run_roles"');
+      const list = at < 0 ? "[]" : json.slice(json.indexOf("[", at), json.indexOf("]", at) + 1);
+      this.json = json;
+      this.names = new Set(JSON.parse(list));
+    }
+    return this.names.has(role);
+  },
+};
 const TRANSPARENT = "rgba(0,0,0,0)";
 const MIN_HEIGHT = 320; // the stage is never shorter (the page scrolls instead)
 const FOLLOW_MS = 80; // a 3-D view follows playback at most this often
