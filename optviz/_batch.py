@@ -71,6 +71,10 @@ _adam_first_grad = _vectorisable(_rules.adam_first_grad_update)
 _nadam = _vectorisable(_rules.nadam_update)
 _adamw = _vectorisable(_rules.adamw_update)
 _amsgrad = _vectorisable(_rules.amsgrad_update)
+_qhm = _vectorisable(_rules.qhm_update)
+_qhadam = _vectorisable(_rules.qhadam_update)
+_lion = _vectorisable(_rules.lion_update)
+_adamax = _vectorisable(_rules.adamax_update)
 
 
 # _nrt=False, as for _kernel._steps: the inlined surface calls would otherwise incref/decref
@@ -234,6 +238,22 @@ def _run_block(
             for i in range(nb):
                 nxs[i], nys[i], _, _ = _adamw(xs[i], ys[i], gxs[i], gys[i], lrs[i], t, hp,
                                               flags, st, i)  # fmt: skip
+        elif oid == L.QHM:
+            for i in range(nb):
+                nxs[i], nys[i], _, _ = _qhm(xs[i], ys[i], gxs[i], gys[i], lrs[i], t, hp,
+                                            flags, st, i)  # fmt: skip
+        elif oid == L.QHADAM:
+            for i in range(nb):
+                nxs[i], nys[i], _, _ = _qhadam(xs[i], ys[i], gxs[i], gys[i], lrs[i], t, hp,
+                                               flags, st, i)  # fmt: skip
+        elif oid == L.LION:
+            for i in range(nb):
+                nxs[i], nys[i], _, _ = _lion(xs[i], ys[i], gxs[i], gys[i], lrs[i], t, hp,
+                                             flags, st, i)  # fmt: skip
+        elif oid == L.ADAMAX:
+            for i in range(nb):
+                nxs[i], nys[i], _, _ = _adamax(xs[i], ys[i], gxs[i], gys[i], lrs[i], t, hp,
+                                               flags, st, i)  # fmt: skip
         else:
             for i in range(nb):
                 nxs[i], nys[i], _, _ = _amsgrad(xs[i], ys[i], gxs[i], gys[i], lrs[i], t,

@@ -26,6 +26,7 @@ from optviz._layout import (
     ACCUMULATOR_INIT,
     ADAGRAD,
     ADAM,
+    ADAMAX,
     ADAMW,
     AMSGRAD,
     BETA1,
@@ -43,6 +44,7 @@ from optviz._layout import (
     HISTORY_SIZE,
     LBFGS,
     LEVENBERG_MARQUARDT,
+    LION,
     LM_LAMBDA,
     LR,
     M0,
@@ -63,6 +65,8 @@ from optviz._layout import (
     PL_FACTOR,
     PREV_X,
     PREV_Y,
+    QHADAM,
+    QHM,
     RMSPROP,
     S_CONSTANT,
     S_EPOCH_EXPONENTIAL,
@@ -86,12 +90,16 @@ from optviz._rules import (
     adagrad_update,
     adam_first_grad_update,
     adam_update,
+    adamax_update,
     adamw_update,
     amsgrad_update,
     gd_update,
+    lion_update,
     momentum_update,
     nadam_update,
     nesterov_update,
+    qhadam_update,
+    qhm_update,
     rmsprop_update,
 )
 from optviz._second_order import (
@@ -282,6 +290,14 @@ def _update(oid, sid, t, x, y, f, gx, gy, lr, hp, flags, st, i, mem, p, dx, dy, 
         return adamw_update(x, y, gx, gy, lr, t, hp, flags, st, i)
     if oid == AMSGRAD:
         return amsgrad_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    if oid == QHM:
+        return qhm_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    if oid == QHADAM:
+        return qhadam_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    if oid == LION:
+        return lion_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    if oid == ADAMAX:
+        return adamax_update(x, y, gx, gy, lr, t, hp, flags, st, i)
     if oid == NEWTON:
         return newton_update(sid, p, dx, dy, x, y, gx, gy, lr, hp, flags, i)
     if oid == BFGS or oid == DFP:

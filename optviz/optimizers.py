@@ -55,6 +55,10 @@ FLOAT_OPTIONS: dict[str, tuple[int, Range]] = {
     "lm_lambda": (L.LM_LAMBDA, Range(1e-12, 1e12)),
     "step_tol": (L.STEP_TOL, Range(0.0, 1e6)),
     "target_loss": (L.TARGET_LOSS, Range(-1e12, 1e12)),
+    # QHM's ν and QHAdam's ν₁ share a slot (no optimizer has both), QHAdam's ν₂ the next one.
+    "nu": (L.NU1, Range(0.0, 1.0)),
+    "nu1": (L.NU1, Range(0.0, 1.0)),
+    "nu2": (L.NU2, Range(0.0, 1.0)),
 }
 
 # Convention options: index in the kernel's flags vector and the allowed values, in order
@@ -249,6 +253,54 @@ _add(
     torch="torch.optim.Adam(lr, betas=(β₁, β₂), eps=ε, amsgrad=True)",
 )
 _add(
+    "qhm",
+    L.QHM,
+    "QHM (quasi-hyperbolic momentum)",
+    {"lr": 1e-3, "beta1": 0.999, "nu": 0.7, "weight_decay": 0.0},
+    _rules.qhm_update,
+    "Momentum reacts slowly to a new gradient; QHM always gives the current gradient its own "
+    "weight 1 − ν beside the long-memory average (ν = 0: GD, ν = 1: EMA momentum).",
+    torch="qhoptim.pyt.QHM(lr, momentum=β₁, nu=ν)",
+)
+_add(
+    "qhadam",
+    L.QHADAM,
+    "QHAdam",
+    {
+        "lr": 1e-3,
+        "beta1": 0.995,
+        "beta2": 0.999,
+        "nu1": 0.7,
+        "nu2": 1.0,
+        "eps": 1e-8,
+        "weight_decay": 0.0,
+    },
+    _rules.qhadam_update,
+    "Adam with QHM's mix in both moments: the current g (and g²) weigh 1 − ν₁ (1 − ν₂) beside "
+    "the averages, which bounds the steps when v̂ is small (ν₁ = ν₂ = 1: Adam).",
+    torch="qhoptim.pyt.QHAdam(lr, betas=(β₁, β₂), nus=(ν₁, ν₂), eps=ε)",
+)
+_add(
+    "lion",
+    L.LION,
+    "Lion (sign momentum)",
+    {"lr": 1e-4, "beta1": 0.9, "beta2": 0.99, "weight_decay": 0.0},
+    _rules.lion_update,
+    "Adam without the second moment: the sign of a momentum/gradient mix, so every coordinate "
+    "steps exactly ±η (diagonal moves) and only one average is kept.",
+    torch="optax.lion(learning_rate, b1=β₁, b2=β₂, weight_decay=λ)",
+)
+_add(
+    "adamax",
+    L.ADAMAX,
+    "Adamax",
+    {"lr": 2e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0},
+    _rules.adamax_update,
+    "Adam with the ∞-norm: the denominator is a decaying max of |g| instead of the root mean "
+    "square, with no bias correction needed and steps bounded by η.",
+    torch="torch.optim.Adamax(lr, betas=(β₁, β₂), eps=ε)",
+)
+_add(
     "newton",
     L.NEWTON,
     "Newton's method",
@@ -393,7 +445,7 @@ def inactive(name: str, resolved: dict) -> frozenset[str]:
 
 # ---- formulas: parsed from the update rules' docstrings -------------------------------------
 
-_BLOCK = re.compile(r"^\s*Formula \(([^)]*)\):\s*$")
+_BLOCK = re.compile(r"^\s*Formula(?: \(([^)]*)\))?:\s*$")  # `Formula:`: H4's new blocks
 
 
 def _formula_blocks(doc: str) -> list[tuple[dict, str]]:
@@ -407,7 +459,7 @@ def _formula_blocks(doc: str) -> list[tuple[dict, str]]:
             i += 1
             continue
         cond: dict = {}
-        for part in m.group(1).split(","):
+        for part in (m.group(1) or "").split(","):
             part = part.strip()
             if part and part != "default":
                 k, v = part.split("=")

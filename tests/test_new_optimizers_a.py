@@ -200,7 +200,7 @@ def test_lion_steps_are_exactly_plus_or_minus_eta_per_coordinate():
     steps = np.diff(traj.xy, axis=0)
     # Every coordinate moves by η (to the rounding of θ ± η), in one of eight directions.
     np.testing.assert_allclose(np.abs(steps), lr, rtol=1e-12)
-    np.testing.assert_array_equal(traj.lr_eff[1:], lr)
+    np.testing.assert_array_equal(traj.lr_eff[:-1], lr)  # row k: update k + 1
 
 
 def test_lion_momentum_overrides_the_gradient_sign():
