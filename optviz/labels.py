@@ -37,6 +37,9 @@ OPTIONS: dict[str, str] = {
     "lr_decay": "η decay (η / (1 + (t − 1)·decay))",
     "lm_lambda": "initial damping ν₀",
     "history_size": "history size m",
+    "nu": "immediate discount ν (QHM)",
+    "nu1": "immediate discount ν₁ (QHAdam, numerator)",
+    "nu2": "immediate discount ν₂ (QHAdam, denominator)",
     # convention options
     "momentum_form": "momentum form",
     "nesterov_form": "Nesterov form",
@@ -63,6 +66,9 @@ SYMBOLS: dict[str, str] = {
     "dampening": "τ",
     "lm_lambda": "ν₀",
     "history_size": "m",
+    "nu": "ν",
+    "nu1": "ν₁",
+    "nu2": "ν₂",
 }
 
 # Every value of every convention option.

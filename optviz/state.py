@@ -22,6 +22,9 @@ Names (only those the optimizer has):
 - ``v``: RMSProp's and Adam's second moment; ``G``: AdaGrad's sum of squared gradients;
   ``v_hat``: v/(1 − β₂ᵗ) (AMSGrad: v_max/(1 − β₂ᵗ), what its denominator uses);
   ``v_max``: AMSGrad's running max; ``g_avg``: centered RMSProp's running mean ḡ;
+- QHM: ``m`` (its EMA buffer); QHAdam: ``m_hat``, ``v_hat`` (it keeps the bias-corrected averages
+  themselves, as qhoptim does); Lion: ``m`` and ``c`` = β₁m_{t−1} + (1−β₁)g_t, whose sign is the
+  step; Adamax: ``m``, ``u`` (the decaying max of |g| + ε) and ``beta1_t``;
 - ``beta1_t``, ``beta2_t``: β₁ᵗ and β₂ᵗ as the kernel tracks them (by multiplication);
   ``mu``, ``mu_next``, ``mu_product``: NAdam's μₜ, μₜ₊₁ and ∏μᵢ;
 - ``hessian``: the true Hessian ∇²f at θ_k (every optimizer);
@@ -184,6 +187,20 @@ def _named(optimizer, surf, resolved, hp, flags, rec, xy, grad, lr, eff):  # noq
             if bias:
                 out["m_hat"] = m / (1.0 - b1t)[:, None]
                 out["v_hat"] = used / (1.0 - b2t)[:, None]
+    elif optimizer == "qhm":
+        out["m"] = m
+    elif optimizer == "qhadam":
+        # qhoptim's order: the kernel keeps the bias-corrected averages themselves.
+        out["m_hat"], out["v_hat"] = m, v
+    elif optimizer == "lion":
+        out["m"] = m
+        c = np.full((n, 2), np.nan)
+        b1 = hp[L.BETA1]
+        c[1:] = (1.0 - b1) * out["g"][1:] + b1 * m[:-1]  # the kernel's operations
+        out["c"] = c
+    elif optimizer == "adamax":
+        out["m"], out["u"] = m, v
+        out["beta1_t"] = b1t.copy()
     elif optimizer == "newton":
         h_prev = np.full((n, 2, 2), np.nan)
         h_prev[1 : last + 1] = out["hessian"][:last]
