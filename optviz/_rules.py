@@ -697,9 +697,9 @@ def lion_update(x, y, gx, gy, lr, t, hp, flags, st, i):
 
     Formula:
         c_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t
-        [weight_decay=0] \theta_t \leftarrow \theta_{t-1} - \eta\, \operatorname{sign}(c_t)
-        [weight_decay!=0] \theta_t \leftarrow \theta_{t-1}
-            - \eta \left(\operatorname{sign}(c_t) + \lambda\, \theta_{t-1}\right)
+        \theta_t \leftarrow \theta_{t-1} - \eta @if{weight_decay!=0}
+            {\left(\operatorname{sign}(c_t) + \lambda\, \theta_{t-1}\right)}
+            {\, \operatorname{sign}(c_t)}
         m_t \leftarrow \beta_2 m_{t-1} + (1-\beta_2)\, g_t
 
     Notes:

@@ -436,6 +436,10 @@ def inactive(name: str, resolved: dict) -> frozenset[str]:
             out.add("beta1")
     if name == "adam" and resolved["accumulator_init"] == "first_grad":
         out.add("bias_correction")  # Hung-yi Lee's averages start at g₁: nothing to correct
+    if resolved.get("nu", resolved.get("nu1")) == 0.0:
+        out.add("beta1")  # QHM / QHAdam with ν (ν₁) = 0: the average is computed, never used
+    if resolved.get("nu2") == 0.0:
+        out.add("beta2")
     if resolved.get("stop_rule") != "step":
         out.add("step_tol")
     if resolved.get("stop_rule") != "loss":

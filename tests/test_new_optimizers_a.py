@@ -280,3 +280,16 @@ def test_batch_ends_bit_for_bit_where_run_ends(name):
     for i, s in enumerate(starts):
         traj = optviz.run(name, BOWL, start=tuple(s), steps=40, **kw)
         np.testing.assert_array_equal(res.final_xy[i], traj.xy[traj.stopped_at])
+
+
+@pytest.mark.parametrize(
+    ("name", "nu", "beta"),
+    [("qhm", "nu", "beta1"), ("qhadam", "nu1", "beta1"), ("qhadam", "nu2", "beta2")],
+)
+def test_beta_is_inactive_when_its_nu_is_zero(name, nu, beta):
+    assert beta not in optimizers.inactive(name, optimizers.resolve(name, {}))
+    assert beta in optimizers.inactive(name, optimizers.resolve(name, {nu: 0.0}))
+    # …and indeed changes nothing then.
+    a = engine(name, 10, lr=0.05, **{nu: 0.0, beta: 0.5})
+    b = engine(name, 10, lr=0.05, **{nu: 0.0, beta: 0.9})
+    np.testing.assert_array_equal(a.xy, b.xy)
