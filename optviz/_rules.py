@@ -754,8 +754,14 @@ def adamax_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     dy = gy + wd * y
     st[M0, i] = _lerp(st[M0, i], dx, 1.0 - b1)
     st[M1, i] = _lerp(st[M1, i], dy, 1.0 - b1)
-    st[V0, i] = max(st[V0, i] * b2, abs(dx) + eps)
-    st[V1, i] = max(st[V1, i] * b2, abs(dy) + eps)
+    # torch.maximum as a select (a NaN gradient propagates, as in torch; Python's max() would
+    # drop it, and its branches keep the batch loop scalar).
+    u0 = st[V0, i] * b2
+    u1 = st[V1, i] * b2
+    a0 = abs(dx) + eps
+    a1 = abs(dy) + eps
+    st[V0, i] = u0 if u0 > a0 else a0
+    st[V1, i] = u1 if u1 > a1 else a1
     st[BP1, i] *= b1
     clr = lr / (1.0 - st[BP1, i])
     return (
