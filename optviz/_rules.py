@@ -22,6 +22,11 @@ from numba import njit
 
 from optviz._layout import (
     ACCUMULATOR_INIT,
+    ADAGRAD,
+    ADAM,
+    ADAM_FIRST_GRAD,
+    ADAMW,
+    AMSGRAD,
     BETA1,
     BETA2,
     BIAS_CORRECTION,
@@ -33,14 +38,19 @@ from optviz._layout import (
     EPS_INSIDE,
     GAVG0,
     GAVG1,
+    GD,
     LR_DECAY,
     M0,
     M1,
+    MOMENTUM,
     MOMENTUM_DECAY,
     MOMENTUM_FORM,
     MU_PRODUCT,
+    NADAM,
     NADAM_SCHEDULE,
+    NESTEROV,
     NESTEROV_FORM,
+    RMSPROP,
     V0,
     V1,
     VMAX0,
@@ -600,3 +610,25 @@ def nadam_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     x = x + c_mom * (st[M0, i] / d0)
     y = y + c_mom * (st[M1, i] / d1)
     return x, y, lr / d0, lr / d1
+
+
+# ======================================================================================
+# The registry: optimizer id -> first-order rule
+# ======================================================================================
+
+# Every first-order rule, by the id of optviz._layout that selects it. optviz._batch builds its
+# vectorised loops from this table (each rule and every njit helper of this module rebound to
+# the vectorisable ones), and tests/test_kernel_registry.py checks that each entry has its line
+# in the two hand-hoisted dispatches (optviz._kernel._update, optviz._batch._run_block).
+FIRST_ORDER_RULES = {
+    GD: gd_update,
+    MOMENTUM: momentum_update,
+    NESTEROV: nesterov_update,
+    ADAGRAD: adagrad_update,
+    RMSPROP: rmsprop_update,
+    ADAM: adam_update,
+    NADAM: nadam_update,
+    ADAMW: adamw_update,
+    AMSGRAD: amsgrad_update,
+    ADAM_FIRST_GRAD: adam_first_grad_update,
+}
