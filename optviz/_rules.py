@@ -22,6 +22,12 @@ from numba import njit
 
 from optviz._layout import (
     ACCUMULATOR_INIT,
+    ADAGRAD,
+    ADAM,
+    ADAM_FIRST_GRAD,
+    ADAMAX,
+    ADAMW,
+    AMSGRAD,
     BETA1,
     BETA2,
     BIAS_CORRECTION,
@@ -33,16 +39,24 @@ from optviz._layout import (
     EPS_INSIDE,
     GAVG0,
     GAVG1,
+    GD,
+    LION,
     LR_DECAY,
     M0,
     M1,
+    MOMENTUM,
     MOMENTUM_DECAY,
     MOMENTUM_FORM,
     MU_PRODUCT,
+    NADAM,
     NADAM_SCHEDULE,
+    NESTEROV,
     NESTEROV_FORM,
     NU1,
     NU2,
+    QHADAM,
+    QHM,
+    RMSPROP,
     V0,
     V1,
     VMAX0,
@@ -770,3 +784,29 @@ def adamax_update(x, y, gx, gy, lr, t, hp, flags, st, i):
         clr / st[V0, i],
         clr / st[V1, i],
     )
+
+
+# ======================================================================================
+# The registry: optimizer id -> first-order rule
+# ======================================================================================
+
+# Every first-order rule, by the id of optviz._layout that selects it. optviz._batch builds its
+# vectorised loops from this table (each rule and every njit helper of this module rebound to
+# the vectorisable ones), and tests/test_kernel_registry.py checks that each entry has its line
+# in the two hand-hoisted dispatches (optviz._kernel._update, optviz._batch._run_block).
+FIRST_ORDER_RULES = {
+    GD: gd_update,
+    MOMENTUM: momentum_update,
+    NESTEROV: nesterov_update,
+    ADAGRAD: adagrad_update,
+    RMSPROP: rmsprop_update,
+    ADAM: adam_update,
+    NADAM: nadam_update,
+    ADAMW: adamw_update,
+    AMSGRAD: amsgrad_update,
+    ADAM_FIRST_GRAD: adam_first_grad_update,
+    QHM: qhm_update,
+    QHADAM: qhadam_update,
+    LION: lion_update,
+    ADAMAX: adamax_update,
+}
