@@ -293,3 +293,13 @@ def test_beta_is_inactive_when_its_nu_is_zero(name, nu, beta):
     a = engine(name, 10, lr=0.05, **{nu: 0.0, beta: 0.5})
     b = engine(name, 10, lr=0.05, **{nu: 0.0, beta: 0.9})
     np.testing.assert_array_equal(a.xy, b.xy)
+
+
+def test_lion_card_shows_its_decoupled_decay_and_no_l2_line():
+    # Lion's λ shrinks θ directly (θ ← θ − η(sign c + λθ)); it is never added to g. Its card uses
+    # the @if macro of optviz.formulas (H4), which the parser before it does not know.
+    pytest.importorskip("optviz.formulas")
+    card = optimizers.formula("lion", weight_decay=0.5)
+    assert r"\lambda\, \theta_{t-1}" in card and "operatorname{sign}" in card
+    assert r"\nabla f(\theta_{t-1}) + \lambda" not in card
+    assert r"\lambda" not in optimizers.formula("lion")
