@@ -45,6 +45,7 @@ from optviz._layout import (
     LBFGS,
     LEVENBERG_MARQUARDT,
     LM_LAMBDA,
+    LOOKAHEAD_K,
     LR,
     M0,
     M1,
@@ -91,6 +92,7 @@ from optviz._rules import (
     adamw_update,
     amsgrad_update,
     gd_update,
+    lookahead_sync,
     momentum_update,
     nadam_update,
     nesterov_update,
@@ -334,8 +336,9 @@ def _step(
     oid, sid, k, x, y, f, hp, flags, st, i, mem, p, data_x, data_y, idx_full, batches, noise,
     sched_id, sp, tol, escape_radius,
 ):  # fmt: skip
-    """Update k (0-based) of run i from (x, y) with loss f: :func:`_prepare`, :func:`_update`,
-    :func:`_outcome` in turn. ``mem`` holds the L-BFGS memory of every run, ``mem[i]`` run i's.
+    """Update k (0-based) of run i from (x, y) with loss f: :func:`_prepare`, :func:`_update`
+    (then Lookahead's sync when ``lookahead_k`` > 0), :func:`_outcome` in turn. ``mem`` holds
+    the L-BFGS memory of every run, ``mem[i]`` run i's.
 
     Returns (status, nx, ny, fn, gx, gy, lr, ex, ey): ``gx, gy`` the gradient the optimizer saw,
     ``lr`` the scheduled η, ``ex, ey`` the per-coordinate step it applied. Status OK: (nx, ny,
@@ -369,6 +372,8 @@ def _step(
     )
     if code != OK:
         return code, x, y, f, gx, gy, nan, nan, nan
+    if flags[LOOKAHEAD_K] > 0:  # a first-order option only; 0 (off) for the others
+        nx, ny = lookahead_sync(x, y, nx, ny, k + 1, hp, flags, st, i)
     status, fn = _outcome(sid, nx, ny, p, data_x, data_y, escape_radius)
     if status == DIVERGED:
         return _stopped_at_rest(gx, gy, batches, noise), x, y, f, gx, gy, lr, ex, ey
