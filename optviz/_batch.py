@@ -77,12 +77,24 @@ def _sweep_over(rule: Dispatcher) -> Dispatcher:
     return njit(inline="always", error_model="numpy")(sweep)
 
 
+def _lookahead_sweep(sync: Dispatcher) -> Dispatcher:
+    """Lookahead's sync (:func:`optviz._rules.lookahead_sync`) over the runs of a block after
+    their update, inlined into :func:`_run_block` like the rules' sweeps."""
+
+    def sweep(nb, t, hp, flags, st, xs, ys, nxs, nys):
+        for i in range(nb):
+            nxs[i], nys[i] = sync(xs[i], ys[i], nxs[i], nys[i], t, hp, flags, st, i)
+
+    return njit(inline="always", error_model="numpy")(sweep)
+
+
 _NAMESPACE = _vectorised_namespace(_rules)
 # V.<rule name>: the vectorised sweep of every rule of optviz._rules.FIRST_ORDER_RULES, built
 # from the table; _run_block calls them as module attributes, which Numba inlines like globals.
 V = pytypes.ModuleType("optviz._batch.V")
 for _rule in _rules.FIRST_ORDER_RULES.values():
     setattr(V, _rule.__name__, _sweep_over(_NAMESPACE[_rule.__name__]))
+V.lookahead_sync = _lookahead_sweep(_NAMESPACE["lookahead_sync"])
 
 # What _run_block reports it ran: the vectorised sweep of a first-order rule, simulate run by
 # run (second-order methods), or nothing (an id without a rule: every run ends with ERROR).
@@ -255,6 +267,8 @@ def _run_block(
                 status[i] = ERROR
                 stopped_at[i] = 0
             break
+        if flags[L.LOOKAHEAD_K] > 0:
+            V.lookahead_sync(nb, t, hp, flags, st, xs, ys, nxs, nys)
         path = PATH_VECTORISED
         _outcome_pass(
             sid, k, nb, p, data_x, data_y, escape_radius, xs, ys, fs, nxs, nys, status,

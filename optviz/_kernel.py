@@ -47,6 +47,7 @@ from optviz._layout import (
     LEVENBERG_MARQUARDT,
     LION,
     LM_LAMBDA,
+    LOOKAHEAD_K,
     LR,
     M0,
     M1,
@@ -97,6 +98,7 @@ from optviz._rules import (
     amsgrad_update,
     gd_update,
     lion_update,
+    lookahead_sync,
     momentum_update,
     nadam_update,
     nesterov_update,
@@ -348,10 +350,12 @@ def _outcome(sid, nx, ny, p, data_x, data_y, escape_radius):
 @njit(inline="always", error_model="numpy")
 def _step(
     oid, sid, k, x, y, f, hp, flags, st, i, mem, p, data_x, data_y, idx_full, batches, noise,
-    sched_id, sp, tol, escape_radius,
+    sched_id, sp, tol, escape_radius, lookahead,
 ):  # fmt: skip
-    """Update k (0-based) of run i from (x, y) with loss f: :func:`_prepare`, :func:`_update`,
-    :func:`_outcome` in turn. ``mem`` holds the L-BFGS memory of every run, ``mem[i]`` run i's.
+    """Update k (0-based) of run i from (x, y) with loss f: :func:`_prepare`, :func:`_update`
+    (then Lookahead's sync when ``lookahead``, i.e. flags[LOOKAHEAD_K] > 0, read once by the
+    caller outside its loop), :func:`_outcome` in turn. ``mem`` holds
+    the L-BFGS memory of every run, ``mem[i]`` run i's.
 
     Returns (status, nx, ny, fn, gx, gy, lr, ex, ey): ``gx, gy`` the gradient the optimizer saw,
     ``lr`` the scheduled η, ``ex, ey`` the per-coordinate step it applied. Status OK: (nx, ny,
@@ -385,6 +389,8 @@ def _step(
     )
     if code != OK:
         return code, x, y, f, gx, gy, nan, nan, nan
+    if lookahead:  # a first-order option only; off for the others
+        nx, ny = lookahead_sync(x, y, nx, ny, k + 1, hp, flags, st, i)
     status, fn = _outcome(sid, nx, ny, p, data_x, data_y, escape_radius)
     if status == DIVERGED:
         return _stopped_at_rest(gx, gy, batches, noise), x, y, f, gx, gy, lr, ex, ey
@@ -419,10 +425,11 @@ def _steps(
     """simulate's step loop: starts from (x, y) with loss f and the initialised state ``st``
     (one column); returns (status, last, x, y, f) with the last valid point and its loss.
     ``rec`` (rows, N_STATE): when it has rows, row k+1 receives the state after update k."""
+    lookahead = flags[LOOKAHEAD_K] > 0
     for k in range(steps):
         status, nx, ny, fn, gx, gy, lr, ex, ey = _step(
             oid, sid, k, x, y, f, hp, flags, st, 0, mem, p, data_x, data_y, idx_full, batches,
-            noise, sched_id, sp, tol, escape_radius,
+            noise, sched_id, sp, tol, escape_radius, lookahead,
         )  # fmt: skip
         grad[k, 0] = gx
         grad[k, 1] = gy

@@ -41,6 +41,8 @@ from optviz._layout import (
     GAVG1,
     GD,
     LION,
+    LOOKAHEAD_ALPHA,
+    LOOKAHEAD_K,
     LR_DECAY,
     M0,
     M1,
@@ -57,6 +59,8 @@ from optviz._layout import (
     QHADAM,
     QHM,
     RMSPROP,
+    SLOW_X,
+    SLOW_Y,
     V0,
     V1,
     VMAX0,
@@ -784,6 +788,37 @@ def adamax_update(x, y, gx, gy, lr, t, hp, flags, st, i):
         clr / st[V0, i],
         clr / st[V1, i],
     )
+
+
+# ======================================================================================
+# Lookahead: a wrapper around every first-order rule
+# ======================================================================================
+
+
+@njit(cache=True, error_model="numpy")
+def lookahead_sync(x, y, nx, ny, t, hp, flags, st, i):
+    r"""Lookahead (Zhang et al., 2019, "k steps forward, 1 step back") around the first-order
+    rule that has just taken run i's update t from the fast weights θ = (x, y) to (nx, ny).
+
+    The slow weights φ start at θ₀; after every k-th fast update (k = ``lookahead_k`` =
+    flags[LOOKAHEAD_K] > 0) φ ← φ + α(θ − φ) and θ ← φ (α = ``lookahead_alpha``). Returns the
+    fast weights after update t. As ``optax.lookahead(inner, sync_period=k, slow_step_size=α)``
+    with ``reset_state=False``: the inner rule keeps its state (momentum, v, …) across syncs,
+    gradients are taken at the fast weights, and the path drawn is the fast weights, which jump
+    back to φ at each sync; φ is in the state slots SLOW_X, SLOW_Y. Its formula-card line is
+    added by :func:`optviz.optimizers.formula` (as the weight-decay line is).
+    """
+    if t == 1:
+        st[SLOW_X, i] = x
+        st[SLOW_Y, i] = y
+    if t % flags[LOOKAHEAD_K] != 0:
+        return nx, ny
+    a = hp[LOOKAHEAD_ALPHA, i]
+    sx = st[SLOW_X, i] + a * (nx - st[SLOW_X, i])
+    sy = st[SLOW_Y, i] + a * (ny - st[SLOW_Y, i])
+    st[SLOW_X, i] = sx
+    st[SLOW_Y, i] = sy
+    return sx, sy
 
 
 # ======================================================================================

@@ -59,6 +59,7 @@ FLOAT_OPTIONS: dict[str, tuple[int, Range]] = {
     "nu": (L.NU1, Range(0.0, 1.0)),
     "nu1": (L.NU1, Range(0.0, 1.0)),
     "nu2": (L.NU2, Range(0.0, 1.0)),
+    "lookahead_alpha": (L.LOOKAHEAD_ALPHA, Range(0.0, 1.0)),
 }
 
 # Convention options: index in the kernel's flags vector and the allowed values, in order
@@ -75,7 +76,10 @@ CHOICE_OPTIONS: dict[str, tuple[int, tuple]] = {
     "accumulator_init": (L.ACCUMULATOR_INIT, ("zero", "first_grad")),
     "stop_rule": (L.STOP_RULE, ("none", "step", "loss")),
 }
-INT_OPTIONS: dict[str, tuple[int, int, int]] = {"history_size": (L.HISTORY_SIZE, 1, 64)}
+INT_OPTIONS: dict[str, tuple[int, int, int]] = {
+    "history_size": (L.HISTORY_SIZE, 1, 64),
+    "lookahead_k": (L.LOOKAHEAD_K, 0, 1000),
+}
 
 
 @dataclass(frozen=True)
@@ -109,11 +113,17 @@ _ADAPTIVE = {"eps_placement": "outside"}
 # (np. mała wartość normy z gradientu, maksymalna liczba epok, zadana dokładność, norma z różnicy
 # wektorów wag z kolejnych iteracji, itp.)"): a step shorter than step_tol, or f ≤ target_loss.
 _STOP = {"stop_rule": "none", "step_tol": 1e-6, "target_loss": 0.0}
+# Every first-order optimizer can be wrapped in Lookahead (Zhang et al., 2019): k fast steps,
+# then the slow weights move α of the way to the fast ones and the fast ones restart there.
+# lookahead_k = 0 is off; the paper's k = 5, α = 0.5.
+_LOOKAHEAD = {"lookahead_k": 0, "lookahead_alpha": 0.5}
 _CATALOG: dict[str, Optimizer] = {}
 
 
 def _add(name: str, oid: int, title: str, defaults: dict, update: object, fixes: str, **kw) -> None:
-    _CATALOG[name] = Optimizer(name, oid, title, {**defaults, **_STOP}, update, fixes, **kw)
+    wrappers = {} if kw.get("second_order") else _LOOKAHEAD
+    every = {**defaults, **wrappers, **_STOP}
+    _CATALOG[name] = Optimizer(name, oid, title, every, update, fixes, **kw)
 
 
 _add(
@@ -440,6 +450,8 @@ def inactive(name: str, resolved: dict) -> frozenset[str]:
         out.add("beta1")  # QHM / QHAdam with ν (ν₁) = 0: the average is computed, never used
     if resolved.get("nu2") == 0.0:
         out.add("beta2")
+    if not resolved.get("lookahead_k"):
+        out.add("lookahead_alpha")
     if resolved.get("stop_rule") != "step":
         out.add("step_tol")
     if resolved.get("stop_rule") != "loss":
@@ -551,6 +563,14 @@ def formula(name: str, schedule: object = None, **options: object) -> str:
         lines.append(
             rf"g_{k} = \nabla f(\theta_{{{k}-1}}) + \lambda\,\theta_{{{k}-1}}"
             rf"\quad (\lambda = {_num(wd)},\ \text{{weight decay}})"
+        )
+    sync = resolved.get("lookahead_k", 0)
+    if sync:
+        lines.append(
+            rf"\text{{every }}k = {sync}\text{{ steps: }} "
+            rf"\phi \leftarrow \phi + \alpha\,(\theta_{k} - \phi),\ "
+            rf"\theta_{k} \leftarrow \phi \quad (\phi_0 = \theta_0,\ "
+            rf"\alpha = {_num(resolved['lookahead_alpha'])},\ \text{{Lookahead; path: }}\theta)"
         )
     rule = resolved.get("stop_rule", "none")
     if rule == "step":

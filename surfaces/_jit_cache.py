@@ -15,7 +15,14 @@ from pathlib import Path
 import numba
 
 ROOT = Path(__file__).resolve().parent.parent
-KERNEL_SOURCES = ("surfaces/_kernels.py", "optviz/_kernel.py", "optviz/_batch.py")
+KERNEL_SOURCES = (
+    "surfaces/_kernels.py",
+    "optviz/_layout.py",
+    "optviz/_rules.py",
+    "optviz/_second_order.py",
+    "optviz/_kernel.py",
+    "optviz/_batch.py",
+)
 
 
 def configure() -> None:
