@@ -23,6 +23,12 @@ from numba import njit
 
 from optviz._layout import (
     ACCUMULATOR_INIT,
+    ADAGRAD,
+    ADAM,
+    ADAM_FIRST_GRAD,
+    ADAMAX,
+    ADAMW,
+    AMSGRAD,
     BETA1,
     BETA2,
     BIAS_CORRECTION,
@@ -34,14 +40,28 @@ from optviz._layout import (
     EPS_INSIDE,
     GAVG0,
     GAVG1,
+    GD,
+    LION,
+    LOOKAHEAD_ALPHA,
+    LOOKAHEAD_K,
     LR_DECAY,
     M0,
     M1,
+    MOMENTUM,
     MOMENTUM_DECAY,
     MOMENTUM_FORM,
     MU_PRODUCT,
+    NADAM,
     NADAM_SCHEDULE,
+    NESTEROV,
     NESTEROV_FORM,
+    NU1,
+    NU2,
+    QHADAM,
+    QHM,
+    RMSPROP,
+    SLOW_X,
+    SLOW_Y,
     V0,
     V1,
     VMAX0,
@@ -498,3 +518,228 @@ def nadam_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     x = x + c_mom * (st[M0, i] / d0)
     y = y + c_mom * (st[M1, i] / d1)
     return x, y, lr / d0, lr / d1
+
+
+# ---- QHM, QHAdam, Lion, Adamax (opt-a) ------------------------------------------------------
+
+
+@njit(cache=True, error_model="numpy")
+def qhm_update(x, y, gx, gy, lr, t, hp, flags, st, i):
+    r"""Quasi-hyperbolic momentum (QHM): a ν-weighted average of a plain gradient step and an
+    EMA-momentum step; β₁ is the momentum β, ``nu`` is ν.
+
+    Formula:
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t
+        \theta_t \leftarrow \theta_{t-1} - \eta \left[(1-\nu)\, g_t + \nu\, m_t\right]
+
+    Notes:
+        Ma & Yarats (2019), ``qhoptim.pyt.QHM(lr=η, momentum=β₁, nu=ν)`` (golden ≤ 1e-15 over 1000
+        steps), in its order of operations (m·β + (1−β)g, then the two parts added to θ one after
+        the other). The paper's recommended β₁ = 0.999, ν = 0.7 are the defaults. ν = 0 is plain
+        gradient descent, ν = 1 the EMA momentum v ← βv + (1−β)g, θ ← θ − ηv (the mini-batch
+        deck's form, so η must be about 1/(1−β) times torch's): QHM fixes momentum's sluggish
+        response to a fresh gradient by always giving the current gradient weight 1−ν, while
+        the long memory (β = 0.999) averages out noise. ``weight_decay`` is L2 added to g
+        (qhoptim's ``weight_decay_type="grad"``).
+    """
+    b = hp[BETA1, i]
+    nu = hp[NU1, i]
+    wd = hp[WEIGHT_DECAY, i]
+    dx = gx + wd * x
+    dy = gy + wd * y
+    st[M0, i] = st[M0, i] * b + (1.0 - b) * dx
+    st[M1, i] = st[M1, i] * b + (1.0 - b) * dy
+    cm = lr * nu
+    cg = lr * (1.0 - nu)
+    nx = x - cm * st[M0, i]
+    ny = y - cm * st[M1, i]
+    return nx - cg * dx, ny - cg * dy, lr, lr
+
+
+@njit(cache=True, error_model="numpy")
+def qhadam_update(x, y, gx, gy, lr, t, hp, flags, st, i):
+    r"""QHAdam: Adam whose numerator and denominator each mix the bias-corrected average with the
+    current gradient (ν₁ for m, ν₂ for v).
+
+    Formula:
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\quad
+            v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2
+        \hat m_t = \frac{m_t}{1-\beta_1^t},\quad \hat v_t = \frac{v_t}{1-\beta_2^t}
+        \theta_t \leftarrow \theta_{t-1} - \eta\,
+            \frac{(1-\nu_1)\, g_t + \nu_1 \hat m_t}
+            {\sqrt{(1-\nu_2)\, g_t^2 + \nu_2 \hat v_t} + \epsilon}
+
+    Notes:
+        Ma & Yarats (2019), ``qhoptim.pyt.QHAdam(lr=η, betas=(β₁, β₂), nus=(ν₁, ν₂), eps=ε)``
+        (golden ≤ 1e-15 over 1000 steps), in its order of operations: it keeps the bias-corrected
+        averages m̂, v̂ themselves (slots M, V), updated with the weight 1/W_t where
+        W_t = 1 + β W_{t−1} = (1−βᵗ)/(1−β) (slots BP1, BP2 hold W₁, W₂ here, not βᵗ). Defaults
+        are the paper's recommendation β₁ = 0.995, β₂ = 0.999, ν₁ = 0.7, ν₂ = 1. ν₁ = ν₂ = 1 is
+        Adam; ν₂ < 1 puts the current g² into the denominator, which bounds the step by
+        η/√(1−ν₂) and fixes Adam's large steps when v̂ is small and a large gradient arrives.
+        ``weight_decay`` is L2 added to g (qhoptim's default); ε is outside the √.
+    """
+    b1 = hp[BETA1, i]
+    b2 = hp[BETA2, i]
+    nu1 = hp[NU1, i]
+    nu2 = hp[NU2, i]
+    eps = hp[EPS, i]
+    wd = hp[WEIGHT_DECAY, i]
+    dx = gx + wd * x
+    dy = gy + wd * y
+    dx2 = dx * dx
+    dy2 = dy * dy
+    w1 = 1.0 + b1 * st[BP1, i] if t > 1 else 1.0
+    w2 = 1.0 + b2 * st[BP2, i] if t > 1 else 1.0
+    st[BP1, i] = w1
+    st[BP2, i] = w2
+    a1 = 1.0 - 1.0 / w1
+    a2 = 1.0 - 1.0 / w2
+    st[M0, i] = st[M0, i] * a1 + (1.0 - a1) * dx
+    st[M1, i] = st[M1, i] * a1 + (1.0 - a1) * dy
+    st[V0, i] = st[V0, i] * a2 + (1.0 - a2) * dx2
+    st[V1, i] = st[V1, i] * a2 + (1.0 - a2) * dy2
+    n0 = st[M0, i] * nu1 + (1.0 - nu1) * dx
+    n1 = st[M1, i] * nu1 + (1.0 - nu1) * dy
+    d0 = _sqrt(st[V0, i] * nu2 + (1.0 - nu2) * dx2) + eps
+    d1 = _sqrt(st[V1, i] * nu2 + (1.0 - nu2) * dy2) + eps
+    return x - lr * (n0 / d0), y - lr * (n1 / d1), lr / d0, lr / d1
+
+
+@njit(cache=True, error_model="numpy")
+def lion_update(x, y, gx, gy, lr, t, hp, flags, st, i):
+    r"""Lion (evoLved sIgn mOmeNtum): the sign of an interpolation between the momentum and the
+    gradient, so every coordinate moves by exactly ±η.
+
+    Formula:
+        c_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t
+        \theta_t \leftarrow \theta_{t-1} - \eta @if{weight_decay!=0}
+            {\left(\operatorname{sign}(c_t) + \lambda\, \theta_{t-1}\right)}
+            {\, \operatorname{sign}(c_t)}
+        m_t \leftarrow \beta_2 m_{t-1} + (1-\beta_2)\, g_t
+
+    Notes:
+        Chen et al. (2023), ``optax.lion(learning_rate=η, b1=β₁, b2=β₂, weight_decay=λ)``
+        (golden: equal to the last bit over 1000 steps). Every step has coordinates of exactly
+        ±η (0 only where c = 0): the path moves along the diagonals of a grid, whatever the
+        gradient's size, so η sets the final jitter around the minimum (a decaying schedule
+        removes it). The momentum m uses β₂ (slow, 0.99) but the sign uses β₁ (faster, 0.9):
+        near a turn the sign can disagree with the gradient. What it fixes: Adam's per-coordinate
+        scaling at the cost of no second moment at all (half Adam's memory); use η 3–10× smaller
+        than Adam's. Weight decay is decoupled (AdamW-style, scaled by η), not added to g; optax's
+        default λ is 1e-3, here 0.
+    """
+    b1 = hp[BETA1, i]
+    b2 = hp[BETA2, i]
+    wd = hp[WEIGHT_DECAY, i]
+    cx = (1.0 - b1) * gx + b1 * st[M0, i]
+    cy = (1.0 - b1) * gy + b1 * st[M1, i]
+    # sign(c) with sign(0) = 0 and NaN kept (jnp.sign), as selects so the batch loop vectorises.
+    sx = 1.0 if cx > 0.0 else (-1.0 if cx < 0.0 else cx)
+    sy = 1.0 if cy > 0.0 else (-1.0 if cy < 0.0 else cy)
+    st[M0, i] = (1.0 - b2) * gx + b2 * st[M0, i]
+    st[M1, i] = (1.0 - b2) * gy + b2 * st[M1, i]
+    return x - lr * (sx + wd * x), y - lr * (sy + wd * y), lr, lr
+
+
+@njit(cache=True, error_model="numpy")
+def adamax_update(x, y, gx, gy, lr, t, hp, flags, st, i):
+    r"""Adamax: Adam with the ∞-norm in place of the root mean square: the denominator u is a
+    decaying running max of |g|.
+
+    Formula:
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t
+        u_t \leftarrow \max\left(\beta_2 u_{t-1},\ |g_t| + \epsilon\right)
+        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{1-\beta_1^t}\, \frac{m_t}{u_t}
+
+    Notes:
+        Kingma & Ba (2015), Algorithm 2; ``torch.optim.Adamax(lr=η, betas=(β₁, β₂), eps=ε)``
+        (golden ≤ 1e-15 over 1000 steps), with torch's ε inside the max (the paper has none).
+        u needs no bias correction (a max is not pulled towards 0 by its zero start), so the
+        first step is η·sign(g₁). What it changes: Adam's √v̂ is the L² norm of the recent
+        gradients; Adamax takes the Lᵖ norm's limit p → ∞, a max, which is numerically simple,
+        needs no bias correction and bounds every step by about η per coordinate (Kingma & Ba:
+        |Δθ| ≤ η). One huge gradient keeps u large, and the steps small, until β₂ᵏ has decayed
+        it: ln(ratio)/(1−β₂) steps. ``weight_decay`` is L2 added to g (torch).
+    """
+    b1 = hp[BETA1, i]
+    b2 = hp[BETA2, i]
+    eps = hp[EPS, i]
+    wd = hp[WEIGHT_DECAY, i]
+    dx = gx + wd * x
+    dy = gy + wd * y
+    st[M0, i] = _lerp(st[M0, i], dx, 1.0 - b1)
+    st[M1, i] = _lerp(st[M1, i], dy, 1.0 - b1)
+    # torch.maximum as a select (a NaN gradient propagates, as in torch; Python's max() would
+    # drop it, and its branches keep the batch loop scalar).
+    u0 = st[V0, i] * b2
+    u1 = st[V1, i] * b2
+    a0 = abs(dx) + eps
+    a1 = abs(dy) + eps
+    st[V0, i] = u0 if u0 > a0 else a0
+    st[V1, i] = u1 if u1 > a1 else a1
+    st[BP1, i] *= b1
+    clr = lr / (1.0 - st[BP1, i])
+    return (
+        x - clr * (st[M0, i] / st[V0, i]),
+        y - clr * (st[M1, i] / st[V1, i]),
+        clr / st[V0, i],
+        clr / st[V1, i],
+    )
+
+
+# ======================================================================================
+# Lookahead: a wrapper around every first-order rule
+# ======================================================================================
+
+
+@njit(cache=True, error_model="numpy")
+def lookahead_sync(x, y, nx, ny, t, hp, flags, st, i):
+    r"""Lookahead (Zhang et al., 2019, "k steps forward, 1 step back") around the first-order
+    rule that has just taken run i's update t from the fast weights θ = (x, y) to (nx, ny).
+
+    The slow weights φ start at θ₀; after every k-th fast update (k = ``lookahead_k`` =
+    flags[LOOKAHEAD_K] > 0) φ ← φ + α(θ − φ) and θ ← φ (α = ``lookahead_alpha``). Returns the
+    fast weights after update t. As ``optax.lookahead(inner, sync_period=k, slow_step_size=α)``
+    with ``reset_state=False``: the inner rule keeps its state (momentum, v, …) across syncs,
+    gradients are taken at the fast weights, and the path drawn is the fast weights, which jump
+    back to φ at each sync; φ is in the state slots SLOW_X, SLOW_Y. Its formula-card line is
+    added by :func:`optviz.optimizers.formula` (as the weight-decay line is).
+    """
+    if t == 1:
+        st[SLOW_X, i] = x
+        st[SLOW_Y, i] = y
+    if t % flags[LOOKAHEAD_K] != 0:
+        return nx, ny
+    a = hp[LOOKAHEAD_ALPHA, i]
+    sx = st[SLOW_X, i] + a * (nx - st[SLOW_X, i])
+    sy = st[SLOW_Y, i] + a * (ny - st[SLOW_Y, i])
+    st[SLOW_X, i] = sx
+    st[SLOW_Y, i] = sy
+    return sx, sy
+
+
+# ======================================================================================
+# The registry: optimizer id -> first-order rule
+# ======================================================================================
+
+# Every first-order rule, by the id of optviz._layout that selects it. optviz._batch builds its
+# vectorised loops from this table (each rule and every njit helper of this module rebound to
+# the vectorisable ones), and tests/test_kernel_registry.py checks that each entry has its line
+# in the two hand-hoisted dispatches (optviz._kernel._update, optviz._batch._run_block).
+FIRST_ORDER_RULES = {
+    GD: gd_update,
+    MOMENTUM: momentum_update,
+    NESTEROV: nesterov_update,
+    ADAGRAD: adagrad_update,
+    RMSPROP: rmsprop_update,
+    ADAM: adam_update,
+    NADAM: nadam_update,
+    ADAMW: adamw_update,
+    AMSGRAD: amsgrad_update,
+    ADAM_FIRST_GRAD: adam_first_grad_update,
+    QHM: qhm_update,
+    QHADAM: qhadam_update,
+    LION: lion_update,
+    ADAMAX: adamax_update,
+}

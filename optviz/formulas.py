@@ -370,15 +370,34 @@ def _schedule_lines(card: Card) -> list[str]:
     return out
 
 
+# Their weight decay shrinks θ in the rule itself (their cards say so), not through g.
+DECOUPLED_DECAY = ("adamw", "lion")
+
+
 def _weight_decay_line(card: Card) -> list[str]:
     """The L2 term torch adds to the gradient (AdamW's decoupled decay is in its rule)."""
     wd = card.resolved.get("weight_decay", 0.0)
-    if not wd or card.name == "adamw":
+    if not wd or card.name in DECOUPLED_DECAY:
         return []
     k = card.k
     return [
         rf"g_{k} = \nabla f(\theta_{{{k}-1}}) + \lambda\,\theta_{{{k}-1}}"
         rf"\quad (\lambda = {_num(wd)},\ \text{{weight decay}})"
+    ]
+
+
+def _lookahead_line(card: Card) -> list[str]:
+    """Lookahead around a first-order optimizer (Zhang et al., 2019): every k fast steps the
+    slow weights φ move a fraction α towards the fast ones, and the fast ones restart there."""
+    sync = card.resolved.get("lookahead_k", 0)
+    if not sync:
+        return []
+    k = card.k
+    return [
+        rf"\text{{every }}k = {sync}\text{{ steps: }} "
+        rf"\phi \leftarrow \phi + \alpha\,(\theta_{k} - \phi),\ "
+        rf"\theta_{k} \leftarrow \phi \quad (\phi_0 = \theta_0,\ "
+        rf"\alpha = {_num(card.resolved['lookahead_alpha'])},\ \text{{Lookahead; path: }}\theta)"
     ]
 
 
@@ -399,6 +418,7 @@ def _stop_rule_line(card: Card) -> list[str]:
 TAIL_LINES: list[Callable[[Card], list[str]]] = [
     _schedule_lines,
     _weight_decay_line,
+    _lookahead_line,
     _stop_rule_line,
 ]
 

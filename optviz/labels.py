@@ -37,6 +37,9 @@ OPTIONS: dict[str, str] = {
     "lr_decay": "η decay (η / (1 + (t − 1)·decay))",
     "lm_lambda": "initial damping ν₀",
     "history_size": "history size m",
+    "nu": "immediate discount ν (QHM)",
+    "nu1": "immediate discount ν₁ (QHAdam, numerator)",
+    "nu2": "immediate discount ν₂ (QHAdam, denominator)",
     # convention options
     "momentum_form": "momentum form",
     "nesterov_form": "Nesterov form",
@@ -50,6 +53,8 @@ OPTIONS: dict[str, str] = {
     "stop_rule": "stop rule (Polish deck)",
     "step_tol": "step tolerance ‖θₖ − θₖ₋₁‖",
     "target_loss": "target loss f_target",
+    "lookahead_k": "Lookahead: fast steps k per sync (0 = off)",
+    "lookahead_alpha": "Lookahead: pull-back α",
 }
 
 # The short symbol of an option in a run label ("η=0.01"); options without one are spelled out.
@@ -63,6 +68,9 @@ SYMBOLS: dict[str, str] = {
     "dampening": "τ",
     "lm_lambda": "ν₀",
     "history_size": "m",
+    "nu": "ν",
+    "nu1": "ν₁",
+    "nu2": "ν₂",
 }
 
 # Every value of every convention option.

@@ -54,6 +54,11 @@ FLOAT_OPTIONS: dict[str, tuple[int, Range]] = {
     "lm_lambda": (L.LM_LAMBDA, Range(1e-12, 1e12)),
     "step_tol": (L.STEP_TOL, Range(0.0, 1e6)),
     "target_loss": (L.TARGET_LOSS, Range(-1e12, 1e12)),
+    # QHM's ν and QHAdam's ν₁ share a slot (no optimizer has both), QHAdam's ν₂ the next one.
+    "nu": (L.NU1, Range(0.0, 1.0)),
+    "nu1": (L.NU1, Range(0.0, 1.0)),
+    "nu2": (L.NU2, Range(0.0, 1.0)),
+    "lookahead_alpha": (L.LOOKAHEAD_ALPHA, Range(0.0, 1.0)),
 }
 
 # Convention options: index in the kernel's flags vector and the allowed values, in order
@@ -70,7 +75,10 @@ CHOICE_OPTIONS: dict[str, tuple[int, tuple]] = {
     "accumulator_init": (L.ACCUMULATOR_INIT, ("zero", "first_grad")),
     "stop_rule": (L.STOP_RULE, ("none", "step", "loss")),
 }
-INT_OPTIONS: dict[str, tuple[int, int, int]] = {"history_size": (L.HISTORY_SIZE, 1, 64)}
+INT_OPTIONS: dict[str, tuple[int, int, int]] = {
+    "history_size": (L.HISTORY_SIZE, 1, 64),
+    "lookahead_k": (L.LOOKAHEAD_K, 0, 1000),
+}
 
 
 @dataclass(frozen=True)
@@ -104,11 +112,17 @@ _ADAPTIVE = {"eps_placement": "outside"}
 # (np. mała wartość normy z gradientu, maksymalna liczba epok, zadana dokładność, norma z różnicy
 # wektorów wag z kolejnych iteracji, itp.)"): a step shorter than step_tol, or f ≤ target_loss.
 _STOP = {"stop_rule": "none", "step_tol": 1e-6, "target_loss": 0.0}
+# Every first-order optimizer can be wrapped in Lookahead (Zhang et al., 2019): k fast steps,
+# then the slow weights move α of the way to the fast ones and the fast ones restart there.
+# lookahead_k = 0 is off; the paper's k = 5, α = 0.5.
+_LOOKAHEAD = {"lookahead_k": 0, "lookahead_alpha": 0.5}
 _CATALOG: dict[str, Optimizer] = {}
 
 
 def _add(name: str, oid: int, title: str, defaults: dict, update: object, fixes: str, **kw) -> None:
-    _CATALOG[name] = Optimizer(name, oid, title, {**defaults, **_STOP}, update, fixes, **kw)
+    wrappers = {} if kw.get("second_order") else _LOOKAHEAD
+    every = {**defaults, **wrappers, **_STOP}
+    _CATALOG[name] = Optimizer(name, oid, title, every, update, fixes, **kw)
 
 
 _add(
@@ -248,6 +262,54 @@ _add(
     torch="torch.optim.Adam(lr, betas=(β₁, β₂), eps=ε, amsgrad=True)",
 )
 _add(
+    "qhm",
+    L.QHM,
+    "QHM (quasi-hyperbolic momentum)",
+    {"lr": 1e-3, "beta1": 0.999, "nu": 0.7, "weight_decay": 0.0},
+    _rules.qhm_update,
+    "Momentum reacts slowly to a new gradient; QHM always gives the current gradient its own "
+    "weight 1 − ν beside the long-memory average (ν = 0: GD, ν = 1: EMA momentum).",
+    torch="qhoptim.pyt.QHM(lr, momentum=β₁, nu=ν)",
+)
+_add(
+    "qhadam",
+    L.QHADAM,
+    "QHAdam",
+    {
+        "lr": 1e-3,
+        "beta1": 0.995,
+        "beta2": 0.999,
+        "nu1": 0.7,
+        "nu2": 1.0,
+        "eps": 1e-8,
+        "weight_decay": 0.0,
+    },
+    _rules.qhadam_update,
+    "Adam with QHM's mix in both moments: the current g (and g²) weigh 1 − ν₁ (1 − ν₂) beside "
+    "the averages, which bounds the steps when v̂ is small (ν₁ = ν₂ = 1: Adam).",
+    torch="qhoptim.pyt.QHAdam(lr, betas=(β₁, β₂), nus=(ν₁, ν₂), eps=ε)",
+)
+_add(
+    "lion",
+    L.LION,
+    "Lion (sign momentum)",
+    {"lr": 1e-4, "beta1": 0.9, "beta2": 0.99, "weight_decay": 0.0},
+    _rules.lion_update,
+    "Adam without the second moment: the sign of a momentum/gradient mix, so every coordinate "
+    "steps exactly ±η (diagonal moves) and only one average is kept.",
+    torch="optax.lion(learning_rate, b1=β₁, b2=β₂, weight_decay=λ)",
+)
+_add(
+    "adamax",
+    L.ADAMAX,
+    "Adamax",
+    {"lr": 2e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0},
+    _rules.adamax_update,
+    "Adam with the ∞-norm: the denominator is a decaying max of |g| instead of the root mean "
+    "square, with no bias correction needed and steps bounded by η.",
+    torch="torch.optim.Adamax(lr, betas=(β₁, β₂), eps=ε)",
+)
+_add(
     "newton",
     L.NEWTON,
     "Newton's method",
@@ -383,6 +445,12 @@ def inactive(name: str, resolved: dict) -> frozenset[str]:
             out.add("beta1")
     if name == "adam" and resolved["accumulator_init"] == "first_grad":
         out.add("bias_correction")  # Hung-yi Lee's averages start at g₁: nothing to correct
+    if resolved.get("nu", resolved.get("nu1")) == 0.0:
+        out.add("beta1")  # QHM / QHAdam with ν (ν₁) = 0: the average is computed, never used
+    if resolved.get("nu2") == 0.0:
+        out.add("beta2")
+    if not resolved.get("lookahead_k"):
+        out.add("lookahead_alpha")
     if resolved.get("stop_rule") != "step":
         out.add("step_tol")
     if resolved.get("stop_rule") != "loss":

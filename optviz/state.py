@@ -22,13 +22,17 @@ Names (only those the optimizer has):
 - ``v``: RMSProp's and Adam's second moment; ``G``: AdaGrad's sum of squared gradients;
   ``v_hat``: v/(1 − β₂ᵗ) (AMSGrad: v_max/(1 − β₂ᵗ), what its denominator uses);
   ``v_max``: AMSGrad's running max; ``g_avg``: centered RMSProp's running mean ḡ;
+- QHM: ``m`` (its EMA buffer); QHAdam: ``m_hat``, ``v_hat`` (it keeps the bias-corrected averages
+  themselves, as qhoptim does); Lion: ``m`` and ``c`` = β₁m_{t−1} + (1−β₁)g_t, whose sign is the
+  step; Adamax: ``m``, ``u`` (the decaying max of |g| + ε) and ``beta1_t``;
 - ``beta1_t``, ``beta2_t``: β₁ᵗ and β₂ᵗ as the kernel tracks them (by multiplication);
   ``mu``, ``mu_next``, ``mu_product``: NAdam's μₜ, μₜ₊₁ and ∏μᵢ;
 - ``hessian``: the true Hessian ∇²f at θ_k (every optimizer);
 - ``H``: the matrix update k stepped with: Newton's Hessian at θ_{k−1} (guarded: |H|_ε, the
   eigenvalues' absolute values floored at ε), BFGS/DFP/L-BFGS's approximation B = V⁻¹,
   Levenberg–Marquardt's JᵀJ + νI; ``V``: the quasi-Newton inverse-Hessian estimate;
-  ``nu``: Levenberg–Marquardt's ν.
+  ``nu``: Levenberg–Marquardt's ν;
+- ``slow``: Lookahead's slow weights φ (with ``lookahead_k`` > 0; the path is the fast weights).
 """
 
 from __future__ import annotations
@@ -184,6 +188,20 @@ def _named(optimizer, surf, resolved, hp, flags, rec, xy, grad, lr, eff):  # noq
             if bias:
                 out["m_hat"] = m / (1.0 - b1t)[:, None]
                 out["v_hat"] = used / (1.0 - b2t)[:, None]
+    elif optimizer == "qhm":
+        out["m"] = m
+    elif optimizer == "qhadam":
+        # qhoptim's order: the kernel keeps the bias-corrected averages themselves.
+        out["m_hat"], out["v_hat"] = m, v
+    elif optimizer == "lion":
+        out["m"] = m
+        c = np.full((n, 2), np.nan)
+        b1 = hp[L.BETA1]
+        c[1:] = (1.0 - b1) * out["g"][1:] + b1 * m[:-1]  # the kernel's operations
+        out["c"] = c
+    elif optimizer == "adamax":
+        out["m"], out["u"] = m, v
+        out["beta1_t"] = b1t.copy()
     elif optimizer == "newton":
         h_prev = np.full((n, 2, 2), np.nan)
         h_prev[1 : last + 1] = out["hessian"][:last]
@@ -212,6 +230,9 @@ def _named(optimizer, surf, resolved, hp, flags, rec, xy, grad, lr, eff):  # noq
             a, b, c = gauss_newton(surf.id, x, y, surf.kernel_params, surf.data_x, surf.data_y)
             H[k] = [[a + nu[k - 1], b], [b, c + nu[k - 1]]]
         out["H"] = H
+    if resolved.get("lookahead_k"):
+        out["slow"] = _vec(rec, L.SLOW_X, L.SLOW_Y)
+        out["slow"][0] = xy[0]  # φ₀ = θ₀ (the kernel stores it at the first update)
     for key, arr in out.items():
         if key not in ("hessian",):
             arr[last + 1 :] = np.nan

@@ -199,7 +199,7 @@ class _Builder:
             origin=origin,
             values={"g": g, "lr": self.lr},
         )
-        if self.wd and self.traj.optimizer != "adamw":
+        if self.wd and self.traj.optimizer not in ("adamw", "lion"):  # theirs is decoupled
             gw = g + self.wd * self.theta
             self.add(
                 "weight decay",
@@ -459,6 +459,107 @@ class _Builder:
                  f"−η μ_t+1/(1−∏μ·μ_t+1) · m/{denom} = {fmt(c_mom * (m / d))}", "move",
                  vector=c_mom * (m / d), values={"c": c_mom})  # fmt: skip
         self.total("the two parts")
+
+    # -- QHM, QHAdam, Lion, Adamax --
+    def _qhm(self) -> None:
+        g = self.gradient()
+        b, nu = float(self.c["beta1"]), float(self.c["nu"])
+        mp, m = self.state("m", self.k), self.state("m")
+        self.add(
+            "momentum buffer",
+            f"m ← β m + (1−β) g = {fmt(b)}·{fmt(mp)} + {fmt(1 - b)}·{fmt(g)} = {fmt(m)}"
+            " (an exponentially weighted average of the gradients)",
+            values={"m_prev": mp, "m": m, "beta1": b},
+        )
+        lr = self.lr
+        self.add("momentum part", f"−η ν m = −{fmt(lr)}·{fmt(nu)}·{fmt(m)} = "
+                 f"{fmt(-lr * nu * m)} (ν of the step follows the average)", "move",
+                 vector=-lr * nu * m, values={"m": m, "nu": nu})  # fmt: skip
+        self.add("gradient part", f"−η (1−ν) g = −{fmt(lr)}·{fmt(1 - nu)}·{fmt(g)} = "
+                 f"{fmt(-lr * (1 - nu) * g)} (1 − ν follows the fresh gradient)", "move",
+                 vector=-lr * (1 - nu) * g, values={"g": g, "nu": nu})  # fmt: skip
+        self.total("−η [(1−ν) g + ν m]")
+
+    def _qhadam(self) -> None:
+        g = self.gradient()
+        b1, b2 = float(self.c["beta1"]), float(self.c["beta2"])
+        nu1, nu2 = float(self.c["nu1"]), float(self.c["nu2"])
+        t = self.t
+        mh, vh = self.state("m_hat"), self.state("v_hat")
+        self.add(
+            "first moment",
+            f"m ← β₁ m + (1−β₁) g, m̂ = m/(1−β₁ᵗ) = {fmt(mh)} (β₁ = {fmt(b1)}, t = {t})",
+            values={"m_hat": mh},
+        )
+        self.add(
+            "second moment",
+            f"v ← β₂ v + (1−β₂) g², v̂ = v/(1−β₂ᵗ) = {fmt(vh)} (β₂ = {fmt(b2)})",
+            values={"v_hat": vh},
+        )
+        size = self.state("step_size")
+        mix = (1 - nu2) * g * g + nu2 * vh
+        self.add(
+            "per-coordinate step size",
+            f"η/(√((1−ν₂) g² + ν₂ v̂) + ε) = η/(√{fmt(mix)} + ε) = {fmt(size)} (ν₂ = {fmt(nu2)}"
+            "; ν₂ < 1 lets the current g² bound the step)",
+            values={"step_size": size},
+        )
+        self._two_parts(-size * nu1 * mh, -size * (1 - nu1) * g, f"−η ν₁ m̂/(…) (ν₁ = {fmt(nu1)})",
+                        "−η (1−ν₁) g/(…)")  # fmt: skip
+        self.total("−η [(1−ν₁) g + ν₁ m̂]/(√((1−ν₂) g² + ν₂ v̂) + ε)")
+
+    def _lion(self) -> None:
+        g = self.gradient()
+        b1, b2 = float(self.c["beta1"]), float(self.c["beta2"])
+        mp, m, c = self.state("m", self.k), self.state("m"), self.state("c")
+        sign = np.sign(c)
+        self.add(
+            "interpolation",
+            f"c = β₁ m + (1−β₁) g = {fmt(b1)}·{fmt(mp)} + {fmt(1 - b1)}·{fmt(g)} = {fmt(c)}",
+            values={"m_prev": mp, "c": c},
+        )
+        lr = self.lr
+        self.add("sign step", f"−η sign(c) = −{fmt(lr)}·{fmt(sign)} = {fmt(-lr * sign)} (every "
+                 "coordinate moves by exactly η, whatever the gradient's size)", "move",
+                 vector=-lr * sign, values={"lr": lr, "sign": sign})  # fmt: skip
+        if self.wd:
+            decay = -lr * self.wd * self.theta
+            self.add("decoupled weight decay", f"−ηλθ = {fmt(decay)}", "move", vector=decay,
+                     values={"part": decay, "weight_decay": self.wd})  # fmt: skip
+        self.add(
+            "momentum",
+            f"m ← β₂ m + (1−β₂) g = {fmt(b2)}·{fmt(mp)} + {fmt(1 - b2)}·{fmt(g)} = {fmt(m)}"
+            " (updated after the step, with the slower β₂)",
+            values={"m_prev": mp, "m": m},
+        )
+        self.total("−η sign(c) − ηλθ" if self.wd else "−η sign(c)")
+
+    def _adamax(self) -> None:
+        g = self.gradient()
+        b1, b2 = float(self.c["beta1"]), float(self.c["beta2"])
+        mp, m = self.state("m", self.k), self.state("m")
+        up, u = self.state("u", self.k), self.state("u")
+        self.add(
+            "first moment",
+            f"m ← β₁ m + (1−β₁) g = {fmt(b1)}·{fmt(mp)} + {fmt(1 - b1)}·{fmt(g)} = {fmt(m)}",
+            values={"m_prev": mp, "m": m},
+        )
+        self.add(
+            "∞-norm",
+            f"u ← max(β₂ u, |g| + ε) = max({fmt(b2 * up)}, {fmt(np.abs(g))} + ε) = {fmt(u)} "
+            "(a decaying max instead of Adam's root mean square)",
+            values={"u_prev": up, "u": u},
+        )
+        bc1 = 1.0 - float(self.state("beta1_t"))
+        size = self.state("step_size")
+        self.add(
+            "per-coordinate step size",
+            f"η/(1−β₁ᵗ)/u = {fmt(self.lr)}/{fmt(bc1)}/u = {fmt(size)} (t = {self.t})",
+            values={"step_size": size, "bias": bc1},
+        )
+        self._two_parts(-size * b1 * mp, -size * (1 - b1) * g, "−η/(1−β₁ᵗ) β₁ m_prev/u",
+                        "−η/(1−β₁ᵗ) (1−β₁) g/u")  # fmt: skip
+        self.total("−η/(1−β₁ᵗ) m/u")
 
     # -- second-order methods --
     def _matrix_steps(self, H: np.ndarray, g: np.ndarray, scale: float, label: str) -> None:

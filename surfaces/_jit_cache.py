@@ -17,11 +17,11 @@ import numba
 ROOT = Path(__file__).resolve().parent.parent
 KERNEL_SOURCES = (
     "surfaces/_kernels.py",
-    "optviz/_kernel.py",
-    "optviz/_batch.py",
-    "optviz/_layout.py",  # the kernel's split (session 4); a missing file counts as empty
+    "optviz/_layout.py",
     "optviz/_rules.py",
     "optviz/_second_order.py",
+    "optviz/_kernel.py",
+    "optviz/_batch.py",
 )
 
 

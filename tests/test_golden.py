@@ -33,7 +33,7 @@ def test_matches_torch(path: Path):
     expected = golden["xy"]
     traj = optviz.run(
         kwargs.pop("optimizer"),
-        "rosenbrock",
+        kwargs.pop("surface", "rosenbrock"),
         start=tuple(golden["start"]),
         steps=expected.shape[0] - 1,
         **kwargs,

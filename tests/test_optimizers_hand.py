@@ -200,6 +200,7 @@ def test_first_order_steps_by_hand(name, hyper, expected):
 def test_every_optimizer_has_a_hand_computed_case():
     by_hand = {name for name, _, _ in FIRST_ORDER_CASES}
     by_hand |= {"newton", "bfgs", "dfp", "lbfgs", "levenberg_marquardt", "steepest_descent"}
+    by_hand |= {"qhm", "qhadam", "lion", "adamax"}  # tests/test_new_optimizers_a.py
     assert by_hand == set(optviz.OPTIMIZERS)
 
 
@@ -479,6 +480,33 @@ CONVERGENCE = {
         "rosenbrock": {"lr": 0.02, "steps": 20_000, "weight_decay": 0.0},
     },
     "amsgrad": {"bowl": {"lr": 0.1, "steps": 2000}, "rosenbrock": {"lr": 0.02, "steps": 20_000}},
+    "qhm": {
+        "bowl": {"lr": 0.5, "beta1": 0.9, "steps": 300},
+        "rosenbrock": {"lr": 2e-3, "beta1": 0.999, "steps": 20_000},
+    },
+    "qhadam": {
+        "bowl": {"lr": 0.1, "steps": 2000},
+        "rosenbrock": {
+            "lr": 0.02,
+            "beta1": 0.9,
+            "steps": 20_000,
+            "schedule": {"name": "step", "step_size": 5000, "gamma": 0.3},
+        },
+    },
+    # Lion's steps are ±η per coordinate: it ends within ~η of the minimum unless η decays.
+    "lion": {
+        "bowl": {
+            "lr": 0.01,
+            "steps": 3000,
+            "schedule": {"name": "step", "step_size": 500, "gamma": 0.3},
+        },
+        "rosenbrock": {
+            "lr": 1e-3,
+            "steps": 20_000,
+            "schedule": {"name": "step", "step_size": 5000, "gamma": 0.3},
+        },
+    },
+    "adamax": {"bowl": {"lr": 0.1, "steps": 2000}, "rosenbrock": {"lr": 0.01, "steps": 30_000}},
     "newton": {"bowl": {"steps": 5}, "rosenbrock": {"steps": 50}},
     "bfgs": {"bowl": {"steps": 20}, "rosenbrock": {"steps": 100}},
     # DFP with backtracking stalls in the valley (a known weakness); an exact search fixes it.

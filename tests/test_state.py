@@ -128,6 +128,33 @@ def hand(name: str, o: dict, steps: int = 2) -> list[dict]:
             th = th - lr * ((1 - mu) * g / (1 - mu_prod) + mu_n * m / (1 - mu_prod * mu_n)) / d
             rec.update(m=m, v=v, v_hat=vh, mu=mu, mu_next=mu_n, mu_product=mu_prod)
             rec["step_size"] = lr / d
+        elif name == "qhm":  # Ma & Yarats: m ← βm + (1−β)g, θ ← θ − η[(1−ν)g + νm]
+            g = grad(th)
+            m = b1 * m + (1 - b1) * g
+            th = th - lr * ((1 - o["nu"]) * g + o["nu"] * m)
+            rec["m"], rec["step_size"] = m, np.array([lr, lr])
+        elif name == "qhadam":  # Adam's m̂, v̂, each mixed with the current g, g²
+            g = grad(th)
+            m = b1 * m + (1 - b1) * g
+            v = b2 * v + (1 - b2) * g * g
+            mh, vh = m / (1 - b1**t), v / (1 - b2**t)
+            nu1, nu2 = o["nu1"], o["nu2"]
+            d = np.sqrt((1 - nu2) * g * g + nu2 * vh) + eps
+            th = th - lr * ((1 - nu1) * g + nu1 * mh) / d
+            rec["m_hat"], rec["v_hat"], rec["step_size"] = mh, vh, lr / d
+        elif name == "lion":  # Chen et al.: c = β₁m + (1−β₁)g, θ ← θ − η(sign c + λθ)
+            g = grad(th)
+            c = b1 * m + (1 - b1) * g
+            th = th - lr * (np.sign(c) + o.get("weight_decay", 0.0) * th)
+            m = b2 * m + (1 - b2) * g
+            rec["c"], rec["m"], rec["step_size"] = c, m, np.array([lr, lr])
+        elif name == "adamax":  # Kingma & Ba, Algorithm 2 (torch: ε inside the max)
+            g = grad(th)
+            m = b1 * m + (1 - b1) * g
+            v = np.maximum(b2 * v, np.abs(g) + eps)
+            th = th - lr / (1 - b1**t) * m / v
+            rec["m"], rec["u"], rec["beta1_t"] = m, v, b1**t
+            rec["step_size"] = lr / (1 - b1**t) / v
         rec["g"] = g
         rec["xy"] = th
         out.append(rec)
@@ -157,6 +184,11 @@ CASES = [
     ("adamw", {"lr": 0.1, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.1}),
     ("nadam", {"lr": 0.1, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}),
     ("nadam", {"lr": 0.1, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "nadam_schedule": "constant"}),
+    ("qhm", {"lr": 0.05, "beta1": 0.9, "nu": 0.7}),
+    ("qhadam", {"lr": 0.1, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "nu1": 0.7, "nu2": 0.8}),
+    ("lion", {"lr": 0.05, "beta1": 0.9, "beta2": 0.99}),
+    ("lion", {"lr": 0.05, "beta1": 0.9, "beta2": 0.99, "weight_decay": 0.1}),
+    ("adamax", {"lr": 0.1, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}),
 ]
 
 
