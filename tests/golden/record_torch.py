@@ -1,41 +1,29 @@
-"""Record golden Rosenbrock trajectories from ``torch.optim`` for ``tests/test_golden.py``.
+"""Record golden Rosenbrock/Beale paths from ``torch.optim`` for ``tests/test_golden.py``.
 
-Run from the repository root: ``.venv/bin/python tests/golden/record_torch.py``. torch is needed
-only here (it is not a dependency of optviz). Everything is float64 (torch's NAdam keeps its
-μ product in the default dtype, so the default dtype must be float64 too). The gradient is the
-closed form, fed to ``p.grad`` with the same floating-point operations as the kernel's.
+Run from the repository root: ``.venv/bin/python tests/golden/record_torch.py [case ...]`` (no
+case names: every case; torch is in /work/refvenv). torch is needed only here (it is not a
+dependency of optviz). Everything is float64 (torch's NAdam keeps its μ product in the default
+dtype, so the default dtype must be float64 too). The gradient is the closed form of
+:mod:`problems`, fed to ``p.grad`` with the same floating-point operations as the kernel's.
 
 Each case writes ``<name>.npz`` with the positions (steps + 1, 2), the start, the torch call
 that produced them, and ``run_kwargs``: the JSON of the ``optviz.run`` arguments that must
-reproduce them.
+reproduce them (``surface``: Rosenbrock unless given).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
+from problems import PROBLEMS, STEPS
 
 HERE = Path(__file__).resolve().parent
-STEPS = 1000
-START = (-1.2, 1.0)
-
-
-def rosenbrock(x: float, y: float) -> float:
-    a = 1.0 - x
-    b = y - x * x
-    return a * a + 100.0 * b * b
-
-
-def rosenbrock_gradient(x: float, y: float) -> tuple[float, float]:
-    b = y - x * x
-    return -2.0 * (1.0 - x) - 400.0 * x * b, 200.0 * b
-
-
 # name -> (torch optimizer factory, torch scheduler factory or None, optviz.run kwargs, text)
 Factory = Callable[[list[torch.Tensor]], torch.optim.Optimizer]
 CASES: dict[str, tuple[Factory, Callable | None, dict, str]] = {
@@ -165,23 +153,74 @@ CASES: dict[str, tuple[Factory, Callable | None, dict, str]] = {
         "Adam(lr=5e-2) + ReduceLROnPlateau(factor=0.5, patience=5, threshold=1e-3), "
         "stepped on the loss before each update",
     ),
+    # ---- RAdam and Rprop (opt-b), on Rosenbrock and Beale ----
+    "radam": (
+        lambda p: torch.optim.RAdam(p, lr=5e-3, foreach=False),
+        None,
+        {"optimizer": "radam", "lr": 5e-3},
+        "RAdam(lr=5e-3)",
+    ),
+    "radam_weight_decay": (
+        lambda p: torch.optim.RAdam(
+            p, lr=2e-3, betas=(0.8, 0.99), weight_decay=0.05, foreach=False
+        ),
+        None,
+        {"optimizer": "radam", "lr": 2e-3, "beta1": 0.8, "beta2": 0.99, "weight_decay": 0.05},
+        "RAdam(lr=2e-3, betas=(0.8, 0.99), weight_decay=0.05)",
+    ),
+    "radam_beale": (
+        lambda p: torch.optim.RAdam(p, lr=1e-2, foreach=False),
+        None,
+        {"optimizer": "radam", "lr": 1e-2, "surface": "beale"},
+        "RAdam(lr=1e-2) on Beale",
+    ),
+    "rprop": (
+        lambda p: torch.optim.Rprop(p, foreach=False),
+        None,
+        {"optimizer": "rprop", "lr": 1e-2},
+        "Rprop(lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50))",
+    ),
+    "rprop_options": (
+        lambda p: torch.optim.Rprop(
+            p, lr=1e-3, etas=(0.3, 1.5), step_sizes=(1e-4, 0.05), foreach=False
+        ),
+        None,
+        {
+            "optimizer": "rprop",
+            "lr": 1e-3,
+            "eta_minus": 0.3,
+            "eta_plus": 1.5,
+            "step_min": 1e-4,
+            "step_max": 0.05,
+        },
+        "Rprop(lr=1e-3, etas=(0.3, 1.5), step_sizes=(1e-4, 0.05))",
+    ),
+    "rprop_beale": (
+        lambda p: torch.optim.Rprop(p, foreach=False),
+        None,
+        {"optimizer": "rprop", "lr": 1e-2, "surface": "beale"},
+        "Rprop(lr=1e-2) on Beale",
+    ),
 }
 
 
-def record(make_opt: Factory, make_sched: Callable | None) -> np.ndarray:
+def record(
+    make_opt: Factory, make_sched: Callable | None, surface: str = "rosenbrock"
+) -> np.ndarray:
     """Positions after 0…STEPS updates."""
-    p = torch.tensor(START, dtype=torch.float64)
+    loss, gradient, start = PROBLEMS[surface]
+    p = torch.tensor(start, dtype=torch.float64)
     opt = make_opt([p])
     sched = make_sched(opt) if make_sched else None
     plateau = isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau)
     out = np.empty((STEPS + 1, 2))
-    out[0] = START
+    out[0] = start
     for k in range(STEPS):
         x, y = p.tolist()
         if plateau:
             # optviz's plateau schedule sees the loss where the step starts.
-            sched.step(rosenbrock(x, y))
-        p.grad = torch.tensor(rosenbrock_gradient(x, y), dtype=torch.float64)
+            sched.step(loss(x, y))
+        p.grad = torch.tensor(gradient(x, y), dtype=torch.float64)
         opt.step()
         if sched is not None and not plateau:
             sched.step()
@@ -189,16 +228,18 @@ def record(make_opt: Factory, make_sched: Callable | None) -> np.ndarray:
     return out
 
 
-def main() -> None:
+def main(names: list[str]) -> None:
     torch.set_default_dtype(torch.float64)
-    for name, (make_opt, make_sched, run_kwargs, text) in CASES.items():
-        xy = record(make_opt, make_sched)
+    for name in names or list(CASES):
+        make_opt, make_sched, run_kwargs, text = CASES[name]
+        surface = run_kwargs.get("surface", "rosenbrock")
+        xy = record(make_opt, make_sched, surface)
         if not np.all(np.isfinite(xy)):
             raise RuntimeError(f"{name}: torch run is not finite")
         np.savez_compressed(
             HERE / f"{name}.npz",
             xy=xy,
-            start=np.array(START),
+            start=np.array(PROBLEMS[surface][2]),
             torch_call=np.array(f"torch {torch.__version__}: torch.optim.{text}"),
             run_kwargs=np.array(json.dumps(run_kwargs)),
         )
@@ -206,4 +247,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
