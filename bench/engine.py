@@ -38,7 +38,8 @@ sys.path.insert(0, str(ROOT))
 import optviz  # noqa: E402
 import surfaces  # noqa: E402
 from optviz import _batch as B  # noqa: E402
-from optviz import _kernel as K  # noqa: E402
+from optviz import _kernel  # noqa: E402
+from optviz import _layout as L  # noqa: E402
 
 STEPS = 10_000
 START = (-1.5, 2.0)
@@ -124,19 +125,19 @@ def torch_adam(torch, steps: int) -> np.ndarray:  # noqa: ANN001
 def kernel_only(steps: int) -> Callable[[], tuple]:
     """``optviz.run`` minus its Python validation: the compiled kernel on prepared arrays."""
     surf = surfaces.get("rosenbrock")
-    hp = np.zeros(K.N_HP)
-    hp[[K.LR, K.BETA1, K.BETA2, K.EPS]] = LR, BETA1, BETA2, EPS
-    flags = np.zeros(K.N_FLAGS, np.int64)
-    flags[K.BIAS_CORRECTION] = 1
-    flags[K.HISTORY_SIZE] = 1
+    hp = np.zeros(L.N_HP)
+    hp[[L.LR, L.BETA1, L.BETA2, L.EPS]] = LR, BETA1, BETA2, EPS
+    flags = np.zeros(L.N_FLAGS, np.int64)
+    flags[L.BIAS_CORRECTION] = 1
+    flags[L.HISTORY_SIZE] = 1
     args = (
         optviz.optimizers.get("adam").id, surf.id, *START, steps, hp, flags,
         surf.kernel_params, surf.data_x, surf.data_y, np.zeros((0, 0), np.int64),
-        np.zeros((0, 2)), 0, np.zeros(K.N_SCHED), 0.0, surf.escape_radius,
+        np.zeros((0, 2)), 0, np.zeros(L.N_SCHED), 0.0, surf.escape_radius,
     )  # fmt: skip
     outputs = [np.empty((steps + 1, 2)), np.empty(steps + 1), np.empty((steps + 1, 2))]
-    outputs += [np.empty(steps + 1), np.empty((steps + 1, 2)), np.empty((0, K.N_STATE))]
-    return lambda: K.simulate(*args, *outputs)
+    outputs += [np.empty(steps + 1), np.empty((steps + 1, 2)), np.empty((0, L.N_STATE))]
+    return lambda: _kernel.simulate(*args, *outputs)
 
 
 FIRST_CALL = """
@@ -169,7 +170,7 @@ def first_call(cache_dir: str | None) -> dict:
 
 def signature_counts() -> dict[str, int]:
     """Compiled signatures of each kernel entry point in this process: one each is the design."""
-    kernels = {"simulate": K.simulate, "simulate_blocked": B.simulate_blocked}
+    kernels = {"simulate": _kernel.simulate, "simulate_blocked": B.simulate_blocked}
     return {name: len(kernel.signatures) for name, kernel in kernels.items()}
 
 

@@ -27,20 +27,10 @@ from llvmlite import ir
 from numba import njit, prange, types
 from numba.extending import intrinsic
 
-from optviz import _kernel as K
-from optviz._kernel import (
-    AMSGRAD,
-    DIVERGED,
-    ESCAPED,
-    N_HP,
-    N_STATE,
-    OK,
-    _outcome,
-    _prepare,
-    _stopped_at_rest,
-    init_state,
-    simulate,
-)
+from optviz import _layout as L
+from optviz import _rules
+from optviz._kernel import _outcome, _prepare, _stopped_at_rest, init_state, simulate
+from optviz._layout import DIVERGED, ESCAPED, N_FIRST_ORDER, N_HP, N_STATE, OK
 from surfaces import _kernels as surface_kernels
 
 BLOCK = 512  # runs advanced together by one thread (their state stays in L2)
@@ -69,18 +59,18 @@ def _vectorisable(fn):
     return njit(inline="always", error_model="numpy")(clone)
 
 
-for _helper in (K._lerp, K._denominator, K._adam_step):
+for _helper in (_rules._lerp, _rules._denominator, _rules._adam_step):
     _BINDINGS[_helper.__name__] = _vectorisable(_helper)
-_gd = _vectorisable(K.gd_update)
-_momentum = _vectorisable(K.momentum_update)
-_nesterov = _vectorisable(K.nesterov_update)
-_adagrad = _vectorisable(K.adagrad_update)
-_rmsprop = _vectorisable(K.rmsprop_update)
-_adam = _vectorisable(K.adam_update)
-_adam_first_grad = _vectorisable(K.adam_first_grad_update)
-_nadam = _vectorisable(K.nadam_update)
-_adamw = _vectorisable(K.adamw_update)
-_amsgrad = _vectorisable(K.amsgrad_update)
+_gd = _vectorisable(_rules.gd_update)
+_momentum = _vectorisable(_rules.momentum_update)
+_nesterov = _vectorisable(_rules.nesterov_update)
+_adagrad = _vectorisable(_rules.adagrad_update)
+_rmsprop = _vectorisable(_rules.rmsprop_update)
+_adam = _vectorisable(_rules.adam_update)
+_adam_first_grad = _vectorisable(_rules.adam_first_grad_update)
+_nadam = _vectorisable(_rules.nadam_update)
+_adamw = _vectorisable(_rules.adamw_update)
+_amsgrad = _vectorisable(_rules.amsgrad_update)
 
 
 # _nrt=False, as for _kernel._steps: the inlined surface calls would otherwise incref/decref
@@ -173,7 +163,7 @@ def _run_block(
     """Run the ``nb ≤ BLOCK`` runs whose starts and hyperparameters (columns of ``hps``) are
     given; write where each ended, its loss, status and stopped_at."""
     nb = starts.shape[0]
-    if oid > AMSGRAD:
+    if oid >= N_FIRST_ORDER:
         _run_each(oid, sid, steps, hps, flags, p, dx, dy, batches, noise, sched_id, sp, tol,
                   escape_radius, starts, final_xy, final_loss, status, stopped_at)  # fmt: skip
         return
@@ -208,39 +198,39 @@ def _run_block(
             break
         # Every run of the block, stopped or not, so the loop has no branches: a stopped
         # run's state is never read again and _outcome_pass leaves its point alone.
-        if oid == K.GD:
+        if oid == L.GD:
             for i in range(nb):
                 nxs[i], nys[i], _, _ = _gd(xs[i], ys[i], gxs[i], gys[i], lrs[i], t, hp,
                                            flags, st, i)  # fmt: skip
-        elif oid == K.MOMENTUM:
+        elif oid == L.MOMENTUM:
             for i in range(nb):
                 nxs[i], nys[i], _, _ = _momentum(xs[i], ys[i], gxs[i], gys[i], lrs[i], t,
                                                  hp, flags, st, i)  # fmt: skip
-        elif oid == K.NESTEROV:
+        elif oid == L.NESTEROV:
             for i in range(nb):
                 nxs[i], nys[i], _, _ = _nesterov(xs[i], ys[i], gxs[i], gys[i], lrs[i], t,
                                                  hp, flags, st, i)  # fmt: skip
-        elif oid == K.ADAGRAD:
+        elif oid == L.ADAGRAD:
             for i in range(nb):
                 nxs[i], nys[i], _, _ = _adagrad(xs[i], ys[i], gxs[i], gys[i], lrs[i], t,
                                                 hp, flags, st, i)  # fmt: skip
-        elif oid == K.RMSPROP:
+        elif oid == L.RMSPROP:
             for i in range(nb):
                 nxs[i], nys[i], _, _ = _rmsprop(xs[i], ys[i], gxs[i], gys[i], lrs[i], t,
                                                 hp, flags, st, i)  # fmt: skip
-        elif oid == K.ADAM and flags[K.ACCUMULATOR_INIT] == 1:
+        elif oid == L.ADAM and flags[L.ACCUMULATOR_INIT] == 1:
             for i in range(nb):
                 nxs[i], nys[i], _, _ = _adam_first_grad(xs[i], ys[i], gxs[i], gys[i], lrs[i],
                                                         t, hp, flags, st, i)  # fmt: skip
-        elif oid == K.ADAM:
+        elif oid == L.ADAM:
             for i in range(nb):
                 nxs[i], nys[i], _, _ = _adam(xs[i], ys[i], gxs[i], gys[i], lrs[i], t, hp,
                                              flags, st, i)  # fmt: skip
-        elif oid == K.NADAM:
+        elif oid == L.NADAM:
             for i in range(nb):
                 nxs[i], nys[i], _, _ = _nadam(xs[i], ys[i], gxs[i], gys[i], lrs[i], t, hp,
                                               flags, st, i)  # fmt: skip
-        elif oid == K.ADAMW:
+        elif oid == L.ADAMW:
             for i in range(nb):
                 nxs[i], nys[i], _, _ = _adamw(xs[i], ys[i], gxs[i], gys[i], lrs[i], t, hp,
                                               flags, st, i)  # fmt: skip

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import surfaces
-from optviz import _batch, optimizers, schedules
-from optviz import _kernel as K
+from optviz import _batch, _kernel, optimizers, schedules
+from optviz import _layout as L
 
 STATUS_NAMES = ("ok", "converged", "diverged", "escaped")
 MAX_STEPS = 1_000_000
@@ -140,8 +140,8 @@ def check_start(surf: surfaces.Surface, start: Sequence[float] | None) -> tuple[
         x, y = (float(v) for v in start)
     except (TypeError, ValueError):
         raise ValueError(f"start must be two numbers (x, y), got {start!r}") from None
-    if not (math.isfinite(x) and math.isfinite(y) and abs(x) <= K.BIG and abs(y) <= K.BIG):
-        raise ValueError(f"start must be finite with |x|, |y| ≤ {K.BIG:g}, got {start!r}")
+    if not (math.isfinite(x) and math.isfinite(y) and abs(x) <= L.BIG and abs(y) <= L.BIG):
+        raise ValueError(f"start must be finite with |x|, |y| ≤ {L.BIG:g}, got {start!r}")
     if not math.isfinite(float(surf.value(x, y))):
         raise ValueError(f"the loss is not finite at start {start!r}")
     return x, y
@@ -164,10 +164,10 @@ def pack_options(
             f"{name} needs a sum-of-squares surface ({', '.join(valid)}), not {surf.name!r}"
         )
     resolved = optimizers.resolve(name, options)
-    hp = np.zeros(K.N_HP)
-    flags = np.zeros(K.N_FLAGS, np.int64)
-    flags[K.BIAS_CORRECTION] = 1
-    flags[K.HISTORY_SIZE] = 1
+    hp = np.zeros(L.N_HP)
+    flags = np.zeros(L.N_FLAGS, np.int64)
+    flags[L.BIAS_CORRECTION] = 1
+    flags[L.HISTORY_SIZE] = 1
     for key, value in resolved.items():
         if key in optimizers.FLOAT_OPTIONS:
             hp[optimizers.FLOAT_OPTIONS[key][0]] = value
@@ -244,8 +244,8 @@ def run(
     grad = np.empty((steps + 1, 2))
     lr_out = np.empty(steps + 1)
     eff = np.empty((steps + 1, 2))
-    rec = np.empty((steps + 1 if record_state else 0, K.N_STATE))
-    code, last = K.simulate(
+    rec = np.empty((steps + 1 if record_state else 0, L.N_STATE))
+    code, last = _kernel.simulate(
         opt.id, surf.id, x0, y0, steps, hp, flags, surf.kernel_params, surf.data_x,
         surf.data_y, batches, noise, sched_id, sp, tol, surf.escape_radius,
         xy, loss, grad, lr_out, eff, rec,

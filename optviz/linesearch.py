@@ -1,8 +1,8 @@
 """What a line search did at one step: the 1-D slice φ(α) = f(θₖ + α pₖ) and the α's it tried.
 
 The trial steps are recomputed in Python by running the kernel's own
-:func:`optviz._kernel.line_search` code (its ``py_func``, the same statements) with the surface
-evaluations rebound to recording wrappers around the compiled surface functions: a faithful
+:func:`optviz._second_order.line_search` code (its ``py_func``, the same statements) with the
+surface evaluations rebound to recording wrappers around the compiled surface functions: a faithful
 mirror, not a second implementation, and it returns the α the run took (tests check it equals
 the trajectory's α). Pure: no Streamlit, no plotting.
 
@@ -22,8 +22,7 @@ import numpy as np
 from numba import njit
 
 import surfaces
-from optviz import _kernel as K
-from optviz import optimizers
+from optviz import _second_order, optimizers
 from optviz.engine import Trajectory
 from surfaces import _kernels as surface_kernels
 
@@ -91,7 +90,7 @@ def _mirror(record: list) -> Callable:
         return v
 
     def phi_slope(*args: object) -> float:
-        return float(K._phi_slope(*args))
+        return float(_second_order._phi_slope(*args))
 
     env: dict = {}
 
@@ -101,8 +100,8 @@ def _mirror(record: list) -> Callable:
         g["_phi_slope"] = phi_slope
         return pytypes.FunctionType(py.__code__, g, py.__name__)
 
-    env["_wolfe"] = clone(K._wolfe)
-    return clone(K.line_search)
+    env["_wolfe"] = clone(_second_order._wolfe)
+    return clone(_second_order.line_search)
 
 
 def line_search_slice(

@@ -5,7 +5,8 @@ Hyperparameters map one-to-one to the lecture symbols and the sliders: ``lr`` = 
 ``eps`` = ε. Extra options keep torch's names where torch has one.
 
 The formula of each optimizer is written once, in the docstring of its update rule in
-:mod:`optviz._kernel`; :func:`formula` reads it from there for the app's formula card.
+:mod:`optviz._rules` or :mod:`optviz._second_order`; :func:`formula` reads it from there for the
+app's formula card.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from optviz import _kernel as K
-from optviz import schedules
+from optviz import _layout as L
+from optviz import _rules, _second_order, schedules
 
 HYPERPARAMETERS = ("lr", "beta1", "beta2", "eps")
 SYMBOLS = {"lr": "η", "beta1": "β₁", "beta2": "β₂", "eps": "ε"}
@@ -43,34 +44,34 @@ class Range:
 
 # Float hyperparameters and options: index in the kernel's hp vector and valid range.
 FLOAT_OPTIONS: dict[str, tuple[int, Range]] = {
-    "lr": (K.LR, Range(0.0, 1e6)),
-    "beta1": (K.BETA1, Range(0.0, 1.0, open_high=True)),
-    "beta2": (K.BETA2, Range(0.0, 1.0, open_high=True)),
-    "eps": (K.EPS, Range(0.0, 1.0)),
-    "weight_decay": (K.WEIGHT_DECAY, Range(0.0, 1e3)),
-    "momentum_decay": (K.MOMENTUM_DECAY, Range(0.0, 1.0)),
-    "dampening": (K.DAMPENING, Range(0.0, 1.0)),
-    "lr_decay": (K.LR_DECAY, Range(0.0, 1e6)),
-    "lm_lambda": (K.LM_LAMBDA, Range(1e-12, 1e12)),
-    "step_tol": (K.STEP_TOL, Range(0.0, 1e6)),
-    "target_loss": (K.TARGET_LOSS, Range(-1e12, 1e12)),
+    "lr": (L.LR, Range(0.0, 1e6)),
+    "beta1": (L.BETA1, Range(0.0, 1.0, open_high=True)),
+    "beta2": (L.BETA2, Range(0.0, 1.0, open_high=True)),
+    "eps": (L.EPS, Range(0.0, 1.0)),
+    "weight_decay": (L.WEIGHT_DECAY, Range(0.0, 1e3)),
+    "momentum_decay": (L.MOMENTUM_DECAY, Range(0.0, 1.0)),
+    "dampening": (L.DAMPENING, Range(0.0, 1.0)),
+    "lr_decay": (L.LR_DECAY, Range(0.0, 1e6)),
+    "lm_lambda": (L.LM_LAMBDA, Range(1e-12, 1e12)),
+    "step_tol": (L.STEP_TOL, Range(0.0, 1e6)),
+    "target_loss": (L.TARGET_LOSS, Range(-1e12, 1e12)),
 }
 
 # Convention options: index in the kernel's flags vector and the allowed values, in order
 # (the position is the integer the kernel sees; the first is not necessarily the default).
 CHOICE_OPTIONS: dict[str, tuple[int, tuple]] = {
-    "momentum_form": (K.MOMENTUM_FORM, ("torch", "ema", "lr_inside", "sum")),
-    "nesterov_form": (K.NESTEROV_FORM, ("torch", "lookahead")),
-    "eps_placement": (K.EPS_INSIDE, ("outside", "inside")),
-    "bias_correction": (K.BIAS_CORRECTION, (False, True)),
-    "nadam_schedule": (K.NADAM_SCHEDULE, ("torch", "constant")),
-    "newton_form": (K.NEWTON_FORM, ("guarded", "textbook")),
-    "line_search": (K.LINE_SEARCH, ("none", "backtracking", "exact", "wolfe")),
-    "centered": (K.CENTERED, (False, True)),
-    "accumulator_init": (K.ACCUMULATOR_INIT, ("zero", "first_grad")),
-    "stop_rule": (K.STOP_RULE, ("none", "step", "loss")),
+    "momentum_form": (L.MOMENTUM_FORM, ("torch", "ema", "lr_inside", "sum")),
+    "nesterov_form": (L.NESTEROV_FORM, ("torch", "lookahead")),
+    "eps_placement": (L.EPS_INSIDE, ("outside", "inside")),
+    "bias_correction": (L.BIAS_CORRECTION, (False, True)),
+    "nadam_schedule": (L.NADAM_SCHEDULE, ("torch", "constant")),
+    "newton_form": (L.NEWTON_FORM, ("guarded", "textbook")),
+    "line_search": (L.LINE_SEARCH, ("none", "backtracking", "exact", "wolfe")),
+    "centered": (L.CENTERED, (False, True)),
+    "accumulator_init": (L.ACCUMULATOR_INIT, ("zero", "first_grad")),
+    "stop_rule": (L.STOP_RULE, ("none", "step", "loss")),
 }
-INT_OPTIONS: dict[str, tuple[int, int, int]] = {"history_size": (K.HISTORY_SIZE, 1, 64)}
+INT_OPTIONS: dict[str, tuple[int, int, int]] = {"history_size": (L.HISTORY_SIZE, 1, 64)}
 
 
 @dataclass(frozen=True)
@@ -113,16 +114,16 @@ def _add(name: str, oid: int, title: str, defaults: dict, update: object, fixes:
 
 _add(
     "gd",
-    K.GD,
+    L.GD,
     "Gradient descent / SGD",
     {"lr": 1e-3, "weight_decay": 0.0},
-    K.gd_update,
+    _rules.gd_update,
     "The baseline: step against the (mini-batch) gradient, proportional to it.",
     torch="torch.optim.SGD(lr)",
 )
 _add(
     "momentum",
-    K.MOMENTUM,
+    L.MOMENTUM,
     "Momentum",
     {
         "lr": 1e-3,
@@ -132,34 +133,34 @@ _add(
         "dampening": 0.0,
         "weight_decay": 0.0,
     },
-    K.momentum_update,
+    _rules.momentum_update,
     "Averages successive gradients: the zig-zag across a ravine cancels, the steady "
     "component along it accumulates.",
     torch="torch.optim.SGD(lr, momentum=β₁)",
 )
 _add(
     "nesterov",
-    K.NESTEROV,
+    L.NESTEROV,
     "Nesterov momentum (NAG)",
     {"lr": 1e-3, "beta1": 0.9, "nesterov_form": "torch", "weight_decay": 0.0},
-    K.nesterov_update,
+    _rules.nesterov_update,
     "Looks ahead before correcting: the gradient is taken where momentum is about to carry "
     "the point, so it brakes before overshooting.",
     torch="torch.optim.SGD(lr, momentum=β₁, nesterov=True)",
 )
 _add(
     "adagrad",
-    K.ADAGRAD,
+    L.ADAGRAD,
     "AdaGrad",
     {"lr": 1e-2, "eps": 1e-10, **_ADAPTIVE, "lr_decay": 0.0, "weight_decay": 0.0},
-    K.adagrad_update,
+    _rules.adagrad_update,
     "One learning rate per coordinate: steep directions get small steps, rare or flat ones "
     "large steps, so one η fits all directions.",
     torch="torch.optim.Adagrad(lr, eps=ε)",
 )
 _add(
     "rmsprop",
-    K.RMSPROP,
+    L.RMSPROP,
     "RMSProp",
     {
         "lr": 1e-2,
@@ -170,14 +171,14 @@ _add(
         "accumulator_init": "zero",
         "weight_decay": 0.0,
     },
-    K.rmsprop_update,
+    _rules.rmsprop_update,
     "AdaGrad's sum of squares never stops growing, so its steps vanish; RMSProp forgets old "
     "gradients (leaky average), keeping the step size alive.",
     torch="torch.optim.RMSprop(lr, alpha=β₂, eps=ε)",
 )
 _add(
     "adam",
-    K.ADAM,
+    L.ADAM,
     "Adam",
     {
         "lr": 1e-3,
@@ -189,14 +190,14 @@ _add(
         "accumulator_init": "zero",
         "weight_decay": 0.0,
     },
-    K.adam_update,
+    _rules.adam_update,
     "RMSProp + momentum, with bias correction so the zero-initialised averages do not make "
     "the first steps tiny.",
     torch="torch.optim.Adam(lr, betas=(β₁, β₂), eps=ε)",
 )
 _add(
     "nadam",
-    K.NADAM,
+    L.NADAM,
     "NAdam",
     {
         "lr": 2e-3,
@@ -208,13 +209,13 @@ _add(
         "momentum_decay": 4e-3,
         "weight_decay": 0.0,
     },
-    K.nadam_update,
+    _rules.nadam_update,
     "Adam with Nesterov's look-ahead applied to the first moment.",
     torch="torch.optim.NAdam(lr, betas=(β₁, β₂), eps=ε, momentum_decay=ψ)",
 )
 _add(
     "adamw",
-    K.ADAMW,
+    L.ADAMW,
     "AdamW",
     {
         "lr": 1e-3,
@@ -225,14 +226,14 @@ _add(
         "bias_correction": True,
         "weight_decay": 1e-2,
     },
-    K.adamw_update,
+    _rules.adamw_update,
     "Adam's L2 penalty gets rescaled by the adaptive denominator; AdamW applies weight decay "
     "to θ directly, as intended.",
     torch="torch.optim.AdamW(lr, betas=(β₁, β₂), eps=ε, weight_decay=λ)",
 )
 _add(
     "amsgrad",
-    K.AMSGRAD,
+    L.AMSGRAD,
     "AMSGrad",
     {
         "lr": 1e-3,
@@ -243,55 +244,55 @@ _add(
         "bias_correction": True,
         "weight_decay": 0.0,
     },
-    K.amsgrad_update,
+    _rules.amsgrad_update,
     "Adam's denominator can shrink and let the step blow up; AMSGrad keeps its running max.",
     torch="torch.optim.Adam(lr, betas=(β₁, β₂), eps=ε, amsgrad=True)",
 )
 _add(
     "newton",
-    K.NEWTON,
+    L.NEWTON,
     "Newton's method",
     {"lr": 1.0, "eps": 1e-6, "newton_form": "guarded"},
-    K.newton_update,
+    _second_order.newton_update,
     "Uses curvature: rescales the gradient by the inverse Hessian, so an ill-conditioned "
     "quadratic is solved in one step.",
     second_order=True,
 )
 _add(
     "bfgs",
-    K.BFGS,
+    L.BFGS,
     "BFGS",
     {"lr": 1.0, "line_search": "exact"},
-    K.quasi_newton_update,
+    _second_order.quasi_newton_update,
     "Newton without the Hessian: builds an inverse-Hessian estimate from successive gradient "
     "differences.",
     second_order=True,
 )
 _add(
     "dfp",
-    K.DFP,
+    L.DFP,
     "DFP",
     {"lr": 1.0, "line_search": "exact"},
-    K.quasi_newton_update,
+    _second_order.quasi_newton_update,
     "The older quasi-Newton update (Davidon–Fletcher–Powell); BFGS is its dual and more "
     "robust to inexact line searches.",
     second_order=True,
 )
 _add(
     "lbfgs",
-    K.LBFGS,
+    L.LBFGS,
     "L-BFGS",
     {"lr": 1.0, "line_search": "wolfe", "history_size": 10},
-    K.lbfgs_update,
+    _second_order.lbfgs_update,
     "BFGS in O(m·n) memory: keeps only the last m gradient differences instead of an n×n matrix.",
     second_order=True,
 )
 _add(
     "levenberg_marquardt",
-    K.LEVENBERG_MARQUARDT,
+    L.LEVENBERG_MARQUARDT,
     "Levenberg–Marquardt",
     {"lr": 1.0, "lm_lambda": 1e-3},
-    K.levenberg_marquardt_update,
+    _second_order.levenberg_marquardt_update,
     "For sums of squares: Gauss–Newton near the minimum, a short gradient step far from it, "
     "switched by ν.",
     needs_sum_of_squares=True,
@@ -299,10 +300,10 @@ _add(
 )
 _add(
     "steepest_descent",
-    K.STEEPEST_DESCENT,
+    L.STEEPEST_DESCENT,
     "Steepest descent with line search",
     {"lr": 1.0, "line_search": "exact"},
-    K.steepest_descent_update,
+    _second_order.steepest_descent_update,
     "GD with the step length chosen by minimising f along −g: no η to tune, but successive "
     "steps are orthogonal, so it zig-zags in a ravine.",
     second_order=True,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optviz import _kernel as K
+from optviz import _layout as L
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,10 @@ class Schedule:
 _SCHEDULES = {
     s.name: s
     for s in (
-        Schedule("constant", K.S_CONSTANT, "Constant", r"\eta_t = \eta", "all", {}),
+        Schedule("constant", L.S_CONSTANT, "Constant", r"\eta_t = \eta", "all", {}),
         Schedule(
             "step",
-            K.S_STEP,
+            L.S_STEP,
             "Step decay",
             r"\eta_t = \eta\,\gamma^{\lfloor t / s \rfloor}",
             # 002: "Step decay: e.g. decay learning rate by half every few epochs."
@@ -47,7 +47,7 @@ _SCHEDULES = {
         ),
         Schedule(
             "exponential",
-            K.S_EXPONENTIAL,
+            L.S_EXPONENTIAL,
             "Exponential decay",
             r"\eta_t = \eta\, e^{-k t}",
             # 002: "Exponential decay: \alpha = \alpha_0 e^{-kt}"
@@ -57,7 +57,7 @@ _SCHEDULES = {
         ),
         Schedule(
             "inverse_time",
-            K.S_INVERSE_TIME,
+            L.S_INVERSE_TIME,
             "1/t decay",
             r"\eta_t = \frac{\eta}{1 + k t}",
             # 002: "decay: \alpha = \frac{\alpha_0}{1+kt}"
@@ -67,7 +67,7 @@ _SCHEDULES = {
         ),
         Schedule(
             "power",
-            K.S_POWER,
+            L.S_POWER,
             "Power scheduling",
             r"\eta_t = \frac{\eta}{(1 + t / c_1)^{c_2}}",
             # 003: "\eta_i = \frac{\eta_0}{(1 + i / c_1)^{c_2}}", "i oznacza nr iteracji", "W
@@ -77,7 +77,7 @@ _SCHEDULES = {
         ),
         Schedule(
             "piecewise",
-            K.S_PIECEWISE,
+            L.S_PIECEWISE,
             "Piecewise constant",
             r"\eta_t = \eta \cdot f_j \ \text{ for } b_j \le t < b_{j+1}",
             # 003: "przez pierwsze kilka epok może on wynosić 0,1, przez kolejne kilkanaście 0,01 a
@@ -87,7 +87,7 @@ _SCHEDULES = {
         ),
         Schedule(
             "plateau",
-            K.S_PLATEAU,
+            L.S_PLATEAU,
             "Reduce on plateau",
             r"\eta_t = \eta\cdot \text{factor}^{\#\text{plateaus}}",
             # 003: "Jeżeli wartość funkcji celu na zbiorze walidacyjnym przestaje maleć w kolejnych
@@ -102,7 +102,7 @@ _SCHEDULES = {
         ),
         Schedule(
             "sgdr",
-            K.S_SGDR,
+            L.S_SGDR,
             "Cosine with warm restarts (SGDR)",
             r"\eta_t = \eta_{\min} + \tfrac12(\eta-\eta_{\min})"
             r"\left(1+\cos\frac{\pi\, t_{\mathrm{cur}}}{T_i}\right)",
@@ -114,7 +114,7 @@ _SCHEDULES = {
         # (1+1*1) = 0.1" (decay rate = 1 in its worked example).
         Schedule(
             "epoch_inverse_time",
-            K.S_EPOCH_INVERSE_TIME,
+            L.S_EPOCH_INVERSE_TIME,
             "1/(1 + decay·epoch)",
             r"\eta_t = \frac{\eta}{1 + \text{decay}\cdot \text{epoch}}",
             "mini-batch deck (Ng): α = α₀/(1 + decay_rate·epoch_num), epochs from 1",
@@ -124,7 +124,7 @@ _SCHEDULES = {
         # 001: "\alpha = 0.95^{epoch_num} * \alpha_0 — *exponentially_decay*".
         Schedule(
             "epoch_exponential",
-            K.S_EPOCH_EXPONENTIAL,
+            L.S_EPOCH_EXPONENTIAL,
             "base^epoch decay",
             r"\eta_t = \text{base}^{\,\text{epoch}}\, \eta",
             "mini-batch deck (Ng): α = 0.95^epoch_num · α₀",
@@ -134,7 +134,7 @@ _SCHEDULES = {
         # 001: "\alpha = \frac{k}{\sqrt{epoch_num}} * \alpha_0".
         Schedule(
             "epoch_inverse_sqrt",
-            K.S_EPOCH_INVERSE_SQRT,
+            L.S_EPOCH_INVERSE_SQRT,
             "k/√epoch decay",
             r"\eta_t = \frac{k}{\sqrt{\text{epoch}}}\, \eta",
             "mini-batch deck (Ng): α = k/√epoch_num · α₀",
@@ -146,7 +146,7 @@ _SCHEDULES = {
         # 0.01 / else: return 0.001" (Keras counts from 0: the first 5 epochs, the next 15).
         Schedule(
             "epoch_piecewise",
-            K.S_EPOCH_PIECEWISE,
+            L.S_EPOCH_PIECEWISE,
             "Piecewise constant in epochs",
             r"\eta_t = \eta \cdot f_j \ \text{ for } b_j < \text{epoch} \le b_{j+1}",
             "Polish deck: 0.1 for the first 5 epochs, 0.01 for the next 15, then 0.001",
@@ -157,7 +157,7 @@ _SCHEDULES = {
         # zwiększany o 5%, a w przeciwnym razie jest zmniejszany o 30%."
         Schedule(
             "performance",
-            K.S_PERFORMANCE,
+            L.S_PERFORMANCE,
             "Performance rule (+5 % / −30 %)",
             r"\eta_{e} = \begin{cases} 1.05\,\eta_{e-1} & E_{e} < E_{e-1} \\"
             r" 0.7\,\eta_{e-1} & \text{otherwise} \end{cases}",
@@ -241,8 +241,8 @@ def pack(resolved: dict, per_epoch: int = 1) -> tuple[int, np.ndarray]:
     """(kernel id, parameter vector) of a resolved schedule; ``per_epoch`` is the number of
     updates in an epoch (:func:`updates_per_epoch`), used by the schedules counted in epochs."""
     s = get(resolved["name"])
-    sp = np.zeros(K.N_SCHED)
-    sp[K.SP_EPOCH_LEN] = max(int(per_epoch), 1)
+    sp = np.zeros(L.N_SCHED)
+    sp[L.SP_EPOCH_LEN] = max(int(per_epoch), 1)
     if s.name in ("piecewise", "epoch_piecewise"):
         b, f = resolved["boundaries"], resolved["factors"]
         sp[0] = len(b)

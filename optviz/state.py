@@ -1,6 +1,6 @@
 r"""The optimizer's state per step, by name: what :attr:`optviz.Trajectory.state` holds.
 
-The kernel records its raw state slots (:data:`optviz._kernel.N_STATE` numbers per row, see the
+The kernel records its raw state slots (:data:`optviz._layout.N_STATE` numbers per row, see the
 layout there) after every update when ``optviz.run(..., record_state=True)``; this module names
 them and derives what the lectures write down: m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ), the Hessian
 approximation B = V⁻¹ of the quasi-Newton methods, …
@@ -38,7 +38,7 @@ import math
 import numpy as np
 
 import surfaces
-from optviz import _kernel as K
+from optviz import _layout as L
 
 NAN2 = (math.nan, math.nan)
 
@@ -107,9 +107,9 @@ def _lbfgs_V(rec: np.ndarray, grad: np.ndarray, last: int, m: int) -> np.ndarray
     pairs: list[tuple[np.ndarray, np.ndarray]] = []
     for u in range(last):
         prev = rec[u]
-        s = np.array([prev[K.SX], prev[K.SY]])
+        s = np.array([prev[L.SX], prev[L.SY]])
         if s[0] != 0.0 or s[1] != 0.0:
-            r = grad[u] - np.array([prev[K.GX_PREV], prev[K.GY_PREV]])
+            r = grad[u] - np.array([prev[L.GX_PREV], prev[L.GY_PREV]])
             if s @ r > 1e-12 * math.hypot(*s) * math.hypot(*r):
                 pairs = (pairs + [(s, r)])[-m:]
         V[u + 1] = lbfgs_inverse(pairs)
@@ -144,10 +144,10 @@ def _named(optimizer, surf, resolved, hp, flags, rec, xy, grad, lr, eff):  # noq
         "hessian": np.where(valid[:, None, None], surf.hessian(*np.nan_to_num(xy).T), np.nan),
     }
     out["g"][last + 1 :] = np.nan
-    b1t, b2t = rec[:, K.BP1], rec[:, K.BP2]
-    bias = bool(flags[K.BIAS_CORRECTION])
-    m = _vec(rec, K.M0, K.M1)
-    v = _vec(rec, K.V0, K.V1)
+    b1t, b2t = rec[:, L.BP1], rec[:, L.BP2]
+    bias = bool(flags[L.BIAS_CORRECTION])
+    m = _vec(rec, L.M0, L.M1)
+    v = _vec(rec, L.V0, L.V1)
     if optimizer in ("momentum", "nesterov"):
         out["m"] = m
         if optimizer == "momentum" and resolved["momentum_form"] == "ema" and bias:
@@ -158,18 +158,18 @@ def _named(optimizer, surf, resolved, hp, flags, rec, xy, grad, lr, eff):  # noq
     elif optimizer == "rmsprop":
         out["v"] = v
         if resolved["centered"]:
-            out["g_avg"] = _vec(rec, K.VMAX0, K.VMAX1)
+            out["g_avg"] = _vec(rec, L.GAVG0, L.GAVG1)
     elif optimizer in ("adam", "adamw", "amsgrad", "nadam"):
         out["m"], out["v"] = m, v
         out["beta2_t"] = b2t.copy()
         used = v
         if optimizer == "amsgrad":
-            out["v_max"] = used = _vec(rec, K.VMAX0, K.VMAX1)
+            out["v_max"] = used = _vec(rec, L.VMAX0, L.VMAX1)
         if optimizer == "nadam":
             t = np.arange(n, dtype=np.float64)
-            b1 = hp[K.BETA1]
+            b1 = hp[L.BETA1]
             if resolved["nadam_schedule"] == "torch":
-                psi = hp[K.MOMENTUM_DECAY]
+                psi = hp[L.MOMENTUM_DECAY]
                 mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
                 mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
             else:
@@ -177,7 +177,7 @@ def _named(optimizer, surf, resolved, hp, flags, rec, xy, grad, lr, eff):  # noq
                 mu_next = np.full(n, b1)
             mu[0] = mu_next[0] = math.nan
             out["mu"], out["mu_next"] = mu, mu_next
-            out["mu_product"] = rec[:, K.MU_PRODUCT].copy()
+            out["mu_product"] = rec[:, L.MU_PRODUCT].copy()
             out["v_hat"] = v / (1.0 - b2t)[:, None]
         else:
             out["beta1_t"] = b1t.copy()
@@ -188,13 +188,13 @@ def _named(optimizer, surf, resolved, hp, flags, rec, xy, grad, lr, eff):  # noq
         h_prev = np.full((n, 2, 2), np.nan)
         h_prev[1 : last + 1] = out["hessian"][:last]
         if resolved["newton_form"] == "guarded":
-            h_prev = guarded(h_prev, float(hp[K.EPS]))
+            h_prev = guarded(h_prev, float(hp[L.EPS]))
         out["H"] = h_prev
     elif optimizer in ("bfgs", "dfp", "lbfgs"):
         if optimizer == "lbfgs":
-            V = _lbfgs_V(rec, grad, last, int(flags[K.HISTORY_SIZE]))
+            V = _lbfgs_V(rec, grad, last, int(flags[L.HISTORY_SIZE]))
         else:
-            V = rec[:, [K.H00, K.H01, K.H10, K.H11]].reshape(n, 2, 2).copy()
+            V = rec[:, [L.H00, L.H01, L.H10, L.H11]].reshape(n, 2, 2).copy()
         out["V"] = V
         ok = np.isfinite(V).all(axis=(1, 2)) & (np.abs(np.linalg.det(np.nan_to_num(V))) > 0)
         ok[0] = False  # row 0: no update yet
@@ -204,7 +204,7 @@ def _named(optimizer, surf, resolved, hp, flags, rec, xy, grad, lr, eff):  # noq
     elif optimizer == "levenberg_marquardt":
         from surfaces._kernels import gauss_newton
 
-        nu = rec[:, K.NU].copy()
+        nu = rec[:, L.NU].copy()
         out["nu"] = nu
         H = np.full((n, 2, 2), np.nan)
         for k in range(1, last + 1):

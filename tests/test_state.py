@@ -14,8 +14,7 @@ import pytest
 
 import optviz
 import surfaces
-from optviz import _batch
-from optviz import _kernel as K
+from optviz import _batch, _kernel
 
 RTOL = 1e-12
 # f = ½(x² + 10y²) rotated by 30°: both coordinates feel both curvatures.
@@ -242,7 +241,7 @@ def test_one_signature_per_kernel_with_and_without_recording():
     optviz.run("adam", "ravine", steps=3, record_state=True)
     optviz.run("adam", "ravine", steps=3)
     optviz.run_batch("adam", "ravine", starts=np.zeros((3, 2)), steps=3)
-    assert len(K.simulate.signatures) == 1, K.simulate.signatures
+    assert len(_kernel.simulate.signatures) == 1, _kernel.simulate.signatures
     assert len(_batch.simulate_blocked.signatures) == 1
 
 

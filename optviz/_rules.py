@@ -1,0 +1,602 @@
+r"""The first-order update rules: one function per method, one signature.
+
+``rule(x, y, gx, gy, lr, t, hp, flags, st, i) -> (nx, ny, ex, ey)``: the rule acts on run ``i``.
+It mutates its optimizer state, column ``i`` of ``st`` (shape (N_STATE, runs), slots in
+:mod:`optviz._layout`), reads its hyperparameters, column ``i`` of ``hp`` (N_HP, runs), and
+returns the new point plus the effective per-coordinate step size it applied; apart from that
+state it is a pure function of its arguments. Columns, not rows: :mod:`optviz._batch` runs one
+rule over the runs of a block in a loop that LLVM vectorises, which needs state j of consecutive
+runs to be contiguous. A single trajectory is one column. The docstrings hold the formula in
+the lecture notation, in blocks ``Formula (option=value):`` that :mod:`optviz.optimizers`
+parses for the formula cards, so the documentation and the app cannot drift apart.
+
+Compiled with ``error_model="numpy"`` (0/0 gives NaN and a "diverged" status) and no
+``fastmath``.
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+from optviz._layout import (
+    ACCUMULATOR_INIT,
+    BETA1,
+    BETA2,
+    BIAS_CORRECTION,
+    BP1,
+    BP2,
+    CENTERED,
+    DAMPENING,
+    EPS,
+    EPS_INSIDE,
+    GAVG0,
+    GAVG1,
+    LR_DECAY,
+    M0,
+    M1,
+    MOMENTUM_DECAY,
+    MOMENTUM_FORM,
+    MU_PRODUCT,
+    NADAM_SCHEDULE,
+    NESTEROV_FORM,
+    V0,
+    V1,
+    VMAX0,
+    VMAX1,
+    WEIGHT_DECAY,
+)
+
+
+@njit(inline="always", error_model="numpy")
+def _sqrt(v):
+    # libm's sqrt, which may set errno: LLVM cannot speculate it, so the rules' branches on the
+    # convention flags stay branches in the trajectory loop (with the LLVM intrinsic it computes
+    # both sides and selects, ~12 % slower). The batch kernel rebinds this name to the intrinsic.
+    return math.sqrt(v)
+
+
+@njit(cache=True, error_model="numpy")
+def _lerp(a, b, w):
+    # torch.lerp's formula (weight < 0.5 from the start, else from the end): same rounding.
+    if w < 0.5:
+        return a + w * (b - a)
+    return b - (b - a) * (1.0 - w)
+
+
+# ======================================================================================
+# First-order update rules
+# ======================================================================================
+
+
+@njit(cache=True, error_model="numpy")
+def gd_update(x, y, gx, gy, lr, t, hp, flags, st, i):
+    r"""Gradient descent (``torch.optim.SGD`` without momentum); SGD on mini-batches.
+
+    Formula (default):
+        \theta_t \leftarrow \theta_{t-1} - \eta\, g_t
+
+    Notes:
+        ``g_t`` is the (mini-batch) gradient plus ``weight_decay``·θ (L2, as torch adds it).
+    """
+    wd = hp[WEIGHT_DECAY, i]
+    return x - lr * (gx + wd * x), y - lr * (gy + wd * y), lr, lr
+
+
+@njit(cache=True, error_model="numpy")
+def momentum_update(x, y, gx, gy, lr, t, hp, flags, st, i):
+    r"""Heavy-ball momentum; β₁ is the momentum coefficient β.
+
+    Formula (momentum_form=torch):
+        v_t \leftarrow \beta_1 v_{t-1} + (1-\tau)\, g_t \quad (v_1 = g_1) \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\, v_t
+
+    Formula (momentum_form=ema, bias_correction=on):
+        v_t \leftarrow \beta_1 v_{t-1} + (1-\beta_1)\, g_t \quad (v_0 = 0) \\
+        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{1-\beta_1^t}\, v_t
+
+    Formula (momentum_form=ema):
+        v_t \leftarrow \beta_1 v_{t-1} + (1-\beta_1)\, g_t \quad (v_0 = 0) \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\, v_t
+
+    Formula (momentum_form=lr_inside):
+        v_t \leftarrow \beta_1 v_{t-1} + \eta\, g_t \\
+        \theta_t \leftarrow \theta_{t-1} - v_t
+
+    Formula (momentum_form=sum):
+        m_t = g_1 + g_2 + \dots + g_t \quad (\beta_1 \text{ not used: } \beta = 1) \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\, m_t
+
+    Notes:
+        ``torch`` is ``torch.optim.SGD(momentum=β₁, dampening=τ)`` and CS231n's v = ρv + ∇f.
+        ``ema`` is the mini-batch deck's (Andrew Ng's) v = βv + (1−β)dW from v₀ = 0: its steps
+        are (1−β₁) times smaller for the same η, and ``bias_correction`` (which acts in this
+        form only) divides v by 1−β₁ᵗ. Hung-yi Lee's EMA momentum starts from m⁰ = g⁰ instead:
+        that is ``torch`` with dampening τ = β₁. ``sum`` is Hung-yi Lee's first momentum,
+        mᵗ = g⁰ + g¹ + … + gᵗ (β = 1). ``lr_inside`` is Sutskever's and the Polish lecture's
+        m ← βm − η∇E; it equals ``torch`` for constant η and differs once η is scheduled (η
+        of past steps stays inside v).
+    """
+    # Lecture quotes behind the notes above (/work/shared/lectures):
+    #   002 (CS231n): "v_{t+1} = \rho v_t + \nabla f(x_t)", code "vx = rho * vx + dx".
+    #   001 (mini-batch deck): "v_{dW} = \beta v_{dW} + (1 - \beta) dW"; its Adam slide starts
+    #       "V_{dW} = 0, S_{dW} = 0"; bias correction: "v'_{dW} = \frac{v_{dW}}{1 - \beta^2}".
+    #   004 (Hung-yi Lee): "m_i^0 = g_i^0", "m_i^t = g_i^0 + g_i^1 + g_i^2 + … + g_i^t" (sum) and,
+    #       "Momentum (這不是經典的 Momentum)": "m_i^0 = g_i^0", "m_i^1 = β m_i^0 + (1 − β) g_i^1".
+    #   003 (Polish deck): "m ← βm − η∇E".
+    b = hp[BETA1, i]
+    wd = hp[WEIGHT_DECAY, i]
+    dx = gx + wd * x
+    dy = gy + wd * y
+    form = flags[MOMENTUM_FORM]
+    if form == 3:
+        if t == 1:
+            st[M0, i] = dx
+            st[M1, i] = dy
+        else:
+            st[M0, i] = st[M0, i] + dx
+            st[M1, i] = st[M1, i] + dy
+        return x - lr * st[M0, i], y - lr * st[M1, i], lr, lr
+    if form == 0:
+        if t == 1:
+            st[M0, i] = dx
+            st[M1, i] = dy
+        else:
+            damp = 1.0 - hp[DAMPENING, i]
+            st[M0, i] = b * st[M0, i] + damp * dx
+            st[M1, i] = b * st[M1, i] + damp * dy
+        return x - lr * st[M0, i], y - lr * st[M1, i], lr, lr
+    if form == 1:
+        st[M0, i] = b * st[M0, i] + (1.0 - b) * dx
+        st[M1, i] = b * st[M1, i] + (1.0 - b) * dy
+        step = lr
+        if flags[BIAS_CORRECTION] == 1:
+            st[BP1, i] *= b
+            step = lr / (1.0 - st[BP1, i])
+        return x - step * st[M0, i], y - step * st[M1, i], step, step
+    st[M0, i] = b * st[M0, i] + lr * dx
+    st[M1, i] = b * st[M1, i] + lr * dy
+    return x - st[M0, i], y - st[M1, i], lr, lr
+
+
+@njit(cache=True, error_model="numpy")
+def nesterov_update(x, y, gx, gy, lr, t, hp, flags, st, i):
+    r"""Nesterov accelerated gradient (NAG); β₁ is the momentum coefficient.
+
+    Formula (nesterov_form=torch):
+        v_t \leftarrow \beta_1 v_{t-1} + g_t \quad (v_1 = g_1) \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\,(g_t + \beta_1 v_t)
+
+    Formula (nesterov_form=lookahead):
+        v_t \leftarrow \beta_1 v_{t-1} + \eta\, \nabla f(\theta_{t-1} - \beta_1 v_{t-1}) \\
+        \theta_t \leftarrow \theta_{t-1} - v_t
+
+    Notes:
+        ``torch`` is ``torch.optim.SGD(momentum=β₁, nesterov=True)``: the change of variables
+        θ̃ = θ − β₁v of CS231n, so the path drawn is the look-ahead point and the gradient is
+        taken where the optimizer stands. ``lookahead`` is CS231n's first form and the Polish
+        deck's: the gradient is evaluated at the look-ahead point θ − β₁v and the drawn path is
+        θ itself. (The Adam deck names NAG but writes no formula.)
+    """
+    # Lecture quotes behind the notes above (/work/shared/lectures):
+    #   002 (CS231n): "v_{t+1} = \rho v_t - \alpha \nabla f(x_t + \rho v_t)", "Change of variables
+    #       \tilde{x}_t = x_t + \rho v_t and rearrange".
+    #   003 (Polish deck): "\mathbf{m} \leftarrow \beta\mathbf{m} - \eta \cdot \nabla E(\mathbf{w} +
+    #       \beta\mathbf{m})", "\mathbf{w} \leftarrow \mathbf{w} + \mathbf{m}".
+    b = hp[BETA1, i]
+    wd = hp[WEIGHT_DECAY, i]
+    dx = gx + wd * x
+    dy = gy + wd * y
+    if flags[NESTEROV_FORM] == 0:
+        if t == 1:
+            st[M0, i] = dx
+            st[M1, i] = dy
+        else:
+            st[M0, i] = b * st[M0, i] + dx
+            st[M1, i] = b * st[M1, i] + dy
+        return x - lr * (dx + b * st[M0, i]), y - lr * (dy + b * st[M1, i]), lr, lr
+    st[M0, i] = b * st[M0, i] + lr * dx
+    st[M1, i] = b * st[M1, i] + lr * dy
+    return x - st[M0, i], y - st[M1, i], lr, lr
+
+
+@njit(cache=True, error_model="numpy")
+def _denominator(v, eps, inside):
+    if inside == 1:
+        return _sqrt(v + eps)
+    return _sqrt(v) + eps
+
+
+@njit(cache=True, error_model="numpy")
+def adagrad_update(x, y, gx, gy, lr, t, hp, flags, st, i):
+    r"""AdaGrad (diagonal): per-coordinate step η/√G with G the sum of squared gradients.
+
+    Formula (eps_placement=outside):
+        G_t \leftarrow G_{t-1} + g_t^2 \\
+        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sqrt{G_t} + \epsilon}\, g_t
+
+    Formula (eps_placement=inside):
+        G_t \leftarrow G_{t-1} + g_t^2 \\
+        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sqrt{G_t + \epsilon}}\, g_t
+
+    Notes:
+        ``outside`` is ``torch.optim.Adagrad`` (default ε = 1e-10) and CS231n's code; ``inside``
+        is √(G + ε) of the Adam deck, of CS231n's slide and of the Polish deck. torch's
+        ``lr_decay`` divides η by 1 + (t−1)·lr_decay. The full-matrix AdaGrad of the Adam deck
+        (G += g gᵀ) is not offered.
+    """
+    # Lecture quotes behind the notes above (/work/shared/lectures):
+    #   000 (Adam deck): "\theta_{t+1} = \theta_t - \frac{\eta}{\sqrt{G_t + \epsilon}}.g_t".
+    #   002 (CS231n): slide "\frac{\alpha}{\sqrt{G_t + \epsilon}}", code
+    #       "x -= learning_rate * dx / (np.sqrt(grad_squared) + 1e-7)".
+    #   003 (Polish deck): "\eta \nabla E(\mathbf{w}) \div \sqrt{\mathbf{s} + \varepsilon},
+    #       \quad (2)".
+    wd = hp[WEIGHT_DECAY, i]
+    dx = gx + wd * x
+    dy = gy + wd * y
+    clr = lr / (1.0 + (t - 1) * hp[LR_DECAY, i])
+    st[V0, i] += dx * dx
+    st[V1, i] += dy * dy
+    inside = flags[EPS_INSIDE]
+    ex = clr / _denominator(st[V0, i], hp[EPS, i], inside)
+    ey = clr / _denominator(st[V1, i], hp[EPS, i], inside)
+    return x - ex * dx, y - ey * dy, ex, ey
+
+
+@njit(cache=True, error_model="numpy")
+def rmsprop_update(x, y, gx, gy, lr, t, hp, flags, st, i):
+    r"""RMSProp: AdaGrad with a leaky (exponential) average; β₂ is the decay α / ρ / γ.
+
+    Formula (centered=on, eps_placement=outside):
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2,\quad
+        \bar g_t \leftarrow \beta_2 \bar g_{t-1} + (1-\beta_2)\, g_t \\
+        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sqrt{v_t - \bar g_t^2} + \epsilon}\, g_t
+
+    Formula (centered=on, eps_placement=inside):
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2,\quad
+        \bar g_t \leftarrow \beta_2 \bar g_{t-1} + (1-\beta_2)\, g_t \\
+        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sqrt{v_t - \bar g_t^2 + \epsilon}}\, g_t
+
+    Formula (accumulator_init=first_grad, eps_placement=outside):
+        v_1 = g_1^2,\quad v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sqrt{v_t} + \epsilon}\, g_t
+
+    Formula (accumulator_init=first_grad, eps_placement=inside):
+        v_1 = g_1^2,\quad v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sqrt{v_t + \epsilon}}\, g_t
+
+    Formula (eps_placement=outside):
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sqrt{v_t} + \epsilon}\, g_t
+
+    Formula (eps_placement=inside):
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sqrt{v_t + \epsilon}}\, g_t
+
+    Notes:
+        ``outside`` is ``torch.optim.RMSprop`` (α = β₂ = 0.99, ε = 1e-8) and CS231n's code;
+        ``inside`` is √(E[g²] + ε) of CS231n's slide and of the Polish deck (the mini-batch deck
+        and Hung-yi Lee write no ε). ``centered`` (torch) subtracts the squared running mean of g.
+        ``accumulator_init=first_grad`` starts from v₁ = g₁² (Hung-yi Lee's σ⁰ = |g⁰|), so the
+        first step is η·sign(g) instead of the torch form's η·g/(√(1−β₂)|g|).
+    """
+    # Lecture quotes behind the notes above (/work/shared/lectures):
+    #   002 (CS231n): slide "\frac{\alpha}{\sqrt{E[g^2]_t + \epsilon}} g_t", code
+    #       "x -= learning_rate * dx / (np.sqrt(grad_squared) + 1e-7)".
+    #   003 (Polish deck): "\eta \nabla E(\mathbf{w}) \div \sqrt{\mathbf{s} + \varepsilon},".
+    #   001 (mini-batch deck): "W = W - \alpha \frac{dW}{\sqrt{S_{dW}}}" (no ε).
+    #   004 (Hung-yi Lee): "\sigma_i^0 = \sqrt{(g_i^0)^2}",
+    #       "\sigma_i^1 = \sqrt{\alpha(\sigma_i^0)^2 + (1 - \alpha)(g_i^1)^2}",
+    #       "\frac{\eta}{\sigma_i^0} g_i^0" (no ε).
+    a = hp[BETA2, i]
+    wd = hp[WEIGHT_DECAY, i]
+    dx = gx + wd * x
+    dy = gy + wd * y
+    if t == 1 and flags[ACCUMULATOR_INIT] == 1:
+        st[V0, i] = dx * dx
+        st[V1, i] = dy * dy
+    else:
+        st[V0, i] = st[V0, i] * a + (1.0 - a) * dx * dx
+        st[V1, i] = st[V1, i] * a + (1.0 - a) * dy * dy
+    v0 = st[V0, i]
+    v1 = st[V1, i]
+    if flags[CENTERED] == 1:
+        st[GAVG0, i] = _lerp(st[GAVG0, i], dx, 1.0 - a)
+        st[GAVG1, i] = _lerp(st[GAVG1, i], dy, 1.0 - a)
+        v0 = v0 - st[GAVG0, i] * st[GAVG0, i]
+        v1 = v1 - st[GAVG1, i] * st[GAVG1, i]
+    inside = flags[EPS_INSIDE]
+    ex = lr / _denominator(v0, hp[EPS, i], inside)
+    ey = lr / _denominator(v1, hp[EPS, i], inside)
+    return x - ex * dx, y - ey * dy, ex, ey
+
+
+@njit(cache=True, error_model="numpy")
+def adam_update(x, y, gx, gy, lr, t, hp, flags, st, i):
+    r"""Adam: momentum (first moment m) with RMSProp scaling (second moment v).
+
+    Formula (accumulator_init=first_grad, eps_placement=outside):
+        m_1 = g_1,\quad m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
+        \sigma_1 = |g_1|,\quad \sigma_t = \sqrt{\beta_2 \sigma_{t-1}^2 + (1-\beta_2)\, g_t^2} \\
+        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sigma_t + \epsilon}\, m_t
+
+    Formula (accumulator_init=first_grad, eps_placement=inside):
+        m_1 = g_1,\quad m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
+        \sigma_1 = |g_1|,\quad \sigma_t = \sqrt{\beta_2 \sigma_{t-1}^2 + (1-\beta_2)\, g_t^2} \\
+        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{\sqrt{\sigma_t^2 + \epsilon}}\, m_t
+
+    Formula (bias_correction=on, eps_placement=outside):
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \hat m_t = \frac{m_t}{1-\beta_1^t},\quad \hat v_t = \frac{v_t}{1-\beta_2^t} \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
+
+    Formula (bias_correction=on, eps_placement=inside):
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \hat m_t = \frac{m_t}{1-\beta_1^t},\quad \hat v_t = \frac{v_t}{1-\beta_2^t} \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t + \epsilon}}
+
+    Formula (bias_correction=off, eps_placement=outside):
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\, \frac{m_t}{\sqrt{v_t} + \epsilon}
+
+    Formula (bias_correction=off, eps_placement=inside):
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\, \frac{m_t}{\sqrt{v_t + \epsilon}}
+
+    Notes:
+        Defaults are ``torch.optim.Adam`` (η = 1e-3, β₁ = 0.9, β₂ = 0.999, ε = 1e-8, ε outside
+        √, bias correction on), computed in torch's order: step η/(1−β₁ᵗ), denominator
+        √v/√(1−β₂ᵗ) + ε. ε outside √ is also the Adam deck's and CS231n's form; ε inside √ is
+        the mini-batch deck's and the Polish deck's. Without bias correction ("Adam (almost)"
+        of CS231n) the first steps are tiny because m and v start at 0.
+        ``accumulator_init=first_grad`` is Hung-yi Lee's Adam: m⁰ = g⁰ and σ⁰ = |g⁰| (his σ
+        is √v), no bias correction (he omits it; the averages do not start at 0) and no ε
+        (set ε = 0 for his exact form). ``weight_decay`` is L2 added to g (torch's Adam);
+        AdamW decouples it.
+    """
+    # Lecture quotes behind the notes above (/work/shared/lectures):
+    #   000 (Adam deck): "\theta_t = \theta_{t-1} - \alpha \cdot \widehat{m}_t /
+    #       \sqrt{\widehat{v}_t} + \epsilon" (ε outside);
+    #   002 (CS231n): "\frac{\alpha \widehat{m}_t}{\sqrt{\widehat{v}_t} + \epsilon}", code
+    #       "np.sqrt(second_unbias)+1e-7" (outside).
+    #   001 (mini-batch deck): "W = W - \alpha \frac{V_{dW}'}{\sqrt{S_{dW}' + \epsilon}}"
+    #       (inside);
+    #   003 (Polish deck): "\eta \hat{\mathbf{m}} \div \sqrt{\hat{\mathbf{s}} + \varepsilon}"
+    #       (inside).
+    #   004 (Hung-yi Lee): "m_i^0 = g_i^0", "\sigma_i^0 = \sqrt{(g_i^0)^2}", "\theta_i^{t+1}
+    #       \leftarrow \theta_i^t - \frac{\eta}{\sigma_i^t} \mathbf{m}_i^t", "Adam has
+    #       bias-corrected terms, which are omitted here for simplicity".
+    b1 = hp[BETA1, i]
+    b2 = hp[BETA2, i]
+    wd = hp[WEIGHT_DECAY, i]
+    dx = gx + wd * x
+    dy = gy + wd * y
+    st[M0, i] = _lerp(st[M0, i], dx, 1.0 - b1)
+    st[M1, i] = _lerp(st[M1, i], dy, 1.0 - b1)
+    st[V0, i] = st[V0, i] * b2 + (1.0 - b2) * dx * dx
+    st[V1, i] = st[V1, i] * b2 + (1.0 - b2) * dy * dy
+    return _adam_step(x, y, lr, hp, flags, st, i, st[V0, i], st[V1, i])
+
+
+@njit(cache=True, error_model="numpy")
+def adam_first_grad_update(x, y, gx, gy, lr, t, hp, flags, st, i):
+    r"""Adam with ``accumulator_init=first_grad`` (Hung-yi Lee's form; its formula card is in
+    :func:`adam_update`'s docstring). A rule of its own, chosen by the optimizer dispatch, so the
+    torch form's loop stays branch-free and vectorised in the batch kernel (with this branch
+    inside :func:`adam_update`, optviz.run lost 30 % and run_batch two thirds of its speed)."""
+    b1 = hp[BETA1, i]
+    b2 = hp[BETA2, i]
+    wd = hp[WEIGHT_DECAY, i]
+    dx = gx + wd * x
+    dy = gy + wd * y
+    # Hung-yi Lee's form: the averages start at the first gradient, no bias correction.
+    if t == 1:
+        st[M0, i] = dx
+        st[M1, i] = dy
+        st[V0, i] = dx * dx
+        st[V1, i] = dy * dy
+    else:
+        st[M0, i] = b1 * st[M0, i] + (1.0 - b1) * dx
+        st[M1, i] = b1 * st[M1, i] + (1.0 - b1) * dy
+        st[V0, i] = b2 * st[V0, i] + (1.0 - b2) * dx * dx
+        st[V1, i] = b2 * st[V1, i] + (1.0 - b2) * dy * dy
+    inside = flags[EPS_INSIDE]
+    ex = lr / _denominator(st[V0, i], hp[EPS, i], inside)
+    ey = lr / _denominator(st[V1, i], hp[EPS, i], inside)
+    return x - ex * st[M0, i], y - ey * st[M1, i], ex, ey
+
+
+@njit(cache=True, error_model="numpy")
+def _adam_step(x, y, lr, hp, flags, st, i, v0, v1):
+    # Shared tail of Adam / AMSGrad / AdamW, in torch's order of operations.
+    st[BP1, i] *= hp[BETA1, i]
+    st[BP2, i] *= hp[BETA2, i]
+    if flags[BIAS_CORRECTION] == 1:
+        step_size = lr / (1.0 - st[BP1, i])
+        bc2 = 1.0 - st[BP2, i]
+    else:
+        step_size = lr
+        bc2 = 1.0
+    if flags[EPS_INSIDE] == 1:
+        d0 = _sqrt(v0 / bc2 + hp[EPS, i])
+        d1 = _sqrt(v1 / bc2 + hp[EPS, i])
+    else:
+        sq = _sqrt(bc2)
+        d0 = _sqrt(v0) / sq + hp[EPS, i]
+        d1 = _sqrt(v1) / sq + hp[EPS, i]
+    ex = step_size / d0
+    ey = step_size / d1
+    return x - step_size * (st[M0, i] / d0), y - step_size * (st[M1, i] / d1), ex, ey
+
+
+@njit(cache=True, error_model="numpy")
+def amsgrad_update(x, y, gx, gy, lr, t, hp, flags, st, i):
+    r"""AMSGrad: Adam whose denominator never shrinks (running max of v).
+
+    Formula (bias_correction=on, eps_placement=outside):
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        v^{\max}_t = \max(v^{\max}_{t-1}, v_t) \\
+        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{1-\beta_1^t}\,
+            \frac{m_t}{\sqrt{v^{\max}_t / (1-\beta_2^t)} + \epsilon}
+
+    Formula (bias_correction=on, eps_placement=inside):
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        v^{\max}_t = \max(v^{\max}_{t-1}, v_t) \\
+        \theta_t \leftarrow \theta_{t-1} - \frac{\eta}{1-\beta_1^t}\,
+            \frac{m_t}{\sqrt{v^{\max}_t / (1-\beta_2^t) + \epsilon}}
+
+    Formula (bias_correction=off, eps_placement=outside):
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        v^{\max}_t = \max(v^{\max}_{t-1}, v_t) \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\, \frac{m_t}{\sqrt{v^{\max}_t} + \epsilon}
+
+    Formula (bias_correction=off, eps_placement=inside):
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        v^{\max}_t = \max(v^{\max}_{t-1}, v_t) \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\, \frac{m_t}{\sqrt{v^{\max}_t + \epsilon}}
+
+    Notes:
+        ``torch.optim.Adam(amsgrad=True)``. The ε and bias-correction options are Adam's.
+    """
+    b1 = hp[BETA1, i]
+    b2 = hp[BETA2, i]
+    wd = hp[WEIGHT_DECAY, i]
+    dx = gx + wd * x
+    dy = gy + wd * y
+    st[M0, i] = _lerp(st[M0, i], dx, 1.0 - b1)
+    st[M1, i] = _lerp(st[M1, i], dy, 1.0 - b1)
+    st[V0, i] = st[V0, i] * b2 + (1.0 - b2) * dx * dx
+    st[V1, i] = st[V1, i] * b2 + (1.0 - b2) * dy * dy
+    st[VMAX0, i] = max(st[VMAX0, i], st[V0, i])
+    st[VMAX1, i] = max(st[VMAX1, i], st[V1, i])
+    return _adam_step(x, y, lr, hp, flags, st, i, st[VMAX0, i], st[VMAX1, i])
+
+
+@njit(cache=True, error_model="numpy")
+def adamw_update(x, y, gx, gy, lr, t, hp, flags, st, i):
+    r"""AdamW: Adam with weight decay λ decoupled from the gradient.
+
+    Formula (bias_correction=on, eps_placement=outside):
+        \theta_{t-1} \leftarrow (1-\eta\lambda)\,\theta_{t-1} \\
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\quad
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
+
+    Formula (bias_correction=on, eps_placement=inside):
+        \theta_{t-1} \leftarrow (1-\eta\lambda)\,\theta_{t-1} \\
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\quad
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t + \epsilon}}
+
+    Formula (bias_correction=off, eps_placement=outside):
+        \theta_{t-1} \leftarrow (1-\eta\lambda)\,\theta_{t-1} \\
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\quad
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\, \frac{m_t}{\sqrt{v_t} + \epsilon}
+
+    Formula (bias_correction=off, eps_placement=inside):
+        \theta_{t-1} \leftarrow (1-\eta\lambda)\,\theta_{t-1} \\
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\quad
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\, \frac{m_t}{\sqrt{v_t + \epsilon}}
+
+    Notes:
+        ``torch.optim.AdamW`` (default λ = ``weight_decay`` = 1e-2): the decay shrinks θ
+        directly instead of being added to g, so Adam's scaling does not weaken it.
+    """
+    b1 = hp[BETA1, i]
+    b2 = hp[BETA2, i]
+    shrink = 1.0 - lr * hp[WEIGHT_DECAY, i]
+    x = x * shrink
+    y = y * shrink
+    st[M0, i] = _lerp(st[M0, i], gx, 1.0 - b1)
+    st[M1, i] = _lerp(st[M1, i], gy, 1.0 - b1)
+    st[V0, i] = st[V0, i] * b2 + (1.0 - b2) * gx * gx
+    st[V1, i] = st[V1, i] * b2 + (1.0 - b2) * gy * gy
+    return _adam_step(x, y, lr, hp, flags, st, i, st[V0, i], st[V1, i])
+
+
+@njit(cache=True, error_model="numpy")
+def nadam_update(x, y, gx, gy, lr, t, hp, flags, st, i):
+    r"""NAdam: Adam with a Nesterov look-ahead on the first moment.
+
+    Formula (nadam_schedule=torch, eps_placement=outside):
+        \mu_t = \beta_1\left(1 - \tfrac12\, 0.96^{t\psi}\right) \\
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\quad
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\left(
+            \frac{(1-\mu_t)\, g_t}{1-\prod_{i\le t}\mu_i}
+            + \frac{\mu_{t+1}\, m_t}{1-\prod_{i\le t+1}\mu_i}\right)
+            \Big/ \left(\sqrt{v_t/(1-\beta_2^t)} + \epsilon\right)
+
+    Formula (nadam_schedule=torch, eps_placement=inside):
+        \mu_t = \beta_1\left(1 - \tfrac12\, 0.96^{t\psi}\right) \\
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\quad
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\left(
+            \frac{(1-\mu_t)\, g_t}{1-\prod_{i\le t}\mu_i}
+            + \frac{\mu_{t+1}\, m_t}{1-\prod_{i\le t+1}\mu_i}\right)
+            \Big/ \sqrt{v_t/(1-\beta_2^t) + \epsilon}
+
+    Formula (nadam_schedule=constant, eps_placement=outside):
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\quad
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\left(
+            \frac{(1-\beta_1)\, g_t}{1-\beta_1^t} + \frac{\beta_1\, m_t}{1-\beta_1^{t+1}}\right)
+            \Big/ \left(\sqrt{v_t/(1-\beta_2^t)} + \epsilon\right)
+
+    Formula (nadam_schedule=constant, eps_placement=inside):
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\quad
+        v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \theta_t \leftarrow \theta_{t-1} - \eta\left(
+            \frac{(1-\beta_1)\, g_t}{1-\beta_1^t} + \frac{\beta_1\, m_t}{1-\beta_1^{t+1}}\right)
+            \Big/ \sqrt{v_t/(1-\beta_2^t) + \epsilon}
+
+    Notes:
+        ``torch.optim.NAdam`` (η = 2e-3, ψ = ``momentum_decay`` = 4e-3): torch's μ schedule
+        starts at μ₁ ≈ β₁/2 (0.45 for β₁ = 0.9) and reaches β₁ only after ~10⁵ steps, so early NAdam
+        steps use much less momentum than β₁ suggests. ``constant`` is Dozat's simplified form
+        with μ = β₁ throughout.
+    """
+    b1 = hp[BETA1, i]
+    b2 = hp[BETA2, i]
+    wd = hp[WEIGHT_DECAY, i]
+    dx = gx + wd * x
+    dy = gy + wd * y
+    if flags[NADAM_SCHEDULE] == 0:
+        psi = hp[MOMENTUM_DECAY, i]
+        mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
+        mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
+    else:
+        mu = b1
+        mu_next = b1
+    st[BP2, i] *= b2
+    bc2 = 1.0 - st[BP2, i]
+    st[MU_PRODUCT, i] *= mu
+    st[M0, i] = _lerp(st[M0, i], dx, 1.0 - b1)
+    st[M1, i] = _lerp(st[M1, i], dy, 1.0 - b1)
+    st[V0, i] = st[V0, i] * b2 + (1.0 - b2) * dx * dx
+    st[V1, i] = st[V1, i] * b2 + (1.0 - b2) * dy * dy
+    if flags[EPS_INSIDE] == 1:
+        d0 = _sqrt(st[V0, i] / bc2 + hp[EPS, i])
+        d1 = _sqrt(st[V1, i] / bc2 + hp[EPS, i])
+    else:
+        d0 = _sqrt(st[V0, i] / bc2) + hp[EPS, i]
+        d1 = _sqrt(st[V1, i] / bc2) + hp[EPS, i]
+    mu_product_next = st[MU_PRODUCT, i] * mu_next
+    c_grad = -lr * (1.0 - mu) / (1.0 - st[MU_PRODUCT, i])
+    c_mom = (-lr * mu_next) / (1.0 - mu_product_next)
+    x = x + c_grad * (dx / d0)
+    y = y + c_grad * (dy / d1)
+    x = x + c_mom * (st[M0, i] / d0)
+    y = y + c_mom * (st[M1, i] / d1)
+    return x, y, lr / d0, lr / d1
