@@ -59,7 +59,8 @@ def _vectorisable(fn):
     return njit(inline="always", error_model="numpy")(clone)
 
 
-for _helper in (_rules._lerp, _rules._denominator, _rules._adam_step):
+for _helper in (_rules._lerp, _rules._denominator, _rules._adam_step, _rules._rprop_coordinate,
+                _rules._sign):  # fmt: skip
     _BINDINGS[_helper.__name__] = _vectorisable(_helper)
 _gd = _vectorisable(_rules.gd_update)
 _momentum = _vectorisable(_rules.momentum_update)
@@ -71,6 +72,10 @@ _adam_first_grad = _vectorisable(_rules.adam_first_grad_update)
 _nadam = _vectorisable(_rules.nadam_update)
 _adamw = _vectorisable(_rules.adamw_update)
 _amsgrad = _vectorisable(_rules.amsgrad_update)
+_radam = _vectorisable(_rules.radam_update)
+_rprop = _vectorisable(_rules.rprop_update)
+_adabelief = _vectorisable(_rules.adabelief_update)
+_adagrad_full = _vectorisable(_rules.adagrad_full_update)
 
 
 # _nrt=False, as for _kernel._steps: the inlined surface calls would otherwise incref/decref
@@ -234,6 +239,22 @@ def _run_block(
             for i in range(nb):
                 nxs[i], nys[i], _, _ = _adamw(xs[i], ys[i], gxs[i], gys[i], lrs[i], t, hp,
                                               flags, st, i)  # fmt: skip
+        elif oid == L.RADAM:
+            for i in range(nb):
+                nxs[i], nys[i], _, _ = _radam(xs[i], ys[i], gxs[i], gys[i], lrs[i], t, hp,
+                                              flags, st, i)  # fmt: skip
+        elif oid == L.RPROP:
+            for i in range(nb):
+                nxs[i], nys[i], _, _ = _rprop(xs[i], ys[i], gxs[i], gys[i], lrs[i], t, hp,
+                                              flags, st, i)  # fmt: skip
+        elif oid == L.ADABELIEF:
+            for i in range(nb):
+                nxs[i], nys[i], _, _ = _adabelief(xs[i], ys[i], gxs[i], gys[i], lrs[i], t, hp,
+                                                  flags, st, i)  # fmt: skip
+        elif oid == L.ADAGRAD_FULL:
+            for i in range(nb):
+                nxs[i], nys[i], _, _ = _adagrad_full(xs[i], ys[i], gxs[i], gys[i], lrs[i], t,
+                                                     hp, flags, st, i)  # fmt: skip
         else:
             for i in range(nb):
                 nxs[i], nys[i], _, _ = _amsgrad(xs[i], ys[i], gxs[i], gys[i], lrs[i], t,

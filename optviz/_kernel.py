@@ -24,7 +24,9 @@ from numba import njit
 
 from optviz._layout import (
     ACCUMULATOR_INIT,
+    ADABELIEF,
     ADAGRAD,
+    ADAGRAD_FULL,
     ADAM,
     ADAMW,
     AMSGRAD,
@@ -63,7 +65,9 @@ from optviz._layout import (
     PL_FACTOR,
     PREV_X,
     PREV_Y,
+    RADAM,
     RMSPROP,
+    RPROP,
     S_CONSTANT,
     S_EPOCH_EXPONENTIAL,
     S_EPOCH_INVERSE_SQRT,
@@ -83,6 +87,8 @@ from optviz._layout import (
     TARGET_LOSS,
 )
 from optviz._rules import (
+    adabelief_update,
+    adagrad_full_update,
     adagrad_update,
     adam_first_grad_update,
     adam_update,
@@ -92,7 +98,9 @@ from optviz._rules import (
     momentum_update,
     nadam_update,
     nesterov_update,
+    radam_update,
     rmsprop_update,
+    rprop_update,
 )
 from optviz._second_order import (
     lbfgs_update,
@@ -282,6 +290,14 @@ def _update(oid, sid, t, x, y, f, gx, gy, lr, hp, flags, st, i, mem, p, dx, dy, 
         return adamw_update(x, y, gx, gy, lr, t, hp, flags, st, i)
     if oid == AMSGRAD:
         return amsgrad_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    if oid == RADAM:
+        return radam_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    if oid == RPROP:
+        return rprop_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    if oid == ADABELIEF:
+        return adabelief_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    if oid == ADAGRAD_FULL:
+        return adagrad_full_update(x, y, gx, gy, lr, t, hp, flags, st, i)
     if oid == NEWTON:
         return newton_update(sid, p, dx, dy, x, y, gx, gy, lr, hp, flags, i)
     if oid == BFGS or oid == DFP:

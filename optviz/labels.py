@@ -37,6 +37,11 @@ OPTIONS: dict[str, str] = {
     "lr_decay": "η decay (η / (1 + (t − 1)·decay))",
     "lm_lambda": "initial damping ν₀",
     "history_size": "history size m",
+    "eta_minus": "step shrink factor η₋ (after a sign flip)",
+    "eta_plus": "step growth factor η₊ (while the sign holds)",
+    "step_min": "smallest step size Δ_min",
+    "step_max": "largest step size Δ_max",
+    "eps_root": "small constant inside √, ε_root",
     # convention options
     "momentum_form": "momentum form",
     "nesterov_form": "Nesterov form",
@@ -63,6 +68,11 @@ SYMBOLS: dict[str, str] = {
     "dampening": "τ",
     "lm_lambda": "ν₀",
     "history_size": "m",
+    "eta_minus": "η₋",
+    "eta_plus": "η₊",
+    "step_min": "Δ_min",
+    "step_max": "Δ_max",
+    "eps_root": "ε_root",
 }
 
 # Every value of every convention option.
