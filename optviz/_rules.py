@@ -633,18 +633,21 @@ def radam_update(x, y, gx, gy, lr, t, hp, flags, st, i):
         \rho_t > 5:\quad r_t = \sqrt{\frac{(\rho_t-4)(\rho_t-2)\,\rho_\infty}
             {(\rho_\infty-4)(\rho_\infty-2)\,\rho_t}},\quad
             \theta_t \leftarrow \theta_{t-1} - \eta\, r_t\,
-            \frac{\hat m_t}{\sqrt{v_t/(1-\beta_2^t)} + \epsilon}
+            \hat m_t\, \frac{\sqrt{1-\beta_2^t}}{\sqrt{v_t} + \epsilon}
 
     Notes:
         ``torch.optim.RAdam`` (η = 1e-3, β₁ = 0.9, β₂ = 0.999, ε = 1e-8; ``weight_decay`` is
-        L2 added to g), computed in torch's order with βᵗ = pow(β, t) as torch takes it. What it
-        fixes: Adam's first steps divide by a second moment averaged over a handful of
-        gradients, whose variance is huge, so early steps can be wild (hence the usual
-        learning-rate warm-up). RAdam is that warm-up built in: while ρ_t ≤ 5 (the first 5
-        steps with β₂ = 0.999; 2 fewer with β₂ = 0.99) its steps are plain, un-adapted momentum
-        steps −η m̂, as large as η·|g| (on Rosenbrock from (−1.2, 1) with η = 1e-2 the first
-        step is 2.2 long and the run diverges); after that the Adam step is multiplied by
-        r_t, which grows from ~0 to 1 as the variance estimate becomes reliable.
+        L2 added to g), computed in torch's order with βᵗ = pow(β, t) as torch takes it. ε is
+        torch's: added to √v before the bias correction √(1−β₂ᵗ) multiplies (Adam adds it to
+        √v̂); the paper (Liu et al. 2020, Algorithm 2) has no ε and switches at ρ_t > 4, torch
+        at ρ_t > 5. What it fixes: Adam's first steps divide by a second moment averaged over a
+        handful of gradients, whose variance is huge, so early steps can be wild (hence the
+        usual learning-rate warm-up). RAdam is that warm-up built in: while ρ_t ≤ 5 its steps
+        are plain, un-adapted momentum steps −η m̂, as large as η·|g| (ρ₁ = 1 always; ρ₅ ≈ 4.99
+        and ρ₆ ≈ 5.99 with β₂ = 0.999, so the first 5 steps for any β₂ ≥ 0.9; never adapted
+        when β₂ ≤ 2/3, i.e. ρ∞ ≤ 5). On Rosenbrock from (−1.2, 1) with η = 1e-2 the first step
+        is 2.3 long and the run diverges. After that the Adam step is multiplied by r_t, which
+        grows from ~0 towards 1 as the variance estimate becomes reliable.
     """
     b1 = hp[BETA1, i]
     b2 = hp[BETA2, i]

@@ -22,7 +22,13 @@ Names (only those the optimizer has):
 - ``v``: RMSProp's and Adam's second moment; ``G``: AdaGrad's sum of squared gradients;
   ``v_hat``: v/(1 − β₂ᵗ) (AMSGrad: v_max/(1 − β₂ᵗ), what its denominator uses);
   ``v_max``: AMSGrad's running max; ``g_avg``: centered RMSProp's running mean ḡ;
-- ``beta1_t``, ``beta2_t``: β₁ᵗ and β₂ᵗ as the kernel tracks them (by multiplication);
+- ``beta1_t``, ``beta2_t``: β₁ᵗ and β₂ᵗ as the kernel tracks them (by multiplication; RAdam
+  and AdaBelief: pow(β, t), as torch and optax compute them);
+  RAdam's ``rho_inf``, ``rho`` (ρ∞, ρ_t: the step is rectified when ρ_t > 5) and ``rect`` (r_t,
+  NaN on the un-adapted steps); AdaBelief's ``s``, ``s_hat`` (the belief s = EMA of (g − m)²,
+  and s/(1 − β₂ᵗ)); Rprop's ``step_sizes`` (Δ per coordinate) and ``g_prev`` (the gradient kept
+  for the next sign test, 0 where the sign flipped); full-matrix AdaGrad's ``G`` = Σ g gᵀ (2×2)
+  and ``preconditioner`` (εI + G)^{-1/2};
   ``mu``, ``mu_next``, ``mu_product``: NAdam's μₜ, μₜ₊₁ and ∏μᵢ;
 - ``hessian``: the true Hessian ∇²f at θ_k (every optimizer);
 - ``H``: the matrix update k stepped with: Newton's Hessian at θ_{k−1} (guarded: |H|_ε, the
@@ -184,6 +190,32 @@ def _named(optimizer, surf, resolved, hp, flags, rec, xy, grad, lr, eff):  # noq
             if bias:
                 out["m_hat"] = m / (1.0 - b1t)[:, None]
                 out["v_hat"] = used / (1.0 - b2t)[:, None]
+    # ---- opt-b: RAdam, Rprop, AdaBelief, full-matrix AdaGrad ----
+    elif optimizer in ("radam", "adabelief"):
+        out["m"] = m
+        out["s" if optimizer == "adabelief" else "v"] = v
+        out["beta1_t"], out["beta2_t"] = b1t.copy(), b2t.copy()
+        out["m_hat"] = m / (1.0 - b1t)[:, None]
+        out["s_hat" if optimizer == "adabelief" else "v_hat"] = v / (1.0 - b2t)[:, None]
+        if optimizer == "radam":
+            t = np.arange(n, dtype=np.float64)
+            b2 = float(hp[L.BETA2])
+            rho_inf = 2.0 / (1.0 - b2) - 1.0
+            rho = rho_inf - 2.0 * t * b2t / (1.0 - b2t)
+            rho[0] = math.nan
+            out["rho_inf"] = np.full(n, rho_inf)
+            out["rho"] = rho
+            rect = np.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+            out["rect"] = np.where(rho > 5.0, rect, np.nan)
+    elif optimizer == "rprop":
+        out["step_sizes"] = _vec(rec, L.RP_STEP0, L.RP_STEP1)
+        out["g_prev"] = _vec(rec, L.RP_GPREV0, L.RP_GPREV1)
+    elif optimizer == "adagrad_full":
+        G = rec[:, [L.G00, L.G01, L.G01, L.G11]].reshape(n, 2, 2).copy()
+        out["G"] = G
+        eps = float(hp[L.EPS])
+        lam, q = eig2(G + eps * np.eye(2))
+        out["preconditioner"] = np.einsum("...ik,...k,...jk->...ij", q, 1.0 / np.sqrt(lam), q)
     elif optimizer == "newton":
         h_prev = np.full((n, 2, 2), np.nan)
         h_prev[1 : last + 1] = out["hessian"][:last]
