@@ -26,7 +26,7 @@ Names (only those the optimizer has):
   and AdaBelief: pow(β, t), as torch and optax compute them);
   RAdam's ``rho_inf``, ``rho`` (ρ∞, ρ_t: the step is rectified when ρ_t > 5) and ``rect`` (r_t,
   NaN on the un-adapted steps); AdaBelief's ``s``, ``s_hat`` (the belief s = EMA of (g − m)²,
-  and s/(1 − β₂ᵗ)); Rprop's ``step_sizes`` (Δ per coordinate) and ``g_prev`` (the gradient kept
+  and s/(1 − β₂ᵗ)); Rprop's ``step_sizes`` (Δ per coordinate) and ``g_last`` (the gradient kept
   for the next sign test, 0 where the sign flipped); full-matrix AdaGrad's ``G`` = Σ g gᵀ (2×2)
   and ``preconditioner`` (εI + G)^{-1/2};
   ``mu``, ``mu_next``, ``mu_product``: NAdam's μₜ, μₜ₊₁ and ∏μᵢ;
@@ -81,6 +81,19 @@ def guarded(h: np.ndarray, eps: float) -> np.ndarray:
     lam, q = eig2(h)
     m = np.maximum(np.abs(lam), eps)
     return np.einsum("...ik,...k,...jk->...ij", q, m, q)
+
+
+def full_adagrad_parts(G: np.ndarray, eps: float) -> tuple[np.ndarray, np.ndarray]:
+    """(εI + G)^{-1/2} of full-matrix AdaGrad's G (shape (..., 2, 2)) as the kernel computes it:
+    (adj(εI + G) + sI)/(sτ), s = √det(εI + G), τ = √(tr(εI + G) + 2s). Returns the matrix
+    adj(εI + G) + sI and sτ separately, so a step can be formed with the kernel's operations:
+    η/(sτ) · ((adj + sI) g)."""
+    g00, b, g11 = G[..., 0, 0], G[..., 0, 1], G[..., 1, 1]
+    a, c = g00 + eps, g11 + eps
+    s = np.sqrt(eps * (eps + g00 + g11) + np.maximum(g00 * g11 - b * b, 0.0))
+    tau = np.sqrt(a + c + 2.0 * s)
+    adj = np.stack([np.stack([c + s, -b], -1), np.stack([-b, a + s], -1)], -2)
+    return adj, s * tau
 
 
 def lbfgs_inverse(pairs: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
@@ -209,13 +222,11 @@ def _named(optimizer, surf, resolved, hp, flags, rec, xy, grad, lr, eff):  # noq
             out["rect"] = np.where(rho > 5.0, rect, np.nan)
     elif optimizer == "rprop":
         out["step_sizes"] = _vec(rec, L.RP_STEP0, L.RP_STEP1)
-        out["g_prev"] = _vec(rec, L.RP_GPREV0, L.RP_GPREV1)
+        out["g_last"] = _vec(rec, L.RP_GPREV0, L.RP_GPREV1)
     elif optimizer == "adagrad_full":
-        G = rec[:, [L.G00, L.G01, L.G01, L.G11]].reshape(n, 2, 2).copy()
-        out["G"] = G
-        eps = float(hp[L.EPS])
-        lam, q = eig2(G + eps * np.eye(2))
-        out["preconditioner"] = np.einsum("...ik,...k,...jk->...ij", q, 1.0 / np.sqrt(lam), q)
+        out["G"] = rec[:, [L.G00, L.G01, L.G01, L.G11]].reshape(n, 2, 2).copy()
+        adj, den = full_adagrad_parts(out["G"], float(hp[L.EPS]))
+        out["preconditioner"] = adj / den[:, None, None]
     elif optimizer == "newton":
         h_prev = np.full((n, 2, 2), np.nan)
         h_prev[1 : last + 1] = out["hessian"][:last]

@@ -157,7 +157,7 @@ def test_rprop_sign_flip_by_hand():
     traj = optviz.run("rprop", BOWL, start=tuple(start), steps=4, lr=0.1, record_state=True)
     assert_path(traj.xy, expected)
     np.testing.assert_allclose(traj.state["step_sizes"][2], [0.12, 0.05], rtol=RTOL)
-    assert traj.state["g_prev"][2][1] == 0.0  # the flipped coordinate's gradient was dropped
+    assert traj.state["g_last"][2][1] == 0.0  # the flipped coordinate's gradient was dropped
 
 
 def test_rprop_step_sizes_are_clamped():

@@ -147,7 +147,7 @@ def hand(name: str, o: dict, steps: int = 2) -> list[dict]:
             )
             g_prev = np.where(flip, 0.0, g)
             th = th - np.sign(g_prev) * delta
-            rec.update(step_sizes=delta, g_prev=g_prev, step_size=delta)
+            rec.update(step_sizes=delta, g_last=g_prev, step_size=delta)
         elif name == "adabelief":  # Zhuang et al. (2020), optax's eps_root inside s
             g = grad(th)
             m = b1 * m + (1 - b1) * g
