@@ -467,7 +467,7 @@ def inactive(name: str, resolved: dict) -> frozenset[str]:
 
 # ---- formulas: parsed from the update rules' docstrings -------------------------------------
 
-_BLOCK = re.compile(r"^\s*Formula \(([^)]*)\):\s*$")
+_BLOCK = re.compile(r"^\s*Formula(?: \(([^)]*)\))?:\s*$")  # `Formula:`: H4's new blocks
 
 
 def _formula_blocks(doc: str) -> list[tuple[dict, str]]:
@@ -481,7 +481,7 @@ def _formula_blocks(doc: str) -> list[tuple[dict, str]]:
             i += 1
             continue
         cond: dict = {}
-        for part in m.group(1).split(","):
+        for part in (m.group(1) or "").split(","):
             part = part.strip()
             if part and part != "default":
                 k, v = part.split("=")
