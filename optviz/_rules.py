@@ -782,6 +782,11 @@ def adabelief_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     return nx, ny, lr * r1 / d0, lr * r1 / d1
 
 
+# det G below this fraction of G₀₀G₁₁ is round-off of a rank-one G (G₀₀G₁₁ and G₀₁² are the same
+# product rounded two ways): full-matrix AdaGrad with ε = 0 then takes the pseudo-inverse.
+_RANK_ONE = 1e-12
+
+
 @njit(cache=True, error_model="numpy")
 def adagrad_full_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     r"""Full-matrix AdaGrad: G sums the outer products g gᵀ, and the step is preconditioned by
@@ -790,6 +795,8 @@ def adagrad_full_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     Formula:
         G_t \leftarrow G_{t-1} + g_t\, g_t^\top
         \theta_t \leftarrow \theta_{t-1} - \eta\,(\epsilon I + G_t)^{-1/2}\, g_t
+        [eps=0] G_t^{-1/2} \to G_t^{+1/2} = G_t/(\operatorname{tr} G_t)^{3/2}
+            \text{ (pseudo-inverse) while } G_t \text{ is singular}
 
     Notes:
         The first form of AdaGrad in the Vietnamese Adam deck (000), written there as
@@ -805,8 +812,11 @@ def adagrad_full_update(x, y, gx, gy, lr, t, hp, flags, st, i):
         its inverse square root, O(d³) per step, which is why practice uses the diagonal.
         (εI + G)^{-1/2} in closed form for 2×2: with s = √det(εI + G) and τ = √(tr(εI + G) +
         2s), √A = (A + sI)/τ, so A^{-1/2} = (adj A + sI)/(sτ); det(εI + G) = ε² + ε tr G +
-        det G, det G ≥ 0 (Cauchy–Schwarz; round-off clamped). ε > 0 is required: after the first
-        step G = g gᵀ is singular. ``step_size`` reports η times the diagonal of (εI + G)^{-1/2}.
+        det G, det G ≥ 0 (Cauchy–Schwarz; round-off clamped). With ε = 0 the inverse does not
+        exist while G is singular (after the first step G = g gᵀ; as long as every gradient is
+        parallel): the rule then takes the pseudo-inverse G^{+1/2} = G/(tr G)^{3/2}, as Duchi et
+        al. (2011) define AdaGrad without ε, a step of length η along −g. ``step_size``
+        reports η times the diagonal of (εI + G)^{-1/2}.
     """
     st[G00, i] += gx * gx
     st[G01, i] += gx * gy
@@ -816,6 +826,12 @@ def adagrad_full_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     b = st[G01, i]
     c = st[G11, i] + eps
     det_g = max(st[G00, i] * st[G11, i] - b * b, 0.0)
+    if eps == 0.0 and det_g <= _RANK_ONE * st[G00, i] * st[G11, i]:
+        # G still rank one (every gradient so far parallel): the pseudo-inverse square root,
+        # G^{+1/2} = G/(tr G)^{3/2}, as Duchi et al. define AdaGrad without ε.
+        tau = _sqrt(a + c)
+        k = lr / (tau * tau * tau)
+        return x - k * (a * gx + b * gy), y - k * (b * gx + c * gy), k * a, k * c
     s = _sqrt(eps * (eps + st[G00, i] + st[G11, i]) + det_g)
     k = lr / (s * _sqrt(a + c + 2.0 * s))
     nx = x - k * ((c + s) * gx - b * gy)

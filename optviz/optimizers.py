@@ -55,11 +55,12 @@ FLOAT_OPTIONS: dict[str, tuple[int, Range]] = {
     "lm_lambda": (L.LM_LAMBDA, Range(1e-12, 1e12)),
     "step_tol": (L.STEP_TOL, Range(0.0, 1e6)),
     "target_loss": (L.TARGET_LOSS, Range(-1e12, 1e12)),
-    # Rprop (torch's etas and step_sizes; resolve checks 0 < η₋ < 1 < η₊ and Δ_min ≤ Δ_max)
-    "eta_minus": (L.ETA_MINUS, Range(0.0, 1.0)),
-    "eta_plus": (L.ETA_PLUS, Range(1.0, 10.0)),
-    "step_min": (L.STEP_MIN, Range(0.0, 1e6)),
-    "step_max": (L.STEP_MAX, Range(0.0, 1e6)),
+    # Rprop (torch's etas and step_sizes): every value in these ranges is valid for torch
+    # (0 < η₋ < 1 < η₊; Δ_min ≤ 0.01 ≤ Δ_max, so Δ_min ≤ Δ_max); resolve checks it again.
+    "eta_minus": (L.ETA_MINUS, Range(0.01, 0.99)),
+    "eta_plus": (L.ETA_PLUS, Range(1.01, 10.0)),
+    "step_min": (L.STEP_MIN, Range(0.0, 0.01)),
+    "step_max": (L.STEP_MAX, Range(0.01, 1e6)),
     "eps_root": (L.EPS_ROOT, Range(0.0, 1.0)),  # AdaBelief's ε inside √ (optax)
 }
 
@@ -410,11 +411,6 @@ def resolve(name: str, given: dict) -> dict:
         )
     if name == "rprop":
         _check_rprop(out)
-    if name == "adagrad_full" and out["eps"] <= 0.0:
-        raise ValueError(
-            "adagrad_full needs eps > 0: after the first step G = g gᵀ is singular, so "
-            "(εI + G)^(-1/2) exists only with ε > 0"
-        )
     return out
 
 

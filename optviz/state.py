@@ -87,13 +87,22 @@ def full_adagrad_parts(G: np.ndarray, eps: float) -> tuple[np.ndarray, np.ndarra
     """(εI + G)^{-1/2} of full-matrix AdaGrad's G (shape (..., 2, 2)) as the kernel computes it:
     (adj(εI + G) + sI)/(sτ), s = √det(εI + G), τ = √(tr(εI + G) + 2s). Returns the matrix
     adj(εI + G) + sI and sτ separately, so a step can be formed with the kernel's operations:
-    η/(sτ) · ((adj + sI) g)."""
+    η/(sτ) · ((adj + sI) g). With ε = 0 and G of rank one: G and (tr G)^{3/2} (pseudo-inverse)."""
+    from optviz._rules import _RANK_ONE
+
     g00, b, g11 = G[..., 0, 0], G[..., 0, 1], G[..., 1, 1]
     a, c = g00 + eps, g11 + eps
-    s = np.sqrt(eps * (eps + g00 + g11) + np.maximum(g00 * g11 - b * b, 0.0))
+    det_g = np.maximum(g00 * g11 - b * b, 0.0)
+    s = np.sqrt(eps * (eps + g00 + g11) + det_g)
     tau = np.sqrt(a + c + 2.0 * s)
     adj = np.stack([np.stack([c + s, -b], -1), np.stack([-b, a + s], -1)], -2)
-    return adj, s * tau
+    den = s * tau
+    if eps == 0.0:  # the kernel's pseudo-inverse G/(tr G)^{3/2} while G is rank one
+        single = det_g <= _RANK_ONE * g00 * g11
+        t = np.sqrt(a + c)
+        adj = np.where(single[..., None, None], G, adj)
+        den = np.where(single, t * t * t, den)
+    return adj, den
 
 
 def lbfgs_inverse(pairs: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:

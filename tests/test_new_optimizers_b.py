@@ -92,6 +92,20 @@ def lecture_adagrad_full(lr: float, eps: float, steps: int, start: np.ndarray = 
     return path
 
 
+def lecture_adagrad_full_from(path: np.ndarray, lr: float, steps: int = 5) -> list:
+    """The deck's rule with ε = 0 continued from ``path[1]`` (G holds the first gradient)."""
+    theta = path[1].copy()
+    G = np.outer(grad(path[0]), grad(path[0]))
+    out = [theta.copy()]
+    for _ in range(steps - 1):
+        g = grad(theta)
+        G = G + np.outer(g, g)
+        lam, q = np.linalg.eigh(G)
+        theta = theta - lr * ((q / np.sqrt(lam)) @ q.T @ g)
+        out.append(theta)
+    return out
+
+
 # ---- RAdam ----------------------------------------------------------------------------------
 
 
@@ -173,18 +187,34 @@ def test_rprop_step_sizes_are_clamped():
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"eta_minus": 1.0}, "0 < eta_minus < 1"),
-        ({"eta_minus": 0.0}, "0 < eta_minus < 1"),
-        ({"eta_plus": 1.0}, "eta_plus > 1"),
-        ({"step_min": 1.0, "step_max": 0.5}, "step_min ≤ step_max"),
-        ({"eta_minus": 1.5}, "eta_minus must be in"),
+        ({"eta_minus": 1.0}, "eta_minus must be in"),
+        ({"eta_minus": 0.0}, "eta_minus must be in"),
+        ({"eta_plus": 1.0}, "eta_plus must be in"),
+        ({"step_min": 0.5}, "step_min must be in"),
+        ({"step_max": 1e-3}, "step_max must be in"),
     ],
 )
 def test_rprop_rejects_bad_options(options, message):
+    # The ranges hold only what torch accepts (0 < η₋ < 1 < η₊, Δ_min ≤ Δ_max), so every value a
+    # widget offers runs.
     with pytest.raises(ValueError, match=message):
         optimizers.resolve("rprop", options)
     with pytest.raises(ValueError, match=message):
         optviz.run("rprop", BOWL, steps=2, **options)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"eta_minus": 1.0}, "0 < eta_minus < 1"),
+        ({"eta_plus": 1.0}, "eta_plus > 1"),
+        ({"step_min": 1.0, "step_max": 0.5}, "step_min ≤ step_max"),
+    ],
+)
+def test_rprop_checks_torchs_conditions_too(values, message):
+    resolved = {"eta_minus": 0.5, "eta_plus": 1.2, "step_min": 1e-6, "step_max": 50.0, **values}
+    with pytest.raises(ValueError, match=message):
+        optimizers._check_rprop(resolved)
 
 
 # ---- AdaBelief ------------------------------------------------------------------------------
@@ -255,9 +285,24 @@ def test_adagrad_full_follows_the_lecture(lr, eps):
     )
 
 
-def test_adagrad_full_needs_a_positive_eps():
-    with pytest.raises(ValueError, match="eps > 0"):
-        optimizers.resolve("adagrad_full", {"eps": 0.0})
+def test_adagrad_full_without_eps_takes_the_pseudo_inverse():
+    # ε = 0: G₁ = g₀g₀ᵀ is singular; its pseudo-inverse square root maps g₀ to g₀/‖g₀‖, so the
+    # first step is η·g₀/‖g₀‖ = 0.5·(1.5, −8)/√66.25. From (1.5, 0) every gradient lies on the x
+    # axis and G = diag(Σg², 0) stays rank one: x₁ = 1.5 − 0.5·1.5/√2.25 = 1,
+    # x₂ = 1 − 0.5·1/√(2.25 + 1).
+    expected = [START, START - 0.5 * np.array([1.5, -8.0]) / math.sqrt(66.25)]
+    assert_path(engine("adagrad_full", 1, lr=0.5, eps=0.0), expected)
+    start = np.array([1.5, 0.0])
+    assert_path(
+        engine("adagrad_full", 2, start=start, lr=0.5, eps=0.0),
+        [start, (1, 0), (1 - 0.5 / math.sqrt(3.25), 0)],
+    )
+    # Once two gradients are independent, G is invertible and the rule is the lecture's.
+    np.testing.assert_allclose(
+        engine("adagrad_full", 6, lr=0.5, eps=0.0)[2:],
+        np.array(lecture_adagrad_full_from(engine("adagrad_full", 1, lr=0.5, eps=0.0), 0.5, 6))[1:],
+        rtol=1e-9,
+    )
 
 
 def steps_to_minimum(name: str, surface: surfaces.Surface, lr: float) -> int:

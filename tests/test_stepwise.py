@@ -56,6 +56,7 @@ CASES = [
     ("adabelief", {"eps": 1e-8, "eps_root": 1e-6}),
     ("adagrad_full", {}),
     ("adagrad_full", {"eps": 0.1}),
+    ("adagrad_full", {"eps": 0.0}),
 ]
 # Caption values named like a state array, and the state array they must equal (momentum's
 # velocity is v in the lectures, m in the state).
