@@ -25,12 +25,13 @@ import types as pytypes
 import numpy as np
 from llvmlite import ir
 from numba import njit, prange, types
+from numba.core.registry import CPUDispatcher as Dispatcher
 from numba.extending import intrinsic
 
 from optviz import _layout as L
 from optviz import _rules
 from optviz._kernel import _outcome, _prepare, _stopped_at_rest, init_state, simulate
-from optviz._layout import DIVERGED, ESCAPED, N_FIRST_ORDER, N_HP, N_STATE, OK
+from optviz._layout import DIVERGED, ERROR, ESCAPED, N_FIRST_ORDER, N_HP, N_STATE, OK
 from surfaces import _kernels as surface_kernels
 
 BLOCK = 512  # runs advanced together by one thread (their state stays in L2)
@@ -47,42 +48,65 @@ def _vector_sqrt(typingctx, v):
     return types.float64(types.float64), codegen
 
 
-_BINDINGS = {"_sqrt": _vector_sqrt}
+def _vectorised_namespace(rules_module: pytypes.ModuleType) -> dict:
+    """The globals the vectorised clones run with: ``rules_module``'s, with every njit function
+    in them (the rules and the helpers they call, ``_lerp``, ``_denominator``, ``_adam_step``, …,
+    whichever module they come from) replaced by its clone compiled to be inlined at Numba-IR
+    level, so the loop has no calls left, and ``_sqrt`` by the vectorisable intrinsic. One dict
+    shared by every clone, so a helper that calls another helper gets its clone too."""
+    namespace = dict(vars(rules_module))
+    for name, obj in vars(rules_module).items():
+        if isinstance(obj, Dispatcher):
+            py = obj.py_func
+            namespace[name] = njit(inline="always", error_model="numpy")(
+                pytypes.FunctionType(py.__code__, namespace, py.__name__, py.__defaults__)
+            )
+    namespace["_sqrt"] = _vector_sqrt
+    return namespace
 
 
-def _vectorisable(fn):
-    """``fn``'s own code (the formula stays in one place) compiled to be inlined at Numba-IR
-    level, so the loop has no calls left, with its sqrt and helpers rebound to the vectorisable
-    ones above."""
-    py = fn.py_func
-    clone = pytypes.FunctionType(py.__code__, {**py.__globals__, **_BINDINGS}, py.__name__)
-    return njit(inline="always", error_model="numpy")(clone)
+def _sweep_over(rule: Dispatcher) -> Dispatcher:
+    """The update loop over the runs of a block for one rule, to be inlined at Numba-IR level into
+    :func:`_run_block`: every run of the block, stopped or not, so the loop has no branches (a
+    stopped run's state is never read again and :func:`_outcome_pass` leaves its point alone)."""
+
+    def sweep(nb, t, hp, flags, st, xs, ys, gxs, gys, lrs, nxs, nys):
+        for i in range(nb):
+            nxs[i], nys[i], _, _ = rule(xs[i], ys[i], gxs[i], gys[i], lrs[i], t, hp, flags, st, i)
+
+    return njit(inline="always", error_model="numpy")(sweep)
 
 
-for _helper in (_rules._lerp, _rules._denominator, _rules._adam_step, _rules._rprop_coordinate,
-                _rules._sign):  # fmt: skip
-    _BINDINGS[_helper.__name__] = _vectorisable(_helper)
-_gd = _vectorisable(_rules.gd_update)
-_momentum = _vectorisable(_rules.momentum_update)
-_nesterov = _vectorisable(_rules.nesterov_update)
-_adagrad = _vectorisable(_rules.adagrad_update)
-_rmsprop = _vectorisable(_rules.rmsprop_update)
-_adam = _vectorisable(_rules.adam_update)
-_adam_first_grad = _vectorisable(_rules.adam_first_grad_update)
-_nadam = _vectorisable(_rules.nadam_update)
-_adamw = _vectorisable(_rules.adamw_update)
-_amsgrad = _vectorisable(_rules.amsgrad_update)
-_radam = _vectorisable(_rules.radam_update)
-_rprop = _vectorisable(_rules.rprop_update)
-_adabelief = _vectorisable(_rules.adabelief_update)
-_adagrad_full = _vectorisable(_rules.adagrad_full_update)
+def _lookahead_sweep(sync: Dispatcher) -> Dispatcher:
+    """Lookahead's sync (:func:`optviz._rules.lookahead_sync`) over the runs of a block after
+    their update, inlined into :func:`_run_block` like the rules' sweeps."""
+
+    def sweep(nb, t, hp, flags, st, xs, ys, nxs, nys):
+        for i in range(nb):
+            nxs[i], nys[i] = sync(xs[i], ys[i], nxs[i], nys[i], t, hp, flags, st, i)
+
+    return njit(inline="always", error_model="numpy")(sweep)
+
+
+_NAMESPACE = _vectorised_namespace(_rules)
+# V.<rule name>: the vectorised sweep of every rule of optviz._rules.FIRST_ORDER_RULES, built
+# from the table; _run_block calls them as module attributes, which Numba inlines like globals.
+V = pytypes.ModuleType("optviz._batch.V")
+for _rule in _rules.FIRST_ORDER_RULES.values():
+    setattr(V, _rule.__name__, _sweep_over(_NAMESPACE[_rule.__name__]))
+V.lookahead_sync = _lookahead_sweep(_NAMESPACE["lookahead_sync"])
+
+# What _run_block reports it ran: the vectorised sweep of a first-order rule, simulate run by
+# run (second-order methods), or nothing (an id without a rule: every run ends with ERROR).
+PATH_NONE, PATH_VECTORISED, PATH_EACH = range(3)
+PATH_NAMES = ("none", "vectorised", "run by run")
 
 
 # _nrt=False, as for _kernel._steps: the inlined surface calls would otherwise incref/decref
 # their array arguments for every run and step. Nothing is allocated here.
 @njit(cache=True, error_model="numpy", _nrt=False)
 def _prepare_pass(
-    oid, sid, k, nb, hp, flags, st, p, dx, dy, idx_full, batches, noise, sched_id, sp, tol,
+    oid, sid, k, nb, hp, flags, st, p, data_x, data_y, idx_full, batches, noise, sched_id, sp, tol,
     xs, ys, fs, gxs, gys, lrs, code, last,
 ):  # fmt: skip
     """``_kernel._prepare`` for the live runs of a block: their gradient and η of update k go
@@ -93,8 +117,8 @@ def _prepare_pass(
         if code[i] != OK:
             continue
         status, gx, gy, lr = _prepare(
-            oid, sid, k, xs[i], ys[i], fs[i], hp, flags, st, i, p, dx, dy, idx_full, batches,
-            noise, sched_id, sp, tol,
+            oid, sid, k, xs[i], ys[i], fs[i], hp, flags, st, i, p, data_x, data_y, idx_full,
+            batches, noise, sched_id, sp, tol,
         )  # fmt: skip
         if status != OK:
             code[i] = status
@@ -109,8 +133,8 @@ def _prepare_pass(
 
 @njit(cache=True, error_model="numpy", _nrt=False)
 def _outcome_pass(
-    sid, k, nb, p, dx, dy, escape_radius, xs, ys, fs, nxs, nys, code, last, gxs, gys, batches,
-    noise,
+    sid, k, nb, p, data_x, data_y, escape_radius, xs, ys, fs, nxs, nys, code, last, gxs, gys,
+    batches, noise,
 ):  # fmt: skip
     """``_kernel._outcome`` for the runs still live after update k: each one moves to its new
     point, or stops before it (diverged, or converged when it blew up standing on ∇f = 0, as in
@@ -118,7 +142,7 @@ def _outcome_pass(
     for i in range(nb):
         if code[i] != OK:
             continue
-        status, fn = _outcome(sid, nxs[i], nys[i], p, dx, dy, escape_radius)
+        status, fn = _outcome(sid, nxs[i], nys[i], p, data_x, data_y, escape_radius)
         if status == DIVERGED:
             code[i] = _stopped_at_rest(gxs[i], gys[i], batches, noise)
             last[i] = k
@@ -133,8 +157,8 @@ def _outcome_pass(
 
 @njit(cache=True, error_model="numpy")
 def _run_each(
-    oid, sid, steps, hps, flags, p, dx, dy, batches, noise, sched_id, sp, tol, escape_radius,
-    starts, final_xy, final_loss, status, stopped_at,
+    oid, sid, steps, hps, flags, p, data_x, data_y, batches, noise, sched_id, sp, tol,
+    escape_radius, starts, final_xy, final_loss, status, stopped_at,
 ):  # fmt: skip
     """The methods that evaluate the surface inside their rule (Newton, quasi-Newton, L-BFGS,
     Levenberg–Marquardt, steepest descent) gain nothing from vectorising: each run is
@@ -150,8 +174,8 @@ def _run_each(
         for j in range(N_HP):
             hp[j] = hps[j, i]
         code, last = simulate(
-            oid, sid, starts[i, 0], starts[i, 1], steps, hp, flags, p, dx, dy, batches, noise,
-            sched_id, sp, tol, escape_radius, xy, loss, grad, lr_out, eff, rec,
+            oid, sid, starts[i, 0], starts[i, 1], steps, hp, flags, p, data_x, data_y, batches,
+            noise, sched_id, sp, tol, escape_radius, xy, loss, grad, lr_out, eff, rec,
         )  # fmt: skip
         final_xy[i, 0] = xy[last, 0]
         final_xy[i, 1] = xy[last, 1]
@@ -162,16 +186,20 @@ def _run_each(
 
 @njit(cache=True, error_model="numpy")
 def _run_block(
-    oid, sid, steps, hps, flags, p, dx, dy, batches, noise, sched_id, sp, tol, escape_radius,
-    starts, final_xy, final_loss, status, stopped_at,
+    oid, sid, steps, hps, flags, p, data_x, data_y, batches, noise, sched_id, sp, tol,
+    escape_radius, starts, final_xy, final_loss, status, stopped_at,
 ):  # fmt: skip
     """Run the ``nb ≤ BLOCK`` runs whose starts and hyperparameters (columns of ``hps``) are
-    given; write where each ended, its loss, status and stopped_at."""
+    given; write where each ended, its loss, status and stopped_at. Returns the path it took:
+    PATH_VECTORISED, PATH_EACH, or PATH_NONE (no steps, or an id without a rule: every run
+    then ends at its start with status ERROR)."""
     nb = starts.shape[0]
     if oid >= N_FIRST_ORDER:
-        _run_each(oid, sid, steps, hps, flags, p, dx, dy, batches, noise, sched_id, sp, tol,
-                  escape_radius, starts, final_xy, final_loss, status, stopped_at)  # fmt: skip
-        return
+        _run_each(
+            oid, sid, steps, hps, flags, p, data_x, data_y, batches, noise, sched_id, sp, tol,
+            escape_radius, starts, final_xy, final_loss, status, stopped_at,
+        )  # fmt: skip
+        return PATH_EACH
     hp = np.zeros((N_HP, BLOCK))
     for j in range(N_HP):
         for i in range(nb):
@@ -184,7 +212,7 @@ def _run_block(
     for i in range(nb):
         xs[i] = starts[i, 0]
         ys[i] = starts[i, 1]
-        fs[i] = surface_kernels.value(sid, xs[i], ys[i], p, dx, dy)
+        fs[i] = surface_kernels.value(sid, xs[i], ys[i], p, data_x, data_y)
     gxs = np.zeros(BLOCK)
     gys = np.zeros(BLOCK)
     lrs = np.zeros(BLOCK)
@@ -192,81 +220,65 @@ def _run_block(
     nys = np.zeros(BLOCK)
     status[:] = OK
     stopped_at[:] = steps
-    idx_full = np.arange(dy.shape[0])
+    idx_full = np.arange(data_y.shape[0])
+    path = PATH_NONE
     for k in range(steps):
         t = k + 1
         live = _prepare_pass(
-            oid, sid, k, nb, hp, flags, st, p, dx, dy, idx_full, batches, noise, sched_id, sp,
-            tol, xs, ys, fs, gxs, gys, lrs, status, stopped_at,
+            oid, sid, k, nb, hp, flags, st, p, data_x, data_y, idx_full, batches, noise,
+            sched_id, sp, tol, xs, ys, fs, gxs, gys, lrs, status, stopped_at,
         )  # fmt: skip
         if live == 0:
             break
-        # Every run of the block, stopped or not, so the loop has no branches: a stopped
-        # run's state is never read again and _outcome_pass leaves its point alone.
+        # The update of every run of the block: one line per entry of
+        # optviz._rules.FIRST_ORDER_RULES (tests/test_kernel_registry.py checks them all).
         if oid == L.GD:
-            for i in range(nb):
-                nxs[i], nys[i], _, _ = _gd(xs[i], ys[i], gxs[i], gys[i], lrs[i], t, hp,
-                                           flags, st, i)  # fmt: skip
+            V.gd_update(nb, t, hp, flags, st, xs, ys, gxs, gys, lrs, nxs, nys)
         elif oid == L.MOMENTUM:
-            for i in range(nb):
-                nxs[i], nys[i], _, _ = _momentum(xs[i], ys[i], gxs[i], gys[i], lrs[i], t,
-                                                 hp, flags, st, i)  # fmt: skip
+            V.momentum_update(nb, t, hp, flags, st, xs, ys, gxs, gys, lrs, nxs, nys)
         elif oid == L.NESTEROV:
-            for i in range(nb):
-                nxs[i], nys[i], _, _ = _nesterov(xs[i], ys[i], gxs[i], gys[i], lrs[i], t,
-                                                 hp, flags, st, i)  # fmt: skip
+            V.nesterov_update(nb, t, hp, flags, st, xs, ys, gxs, gys, lrs, nxs, nys)
         elif oid == L.ADAGRAD:
-            for i in range(nb):
-                nxs[i], nys[i], _, _ = _adagrad(xs[i], ys[i], gxs[i], gys[i], lrs[i], t,
-                                                hp, flags, st, i)  # fmt: skip
+            V.adagrad_update(nb, t, hp, flags, st, xs, ys, gxs, gys, lrs, nxs, nys)
         elif oid == L.RMSPROP:
-            for i in range(nb):
-                nxs[i], nys[i], _, _ = _rmsprop(xs[i], ys[i], gxs[i], gys[i], lrs[i], t,
-                                                hp, flags, st, i)  # fmt: skip
-        elif oid == L.ADAM and flags[L.ACCUMULATOR_INIT] == 1:
-            for i in range(nb):
-                nxs[i], nys[i], _, _ = _adam_first_grad(xs[i], ys[i], gxs[i], gys[i], lrs[i],
-                                                        t, hp, flags, st, i)  # fmt: skip
+            V.rmsprop_update(nb, t, hp, flags, st, xs, ys, gxs, gys, lrs, nxs, nys)
         elif oid == L.ADAM:
-            for i in range(nb):
-                nxs[i], nys[i], _, _ = _adam(xs[i], ys[i], gxs[i], gys[i], lrs[i], t, hp,
-                                             flags, st, i)  # fmt: skip
+            V.adam_update(nb, t, hp, flags, st, xs, ys, gxs, gys, lrs, nxs, nys)
         elif oid == L.NADAM:
-            for i in range(nb):
-                nxs[i], nys[i], _, _ = _nadam(xs[i], ys[i], gxs[i], gys[i], lrs[i], t, hp,
-                                              flags, st, i)  # fmt: skip
+            V.nadam_update(nb, t, hp, flags, st, xs, ys, gxs, gys, lrs, nxs, nys)
         elif oid == L.ADAMW:
-            for i in range(nb):
-                nxs[i], nys[i], _, _ = _adamw(xs[i], ys[i], gxs[i], gys[i], lrs[i], t, hp,
-                                              flags, st, i)  # fmt: skip
+            V.adamw_update(nb, t, hp, flags, st, xs, ys, gxs, gys, lrs, nxs, nys)
+        elif oid == L.AMSGRAD:
+            V.amsgrad_update(nb, t, hp, flags, st, xs, ys, gxs, gys, lrs, nxs, nys)
+        elif oid == L.ADAM_FIRST_GRAD:
+            V.adam_first_grad_update(nb, t, hp, flags, st, xs, ys, gxs, gys, lrs, nxs, nys)
         elif oid == L.RADAM:
-            for i in range(nb):
-                nxs[i], nys[i], _, _ = _radam(xs[i], ys[i], gxs[i], gys[i], lrs[i], t, hp,
-                                              flags, st, i)  # fmt: skip
+            V.radam_update(nb, t, hp, flags, st, xs, ys, gxs, gys, lrs, nxs, nys)
         elif oid == L.RPROP:
-            for i in range(nb):
-                nxs[i], nys[i], _, _ = _rprop(xs[i], ys[i], gxs[i], gys[i], lrs[i], t, hp,
-                                              flags, st, i)  # fmt: skip
+            V.rprop_update(nb, t, hp, flags, st, xs, ys, gxs, gys, lrs, nxs, nys)
         elif oid == L.ADABELIEF:
-            for i in range(nb):
-                nxs[i], nys[i], _, _ = _adabelief(xs[i], ys[i], gxs[i], gys[i], lrs[i], t, hp,
-                                                  flags, st, i)  # fmt: skip
+            V.adabelief_update(nb, t, hp, flags, st, xs, ys, gxs, gys, lrs, nxs, nys)
         elif oid == L.ADAGRAD_FULL:
-            for i in range(nb):
-                nxs[i], nys[i], _, _ = _adagrad_full(xs[i], ys[i], gxs[i], gys[i], lrs[i], t,
-                                                     hp, flags, st, i)  # fmt: skip
+            V.adagrad_full_update(nb, t, hp, flags, st, xs, ys, gxs, gys, lrs, nxs, nys)
+        # (new first-order rules: one line above this comment)
         else:
+            # No rule for this id: end every run at its start, never run another method.
             for i in range(nb):
-                nxs[i], nys[i], _, _ = _amsgrad(xs[i], ys[i], gxs[i], gys[i], lrs[i], t,
-                                                hp, flags, st, i)  # fmt: skip
+                status[i] = ERROR
+                stopped_at[i] = 0
+            break
+        if flags[L.LOOKAHEAD_K] > 0:
+            V.lookahead_sync(nb, t, hp, flags, st, xs, ys, nxs, nys)
+        path = PATH_VECTORISED
         _outcome_pass(
-            sid, k, nb, p, dx, dy, escape_radius, xs, ys, fs, nxs, nys, status, stopped_at, gxs,
-            gys, batches, noise,
+            sid, k, nb, p, data_x, data_y, escape_radius, xs, ys, fs, nxs, nys, status,
+            stopped_at, gxs, gys, batches, noise,
         )  # fmt: skip
     for i in range(nb):
         final_xy[i, 0] = xs[i]
         final_xy[i, 1] = ys[i]
         final_loss[i] = fs[i]
+    return path
 
 
 @njit(cache=True, error_model="numpy", parallel=True, nogil=True)
@@ -278,8 +290,8 @@ def simulate_blocked(
     hps,
     flags,
     p,
-    dx,
-    dy,
+    data_x,
+    data_y,
     batches,
     noise,
     sched_id,
@@ -290,16 +302,18 @@ def simulate_blocked(
     final_loss,
     status,
     stopped_at,
+    paths,
 ):
     """Independent runs: run i uses ``starts[i]`` and column i of ``hps`` (N_HP, N); its final
-    point, loss, status and stopped_at are written to row i of the outputs. ``prange`` over
-    blocks of ``BLOCK`` runs, i.e. over independent runs only."""
+    point, loss, status and stopped_at are written to row i of the outputs, the path each block
+    took (PATH_*) to ``paths`` (one per block). ``prange`` over blocks of ``BLOCK`` runs, i.e.
+    over independent runs only."""
     n_runs = starts.shape[0]
     for block in prange((n_runs + BLOCK - 1) // BLOCK):
         lo = block * BLOCK
         hi = min(lo + BLOCK, n_runs)
-        _run_block(
-            oid, sid, steps, hps[:, lo:hi], flags, p, dx, dy, batches, noise, sched_id, sp, tol,
-            escape_radius, starts[lo:hi], final_xy[lo:hi], final_loss[lo:hi], status[lo:hi],
-            stopped_at[lo:hi],
+        paths[block] = _run_block(
+            oid, sid, steps, hps[:, lo:hi], flags, p, data_x, data_y, batches, noise, sched_id,
+            sp, tol, escape_radius, starts[lo:hi], final_xy[lo:hi], final_loss[lo:hi],
+            status[lo:hi], stopped_at[lo:hi],
         )  # fmt: skip

@@ -23,11 +23,11 @@ import numpy as np
 from numba import njit
 
 from optviz._layout import (
-    ACCUMULATOR_INIT,
     ADABELIEF,
     ADAGRAD,
     ADAGRAD_FULL,
     ADAM,
+    ADAM_FIRST_GRAD,
     ADAMW,
     AMSGRAD,
     BETA1,
@@ -38,6 +38,7 @@ from optviz._layout import (
     CONVERGED,
     DFP,
     DIVERGED,
+    ERROR,
     ESCAPED,
     GD,
     H00,
@@ -46,6 +47,7 @@ from optviz._layout import (
     LBFGS,
     LEVENBERG_MARQUARDT,
     LM_LAMBDA,
+    LOOKAHEAD_K,
     LR,
     M0,
     M1,
@@ -82,6 +84,7 @@ from optviz._layout import (
     S_SGDR,
     S_STEP,
     SP_EPOCH_LEN,
+    STEEPEST_DESCENT,
     STEP_TOL,
     STOP_RULE,
     TARGET_LOSS,
@@ -95,6 +98,7 @@ from optviz._rules import (
     adamw_update,
     amsgrad_update,
     gd_update,
+    lookahead_sync,
     momentum_update,
     nadam_update,
     nesterov_update,
@@ -122,30 +126,30 @@ TINY_NORMAL = 2.2250738585072014e-308
 
 
 @njit(cache=True, error_model="numpy")
-def scheduled_lr(sid, sp, k, lr0, f, st, i):
+def scheduled_lr(sched_id, sp, k, lr0, f, st, i):
     """η for update k (k = 0 for the first update); ``f`` is the loss where the step starts.
 
     The formulas, with t = k: see :mod:`optviz.schedules`, which documents and validates
     the parameters ``sp``.
     """
-    if sid == S_CONSTANT:
+    if sched_id == S_CONSTANT:
         return lr0
-    if sid == S_STEP:
+    if sched_id == S_STEP:
         return lr0 * sp[1] ** math.floor(k / sp[0])
-    if sid == S_EXPONENTIAL:
+    if sched_id == S_EXPONENTIAL:
         return lr0 * math.exp(-sp[0] * k)
-    if sid == S_INVERSE_TIME:
+    if sched_id == S_INVERSE_TIME:
         return lr0 / (1.0 + sp[0] * k)
-    if sid == S_POWER:
+    if sched_id == S_POWER:
         return lr0 / (1.0 + k / sp[0]) ** sp[1]
-    if sid == S_PIECEWISE:
+    if sched_id == S_PIECEWISE:
         nb = int(sp[0])
         piece = 0
         for j in range(nb):
             if k >= sp[1 + j]:
                 piece = j + 1
         return lr0 * sp[9 + piece]
-    if sid == S_PLATEAU:
+    if sched_id == S_PLATEAU:
         # torch.optim.lr_scheduler.ReduceLROnPlateau(mode="min", threshold_mode="rel").
         if f < st[PL_BEST, i] * (1.0 - sp[2]):
             st[PL_BEST, i] = f
@@ -159,7 +163,7 @@ def scheduled_lr(sid, sp, k, lr0, f, st, i):
                 st[PL_FACTOR, i] *= sp[0]
             st[PL_BAD, i] = 0.0
         return max(lr0 * st[PL_FACTOR, i], sp[3])
-    if sid == S_SGDR:
+    if sched_id == S_SGDR:
         t0 = sp[0]
         mult = sp[1]
         if mult == 1.0:
@@ -177,13 +181,13 @@ def scheduled_lr(sid, sp, k, lr0, f, st, i):
     # Counted in epochs, numbered from 1 as the decks do (001: "Epoch 1: α = 0.2 / (1+1*1)").
     per_epoch = max(int(sp[SP_EPOCH_LEN]), 1)
     epoch = k // per_epoch + 1
-    if sid == S_EPOCH_INVERSE_TIME:
+    if sched_id == S_EPOCH_INVERSE_TIME:
         return lr0 / (1.0 + sp[0] * epoch)
-    if sid == S_EPOCH_EXPONENTIAL:
+    if sched_id == S_EPOCH_EXPONENTIAL:
         return sp[0] ** float(epoch) * lr0
-    if sid == S_EPOCH_INVERSE_SQRT:
+    if sched_id == S_EPOCH_INVERSE_SQRT:
         return sp[0] / math.sqrt(float(epoch)) * lr0
-    if sid == S_EPOCH_PIECEWISE:
+    if sched_id == S_EPOCH_PIECEWISE:
         # 003: "przez pierwsze kilka epok może on wynosić 0,1, przez kolejne kilkanaście 0,01 a
         # następnie 0,001": factor j after b_j epochs (epochs 1…b₁ take f₀).
         nb = int(sp[0])
@@ -192,7 +196,7 @@ def scheduled_lr(sid, sp, k, lr0, f, st, i):
             if epoch > sp[1 + j]:
                 piece = j + 1
         return lr0 * sp[9 + piece]
-    if sid == S_PERFORMANCE:
+    if sched_id == S_PERFORMANCE:
         # 003: "jeżeli w kolejnej epoce E maleje to współczynnik uczenia jest zwiększany o 5%, a
         # w przeciwnym razie jest zmniejszany o 30%": at each epoch's start, E (the loss there)
         # is compared with E at the previous epoch's start.
@@ -214,15 +218,16 @@ def scheduled_lr(sid, sp, k, lr0, f, st, i):
 
 
 # The surface formulas of surfaces._kernels, inlined at Numba-IR level into the first-order step
-# loops: a regular call passes the four arrays p, dx, dy, idx as ~30 machine words and costs
-# ~10 ns, more than the maths. Same Python functions, so the formulas still live once.
+# loops: a regular call passes the four arrays p, data_x, data_y, idx as ~30 machine words and
+# costs ~10 ns, more than the maths. Same Python functions, so the formulas still live once.
 _gradient_inline = njit(inline="always", error_model="numpy")(gradient.py_func)
 _value_inline = njit(inline="always", error_model="numpy")(value.py_func)
 
 
 @njit(inline="always", error_model="numpy")
 def _prepare(
-    oid, sid, k, x, y, f, hp, flags, st, i, p, dx, dy, idx_full, batches, noise, sched_id, sp, tol,
+    oid, sid, k, x, y, f, hp, flags, st, i, p, data_x, data_y, idx_full, batches, noise,
+    sched_id, sp, tol,
 ):  # fmt: skip
     """First part of update k (0-based) of run i at (x, y) with loss f: the gradient the
     optimizer sees (mini-batch row k of ``batches`` or all data, plus noise row k), the stop
@@ -241,14 +246,14 @@ def _prepare(
         idx = batches[k]
     else:
         idx = idx_full
-    gx, gy = _gradient_inline(sid, qx, qy, p, dx, dy, idx, idx.shape[0])
+    gx, gy = _gradient_inline(sid, qx, qy, p, data_x, data_y, idx, idx.shape[0])
     if noise.shape[0] > 0:
         gx += noise[k, 0]
         gy += noise[k, 1]
     if not (math.isfinite(gx) and math.isfinite(gy)):
         return DIVERGED, gx, gy, math.nan
     if tol > 0.0:
-        fgx, fgy = gradient(sid, x, y, p, dx, dy, idx_full, idx_full.shape[0])
+        fgx, fgy = gradient(sid, x, y, p, data_x, data_y, idx_full, idx_full.shape[0])
         if math.hypot(fgx, fgy) <= tol:
             return CONVERGED, gx, gy, math.nan
     # The Polish deck's stop rules (003: "norma z różnicy wektorów wag z kolejnych iteracji",
@@ -268,52 +273,72 @@ def _prepare(
 
 
 @njit(inline="always", error_model="numpy")
-def _update(oid, sid, t, x, y, f, gx, gy, lr, hp, flags, st, i, mem, p, dx, dy, idx_full):
-    """The update rule of optimizer ``oid`` for run i: (nx, ny, ex, ey)."""
+def _update(oid, sid, t, x, y, f, gx, gy, lr, hp, flags, st, i, mem, p, data_x, data_y, idx_full):
+    """The update rule of optimizer ``oid`` for run i: (code, nx, ny, ex, ey), code OK, or ERROR
+    for an id that has no line here (the run stops at once; it never runs another method).
+
+    One ``elif`` per id, written by hand: Numba inlines only calls it sees in the source. The
+    first-order lines are the entries of :data:`optviz._rules.FIRST_ORDER_RULES`;
+    tests/test_kernel_registry.py fails when one is missing here or in
+    :func:`optviz._batch._run_block`.
+    """
     if oid == GD:
-        return gd_update(x, y, gx, gy, lr, t, hp, flags, st, i)
-    if oid == MOMENTUM:
-        return momentum_update(x, y, gx, gy, lr, t, hp, flags, st, i)
-    if oid == NESTEROV:
-        return nesterov_update(x, y, gx, gy, lr, t, hp, flags, st, i)
-    if oid == ADAGRAD:
-        return adagrad_update(x, y, gx, gy, lr, t, hp, flags, st, i)
-    if oid == RMSPROP:
-        return rmsprop_update(x, y, gx, gy, lr, t, hp, flags, st, i)
-    if oid == ADAM:
-        if flags[ACCUMULATOR_INIT] == 1:
-            return adam_first_grad_update(x, y, gx, gy, lr, t, hp, flags, st, i)
-        return adam_update(x, y, gx, gy, lr, t, hp, flags, st, i)
-    if oid == NADAM:
-        return nadam_update(x, y, gx, gy, lr, t, hp, flags, st, i)
-    if oid == ADAMW:
-        return adamw_update(x, y, gx, gy, lr, t, hp, flags, st, i)
-    if oid == AMSGRAD:
-        return amsgrad_update(x, y, gx, gy, lr, t, hp, flags, st, i)
-    if oid == RADAM:
-        return radam_update(x, y, gx, gy, lr, t, hp, flags, st, i)
-    if oid == RPROP:
-        return rprop_update(x, y, gx, gy, lr, t, hp, flags, st, i)
-    if oid == ADABELIEF:
-        return adabelief_update(x, y, gx, gy, lr, t, hp, flags, st, i)
-    if oid == ADAGRAD_FULL:
-        return adagrad_full_update(x, y, gx, gy, lr, t, hp, flags, st, i)
-    if oid == NEWTON:
-        return newton_update(sid, p, dx, dy, x, y, gx, gy, lr, hp, flags, i)
-    if oid == BFGS or oid == DFP:
-        return quasi_newton_update(oid, sid, p, dx, dy, idx_full, x, y, f, gx, gy, lr, flags, st, i)
-    if oid == LBFGS:
-        return lbfgs_update(sid, p, dx, dy, idx_full, x, y, f, gx, gy, lr, flags, st, i, mem[i])
-    if oid == LEVENBERG_MARQUARDT:
-        return levenberg_marquardt_update(sid, p, dx, dy, x, y, f, gx, gy, lr, st, i)
-    return steepest_descent_update(sid, p, dx, dy, idx_full, x, y, f, gx, gy, lr, flags)
+        nx, ny, ex, ey = gd_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    elif oid == MOMENTUM:
+        nx, ny, ex, ey = momentum_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    elif oid == NESTEROV:
+        nx, ny, ex, ey = nesterov_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    elif oid == ADAGRAD:
+        nx, ny, ex, ey = adagrad_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    elif oid == RMSPROP:
+        nx, ny, ex, ey = rmsprop_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    elif oid == ADAM:
+        nx, ny, ex, ey = adam_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    elif oid == NADAM:
+        nx, ny, ex, ey = nadam_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    elif oid == ADAMW:
+        nx, ny, ex, ey = adamw_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    elif oid == AMSGRAD:
+        nx, ny, ex, ey = amsgrad_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    elif oid == ADAM_FIRST_GRAD:
+        nx, ny, ex, ey = adam_first_grad_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    elif oid == RADAM:
+        nx, ny, ex, ey = radam_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    elif oid == RPROP:
+        nx, ny, ex, ey = rprop_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    elif oid == ADABELIEF:
+        nx, ny, ex, ey = adabelief_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    elif oid == ADAGRAD_FULL:
+        nx, ny, ex, ey = adagrad_full_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    # (new first-order rules: one line above this comment)
+    elif oid == NEWTON:
+        nx, ny, ex, ey = newton_update(sid, p, data_x, data_y, x, y, gx, gy, lr, hp, flags, i)
+    elif oid == BFGS or oid == DFP:
+        nx, ny, ex, ey = quasi_newton_update(
+            oid, sid, p, data_x, data_y, idx_full, x, y, f, gx, gy, lr, flags, st, i
+        )
+    elif oid == LBFGS:
+        nx, ny, ex, ey = lbfgs_update(
+            sid, p, data_x, data_y, idx_full, x, y, f, gx, gy, lr, flags, st, i, mem[i]
+        )
+    elif oid == LEVENBERG_MARQUARDT:
+        nx, ny, ex, ey = levenberg_marquardt_update(
+            sid, p, data_x, data_y, x, y, f, gx, gy, lr, st, i
+        )
+    elif oid == STEEPEST_DESCENT:
+        nx, ny, ex, ey = steepest_descent_update(
+            sid, p, data_x, data_y, idx_full, x, y, f, gx, gy, lr, flags
+        )
+    else:
+        return ERROR, x, y, math.nan, math.nan
+    return OK, nx, ny, ex, ey
 
 
 @njit(inline="always", error_model="numpy")
-def _outcome(sid, nx, ny, p, dx, dy, escape_radius):
+def _outcome(sid, nx, ny, p, data_x, data_y, escape_radius):
     """Last part of an update that produced (nx, ny): (status, loss there). DIVERGED: the run
     stops before this point; ESCAPED: the point is valid and the run stops after it."""
-    fn = _value_inline(sid, nx, ny, p, dx, dy)
+    fn = _value_inline(sid, nx, ny, p, data_x, data_y)
     if not (math.isfinite(fn) and abs(nx) <= BIG and abs(ny) <= BIG):
         return DIVERGED, fn
     # hypot is a libm call (~10 ns); most surfaces have no escape radius (inf).
@@ -324,24 +349,26 @@ def _outcome(sid, nx, ny, p, dx, dy, escape_radius):
 
 @njit(inline="always", error_model="numpy")
 def _step(
-    oid, sid, k, x, y, f, hp, flags, st, i, mem, p, dx, dy, idx_full, batches, noise, sched_id,
-    sp, tol, escape_radius,
+    oid, sid, k, x, y, f, hp, flags, st, i, mem, p, data_x, data_y, idx_full, batches, noise,
+    sched_id, sp, tol, escape_radius,
 ):  # fmt: skip
-    """Update k (0-based) of run i from (x, y) with loss f: :func:`_prepare`, :func:`_update`,
-    :func:`_outcome` in turn. ``mem`` holds the L-BFGS memory of every run, ``mem[i]`` run i's.
+    """Update k (0-based) of run i from (x, y) with loss f: :func:`_prepare`, :func:`_update`
+    (then Lookahead's sync when ``lookahead_k`` > 0), :func:`_outcome` in turn. ``mem`` holds
+    the L-BFGS memory of every run, ``mem[i]`` run i's.
 
     Returns (status, nx, ny, fn, gx, gy, lr, ex, ey): ``gx, gy`` the gradient the optimizer saw,
     ``lr`` the scheduled η, ``ex, ey`` the per-coordinate step it applied. Status OK: (nx, ny,
-    fn) is the next valid point; ESCAPED: it is valid and the run stops after it; CONVERGED or
-    DIVERGED: the run stops at (x, y); a second-order method whose full gradient is zero to
-    working precision (‖∇f‖² underflows) stops CONVERGED whatever ``tol``. Inlined (at Numba-IR
+    fn) is the next valid point; ESCAPED: it is valid and the run stops after it; CONVERGED,
+    DIVERGED or ERROR (no update rule for ``oid``): the run stops at (x, y); a second-order
+    method whose full gradient is zero to working precision (‖∇f‖² underflows) stops CONVERGED
+    whatever ``tol``. Inlined (at Numba-IR
     level) into the trajectory loop :func:`_steps`; its three parts are also the three passes of
     the batch kernel's vectorised loop, so every path runs the same statements.
     """
     nan = math.nan
     status, gx, gy, lr = _prepare(
-        oid, sid, k, x, y, f, hp, flags, st, i, p, dx, dy, idx_full, batches, noise, sched_id,
-        sp, tol,
+        oid, sid, k, x, y, f, hp, flags, st, i, p, data_x, data_y, idx_full, batches, noise,
+        sched_id, sp, tol,
     )  # fmt: skip
     if status != OK:
         return status, x, y, f, gx, gy, nan, nan, nan
@@ -356,9 +383,14 @@ def _step(
         # (sᵀr, rᵀr and gᵀVg all underflow) and report it as a divergence. First-order methods
         # may still move from ∇f = 0 (momentum), so they go on.
         return CONVERGED, x, y, f, gx, gy, nan, nan, nan
-    nx, ny, ex, ey = _update(oid, sid, k + 1, x, y, f, gx, gy, lr, hp, flags, st, i, mem, p, dx,
-                             dy, idx_full)  # fmt: skip
-    status, fn = _outcome(sid, nx, ny, p, dx, dy, escape_radius)
+    code, nx, ny, ex, ey = _update(
+        oid, sid, k + 1, x, y, f, gx, gy, lr, hp, flags, st, i, mem, p, data_x, data_y, idx_full
+    )
+    if code != OK:
+        return code, x, y, f, gx, gy, nan, nan, nan
+    if flags[LOOKAHEAD_K] > 0:  # a first-order option only; 0 (off) for the others
+        nx, ny = lookahead_sync(x, y, nx, ny, k + 1, hp, flags, st, i)
+    status, fn = _outcome(sid, nx, ny, p, data_x, data_y, escape_radius)
     if status == DIVERGED:
         return _stopped_at_rest(gx, gy, batches, noise), x, y, f, gx, gy, lr, ex, ey
     return status, nx, ny, fn, gx, gy, lr, ex, ey
@@ -386,20 +418,20 @@ def _record(rec, row, st):
 # (L-BFGS's memory comes in preallocated as ``mem``).
 @njit(cache=True, error_model="numpy", _nrt=False)
 def _steps(
-    oid, sid, steps, hp, flags, p, dx, dy, idx_full, batches, noise, sched_id, sp, tol,
-    escape_radius, xy, loss, grad, lr_out, eff, st, mem, x, y, f, rec,
+    oid, sid, steps, hp, flags, p, data_x, data_y, idx_full, batches, noise, sched_id, sp,
+    tol, escape_radius, xy, loss, grad, lr_out, eff, st, mem, x, y, f, rec,
 ):  # fmt: skip
     """simulate's step loop: starts from (x, y) with loss f and the initialised state ``st``
     (one column); returns (status, last, x, y, f) with the last valid point and its loss.
     ``rec`` (rows, N_STATE): when it has rows, row k+1 receives the state after update k."""
     for k in range(steps):
         status, nx, ny, fn, gx, gy, lr, ex, ey = _step(
-            oid, sid, k, x, y, f, hp, flags, st, 0, mem, p, dx, dy, idx_full, batches, noise,
-            sched_id, sp, tol, escape_radius,
+            oid, sid, k, x, y, f, hp, flags, st, 0, mem, p, data_x, data_y, idx_full, batches,
+            noise, sched_id, sp, tol, escape_radius,
         )  # fmt: skip
         grad[k, 0] = gx
         grad[k, 1] = gy
-        if status == DIVERGED or status == CONVERGED:
+        if status != OK and status != ESCAPED:
             return status, k, x, y, f
         lr_out[k] = lr
         eff[k, 0] = ex
@@ -435,7 +467,7 @@ def init_state(st, hp):
 
 @njit(cache=True, error_model="numpy", nogil=True)
 def simulate(
-    oid, sid, x0, y0, steps, hp, flags, p, dx, dy, batches, noise, sched_id, sp, tol,
+    oid, sid, x0, y0, steps, hp, flags, p, data_x, data_y, batches, noise, sched_id, sp, tol,
     escape_radius, xy, loss, grad, lr_out, eff, rec,
 ):  # fmt: skip
     """Run one optimizer for ``steps`` updates from (x0, y0); return (status, stopped_at).
@@ -445,7 +477,7 @@ def simulate(
     above) in the same rows when it has shape (steps + 1, N_STATE); with shape (0, N_STATE)
     nothing is recorded and the loop is the same.
     """
-    n = dy.shape[0]
+    n = data_y.shape[0]
     idx_full = np.arange(n)
     # One column, in Fortran order: st[j, 0] is then at a constant offset from the data, as in
     # a flat vector (a C-ordered column would need the row stride).
@@ -454,19 +486,19 @@ def simulate(
     init_state(st, hp)
     # L-BFGS pairs (s, r) and the two-loop coefficient of each pair.
     mem = np.zeros((1, max(flags[HISTORY_SIZE], 1), 5))
-    f = value(sid, x0, y0, p, dx, dy)
+    f = value(sid, x0, y0, p, data_x, data_y)
     xy[0, 0] = x0
     xy[0, 1] = y0
     loss[0] = f
     if rec.shape[0] > 0:
         _record(rec, 0, st)
     status, last, x, y, f = _steps(
-        oid, sid, steps, hp, flags, p, dx, dy, idx_full, batches, noise, sched_id, sp, tol,
-        escape_radius, xy, loss, grad, lr_out, eff, st, mem, x0, y0, f, rec,
+        oid, sid, steps, hp, flags, p, data_x, data_y, idx_full, batches, noise, sched_id, sp,
+        tol, escape_radius, xy, loss, grad, lr_out, eff, st, mem, x0, y0, f, rec,
     )  # fmt: skip
     if status == OK or status == ESCAPED:
         # The last row's gradient: the full gradient where the run ended (no noise, no batch).
-        gx, gy = gradient(sid, x, y, p, dx, dy, idx_full, n)
+        gx, gy = gradient(sid, x, y, p, data_x, data_y, idx_full, n)
         grad[last, 0] = gx
         grad[last, 1] = gy
     for j in range(last + 1, steps + 1):

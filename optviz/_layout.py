@@ -59,7 +59,8 @@ S_EPOCH_INVERSE_TIME, S_EPOCH_EXPONENTIAL, S_EPOCH_INVERSE_SQRT, S_PERFORMANCE =
 S_EPOCH_PIECEWISE = 12
 N_SCHED = 24
 SP_EPOCH_LEN = N_SCHED - 1  # the schedule vector's last slot: updates per epoch (≥ 1)
-OK, CONVERGED, DIVERGED, ESCAPED = range(4)
+# ERROR: the kernel has no update rule for the optimizer id; the run stops before its first update.
+OK, CONVERGED, DIVERGED, ESCAPED, ERROR = range(5)
 
 # ---- optimizer state layout ------------------------------------------------------------------
 M0, M1 = 0, 1  # first moment / momentum buffer / velocity (QHM buffer, Lion/RAdam/… m)

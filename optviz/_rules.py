@@ -22,6 +22,13 @@ from numba import njit
 
 from optviz._layout import (
     ACCUMULATOR_INIT,
+    ADABELIEF,
+    ADAGRAD,
+    ADAGRAD_FULL,
+    ADAM,
+    ADAM_FIRST_GRAD,
+    ADAMW,
+    AMSGRAD,
     BETA1,
     BETA2,
     BIAS_CORRECTION,
@@ -39,18 +46,29 @@ from optviz._layout import (
     G11,
     GAVG0,
     GAVG1,
+    GD,
+    LOOKAHEAD_ALPHA,
+    LOOKAHEAD_K,
     LR_DECAY,
     M0,
     M1,
+    MOMENTUM,
     MOMENTUM_DECAY,
     MOMENTUM_FORM,
     MU_PRODUCT,
+    NADAM,
     NADAM_SCHEDULE,
+    NESTEROV,
     NESTEROV_FORM,
+    RADAM,
+    RMSPROP,
     RP_GPREV0,
     RP_GPREV1,
     RP_STEP0,
     RP_STEP1,
+    RPROP,
+    SLOW_X,
+    SLOW_Y,
     STEP_MAX,
     STEP_MIN,
     V0,
@@ -837,3 +855,60 @@ def adagrad_full_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     nx = x - k * ((c + s) * gx - b * gy)
     ny = y - k * ((a + s) * gy - b * gx)
     return nx, ny, k * (c + s), k * (a + s)
+
+
+# ======================================================================================
+# Lookahead: a wrapper around every first-order rule
+# ======================================================================================
+
+
+@njit(cache=True, error_model="numpy")
+def lookahead_sync(x, y, nx, ny, t, hp, flags, st, i):
+    r"""Lookahead (Zhang et al., 2019, "k steps forward, 1 step back") around the first-order
+    rule that has just taken run i's update t from the fast weights θ = (x, y) to (nx, ny).
+
+    The slow weights φ start at θ₀; after every k-th fast update (k = ``lookahead_k`` =
+    flags[LOOKAHEAD_K] > 0) φ ← φ + α(θ − φ) and θ ← φ (α = ``lookahead_alpha``). Returns the
+    fast weights after update t. As ``optax.lookahead(inner, sync_period=k, slow_step_size=α)``
+    with ``reset_state=False``: the inner rule keeps its state (momentum, v, …) across syncs,
+    gradients are taken at the fast weights, and the path drawn is the fast weights, which jump
+    back to φ at each sync; φ is in the state slots SLOW_X, SLOW_Y. Its formula-card line is
+    added by :func:`optviz.optimizers.formula` (as the weight-decay line is).
+    """
+    if t == 1:
+        st[SLOW_X, i] = x
+        st[SLOW_Y, i] = y
+    if t % flags[LOOKAHEAD_K] != 0:
+        return nx, ny
+    a = hp[LOOKAHEAD_ALPHA, i]
+    sx = st[SLOW_X, i] + a * (nx - st[SLOW_X, i])
+    sy = st[SLOW_Y, i] + a * (ny - st[SLOW_Y, i])
+    st[SLOW_X, i] = sx
+    st[SLOW_Y, i] = sy
+    return sx, sy
+
+
+# ======================================================================================
+# The registry: optimizer id -> first-order rule
+# ======================================================================================
+
+# Every first-order rule, by the id of optviz._layout that selects it. optviz._batch builds its
+# vectorised loops from this table (each rule and every njit helper of this module rebound to
+# the vectorisable ones), and tests/test_kernel_registry.py checks that each entry has its line
+# in the two hand-hoisted dispatches (optviz._kernel._update, optviz._batch._run_block).
+FIRST_ORDER_RULES = {
+    GD: gd_update,
+    MOMENTUM: momentum_update,
+    NESTEROV: nesterov_update,
+    ADAGRAD: adagrad_update,
+    RMSPROP: rmsprop_update,
+    ADAM: adam_update,
+    NADAM: nadam_update,
+    ADAMW: adamw_update,
+    AMSGRAD: amsgrad_update,
+    ADAM_FIRST_GRAD: adam_first_grad_update,
+    RADAM: radam_update,
+    RPROP: rprop_update,
+    ADABELIEF: adabelief_update,
+    ADAGRAD_FULL: adagrad_full_update,
+}

@@ -39,13 +39,13 @@ TINY_PAIR = 1e-280
 
 
 @njit(cache=True, error_model="numpy")
-def _phi_slope(sid, p, dx, dy, idx, x, y, px, py, a):
-    gx, gy = gradient(sid, x + a * px, y + a * py, p, dx, dy, idx, idx.shape[0])
+def _phi_slope(sid, p, data_x, data_y, idx, x, y, px, py, a):
+    gx, gy = gradient(sid, x + a * px, y + a * py, p, data_x, data_y, idx, idx.shape[0])
     return gx * px + gy * py
 
 
 @njit(cache=True, error_model="numpy")
-def line_search(mode, sid, p, dx, dy, idx, x, y, f0, gx, gy, px, py, a0):
+def line_search(mode, sid, p, data_x, data_y, idx, x, y, f0, gx, gy, px, py, a0):
     r"""Step length α along direction p from θ = (x, y); φ(α) = f(θ + αp), φ'(α) = ∇f(θ + αp)ᵀp.
 
     mode 0 (none): α = a0 (η).
@@ -74,7 +74,7 @@ def line_search(mode, sid, p, dx, dy, idx, x, y, f0, gx, gy, px, py, a0):
     if mode == 1:
         a = a0
         for _ in range(80):
-            fa = value(sid, x + a * px, y + a * py, p, dx, dy)
+            fa = value(sid, x + a * px, y + a * py, p, data_x, data_y)
             if fa <= f0 + 1e-4 * a * slope0:
                 return a
             a *= 0.5
@@ -83,7 +83,7 @@ def line_search(mode, sid, p, dx, dy, idx, x, y, f0, gx, gy, px, py, a0):
         # No descent along p (p = 0 at a stationary point): stay instead of an ∞·0 = NaN step.
         return 0.0
     if mode == 3:
-        return _wolfe(sid, p, dx, dy, idx, x, y, f0, slope0, px, py, a0)
+        return _wolfe(sid, p, data_x, data_y, idx, x, y, f0, slope0, px, py, a0)
     # Lecture 003 (Polish deck), "Minimalizacja kierunkowa – zamiast stałej wartości współczynnika
     # sprawdzanie jak daleko można podążać w danym kierunku, zanim wartość funkcji straty
     # (kosztu, celu) zacznie rosnać": follow the direction until the loss starts to rise.
@@ -91,10 +91,10 @@ def line_search(mode, sid, p, dx, dy, idx, x, y, f0, gx, gy, px, py, a0):
     flo = f0
     hi = 1e-3 * (1.0 + math.hypot(x, y)) / math.hypot(px, py)
     for _ in range(1200):
-        fhi = value(sid, x + hi * px, y + hi * py, p, dx, dy)
+        fhi = value(sid, x + hi * px, y + hi * py, p, data_x, data_y)
         if not (fhi < flo):
             break  # the loss stopped falling (or is not finite): a minimum lies in (lo, hi)
-        if not (_phi_slope(sid, p, dx, dy, idx, x, y, px, py, hi) < 0.0):
+        if not (_phi_slope(sid, p, data_x, data_y, idx, x, y, px, py, hi) < 0.0):
             break  # the slope turned: a minimum lies in (lo, hi]
         lo = hi
         flo = fhi
@@ -110,8 +110,8 @@ def line_search(mode, sid, p, dx, dy, idx, x, y, f0, gx, gy, px, py, a0):
         mid = 0.5 * (lo + hi)
         if mid <= lo or mid >= hi:
             break
-        s = _phi_slope(sid, p, dx, dy, idx, x, y, px, py, mid)
-        fmid = value(sid, x + mid * px, y + mid * py, p, dx, dy)
+        s = _phi_slope(sid, p, data_x, data_y, idx, x, y, px, py, mid)
+        fmid = value(sid, x + mid * px, y + mid * py, p, data_x, data_y)
         # Still descending and not above the left end (within rounding): the first minimum is
         # right of mid. Otherwise it is left of mid (the slope turned, or a bump lies between).
         if s < 0.0 and fmid <= flo + 1e-13 * abs(flo):
@@ -123,7 +123,7 @@ def line_search(mode, sid, p, dx, dy, idx, x, y, f0, gx, gy, px, py, a0):
 
 
 @njit(cache=True, error_model="numpy")
-def _wolfe(sid, p, dx, dy, idx, x, y, f0, slope0, px, py, a0):
+def _wolfe(sid, p, data_x, data_y, idx, x, y, f0, slope0, px, py, a0):
     """Strong-Wolfe step (``line_search`` mode 3); slope0 = φ'(0) < 0."""
     c1 = 1e-4
     c2 = 0.9
@@ -135,12 +135,12 @@ def _wolfe(sid, p, dx, dy, idx, x, y, f0, slope0, px, py, a0):
     flo = f0
     bracketed = False
     for j in range(1200):
-        fa = value(sid, x + a * px, y + a * py, p, dx, dy)
+        fa = value(sid, x + a * px, y + a * py, p, data_x, data_y)
         if not (fa <= f0 + c1 * a * slope0) or (j > 0 and fa >= f_prev):
             lo, flo, hi = a_prev, f_prev, a
             bracketed = True
             break
-        da = _phi_slope(sid, p, dx, dy, idx, x, y, px, py, a)
+        da = _phi_slope(sid, p, data_x, data_y, idx, x, y, px, py, a)
         if abs(da) <= -c2 * slope0:
             return a
         if da >= 0.0:
@@ -160,11 +160,11 @@ def _wolfe(sid, p, dx, dy, idx, x, y, f0, slope0, px, py, a0):
         a = 0.5 * (lo + hi)
         if a == lo or a == hi:
             break
-        fa = value(sid, x + a * px, y + a * py, p, dx, dy)
+        fa = value(sid, x + a * px, y + a * py, p, data_x, data_y)
         if not (fa <= f0 + c1 * a * slope0) or fa >= flo:
             hi = a
         else:
-            da = _phi_slope(sid, p, dx, dy, idx, x, y, px, py, a)
+            da = _phi_slope(sid, p, data_x, data_y, idx, x, y, px, py, a)
             if abs(da) <= -c2 * slope0:
                 return a
             if da * (hi - lo) >= 0.0:
@@ -175,7 +175,7 @@ def _wolfe(sid, p, dx, dy, idx, x, y, f0, slope0, px, py, a0):
 
 
 @njit(cache=True, error_model="numpy")
-def newton_update(sid, p, dx, dy, x, y, gx, gy, lr, hp, flags, i):
+def newton_update(sid, p, data_x, data_y, x, y, gx, gy, lr, hp, flags, i):
     r"""Newton's method, damped by η, with a guard against indefinite Hessians.
 
     Formula (newton_form=guarded):
@@ -191,7 +191,7 @@ def newton_update(sid, p, dx, dy, x, y, gx, gy, lr, hp, flags, i):
         flips negative curvature to positive (saddle-free Newton) and floors tiny eigenvalues
         at ε, so every step goes downhill.
     """
-    a, b, c = hessian(sid, x, y, p, dx, dy)
+    a, b, c = hessian(sid, x, y, p, data_x, data_y)
     if flags[NEWTON_FORM] == 1:
         det = a * c - b * b
         sx = (c * gx - b * gy) / det
@@ -221,7 +221,7 @@ def newton_update(sid, p, dx, dy, x, y, gx, gy, lr, hp, flags, i):
 
 
 @njit(cache=True, error_model="numpy")
-def quasi_newton_update(oid, sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags, st, i):
+def quasi_newton_update(oid, sid, p, data_x, data_y, idx, x, y, f0, gx, gy, lr, flags, st, i):
     r"""BFGS or DFP: quasi-Newton steps with an inverse-Hessian estimate V (V₀ = I).
 
     Formula (method=bfgs):
@@ -277,14 +277,14 @@ def quasi_newton_update(oid, sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags, s
     if px * gx + py * gy >= 0.0:
         st[H00, i], st[H01, i], st[H10, i], st[H11, i] = 1.0, 0.0, 0.0, 1.0
         px, py = -gx, -gy
-    a = line_search(flags[LINE_SEARCH], sid, p, dx, dy, idx, x, y, f0, gx, gy, px, py, lr)
+    a = line_search(flags[LINE_SEARCH], sid, p, data_x, data_y, idx, x, y, f0, gx, gy, px, py, lr)
     st[SX, i], st[SY, i] = a * px, a * py
     st[GX_PREV, i], st[GY_PREV, i] = gx, gy
     return x + a * px, y + a * py, a, a
 
 
 @njit(cache=True, error_model="numpy")
-def lbfgs_update(sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags, st, i, mem):
+def lbfgs_update(sid, p, data_x, data_y, idx, x, y, f0, gx, gy, lr, flags, st, i, mem):
     r"""L-BFGS: BFGS from the last m pairs (s, r) only, by the two-loop recursion.
 
     Formula (default):
@@ -338,14 +338,14 @@ def lbfgs_update(sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags, st, i, mem):
     px, py = -zx, -zy
     if px * gx + py * gy >= 0.0:
         px, py = -gx, -gy
-    a = line_search(flags[LINE_SEARCH], sid, p, dx, dy, idx, x, y, f0, gx, gy, px, py, lr)
+    a = line_search(flags[LINE_SEARCH], sid, p, data_x, data_y, idx, x, y, f0, gx, gy, px, py, lr)
     st[SX, i], st[SY, i] = a * px, a * py
     st[GX_PREV, i], st[GY_PREV, i] = gx, gy
     return x + a * px, y + a * py, a, a
 
 
 @njit(cache=True, error_model="numpy")
-def levenberg_marquardt_update(sid, p, dx, dy, x, y, f0, gx, gy, lr, st, i):
+def levenberg_marquardt_update(sid, p, data_x, data_y, x, y, f0, gx, gy, lr, st, i):
     r"""Levenberg–Marquardt on a sum of squares: Gauss–Newton blended with gradient descent.
 
     Formula (default):
@@ -366,7 +366,7 @@ def levenberg_marquardt_update(sid, p, dx, dy, x, y, f0, gx, gy, lr, st, i):
     #   \mathbf{J}(\mathbf{w}_k) + \nu_k \mathbf{I}", "Sposoby zmiany wartości v_k są podane
     #   m.in. w książce Stanisław Osowski" (the ways of changing ν are given in Osowski's book):
     #   no ν rule in the deck.
-    a, b, c = gauss_newton(sid, x, y, p, dx, dy)
+    a, b, c = gauss_newton(sid, x, y, p, data_x, data_y)
     nu = st[NU, i]
     a += nu
     c += nu
@@ -375,7 +375,7 @@ def levenberg_marquardt_update(sid, p, dx, dy, x, y, f0, gx, gy, lr, st, i):
     sy = (a * gy - b * gx) / det
     nx = x - lr * sx
     ny = y - lr * sy
-    fn = value(sid, nx, ny, p, dx, dy)
+    fn = value(sid, nx, ny, p, data_x, data_y)
     # ν stays within [1e-15, 1e15]: at the exact minimum no step can decrease f, and ν must
     # neither overflow there nor underflow to a singular Gauss–Newton matrix.
     if fn <= f0:
@@ -386,7 +386,7 @@ def levenberg_marquardt_update(sid, p, dx, dy, x, y, f0, gx, gy, lr, st, i):
 
 
 @njit(cache=True, error_model="numpy")
-def steepest_descent_update(sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags):
+def steepest_descent_update(sid, p, data_x, data_y, idx, x, y, f0, gx, gy, lr, flags):
     r"""Steepest descent: move along −g by the step length a line search picks.
 
     Formula (line_search=exact):
@@ -417,5 +417,5 @@ def steepest_descent_update(sid, p, dx, dy, idx, x, y, f0, gx, gy, lr, flags):
         step, hence the right-angled zig-zag in a ravine. ``wolfe`` is an inexact search from
         α = η (strong Wolfe conditions, as scipy.optimize).
     """
-    a = line_search(flags[LINE_SEARCH], sid, p, dx, dy, idx, x, y, f0, gx, gy, -gx, -gy, lr)
+    a = line_search(flags[LINE_SEARCH], sid, p, data_x, data_y, idx, x, y, f0, gx, gy, -gx, -gy, lr)
     return x - a * gx, y - a * gy, a, a

@@ -17,7 +17,8 @@ import surfaces
 from optviz import _batch, _kernel, optimizers, schedules
 from optviz import _layout as L
 
-STATUS_NAMES = ("ok", "converged", "diverged", "escaped")
+# Indexed by the kernel's status codes (optviz._layout: OK, CONVERGED, DIVERGED, ESCAPED, ERROR).
+STATUS_NAMES = ("ok", "converged", "diverged", "escaped", "error")
 MAX_STEPS = 1_000_000
 
 
@@ -70,6 +71,8 @@ class Trajectory:
         "diverged at step k", …"""
         if self.status == "ok":
             return "ok"
+        if self.status == "error":
+            return f"error: the kernel has no update rule for {self.optimizer!r}; nothing was run"
         if self.status == "diverged":
             return f"diverged at step {self.stopped_at + 1}"
         no_rule = self.config.get("stop_rule", "none") == "none"
@@ -88,6 +91,9 @@ class BatchResult:
     final_loss: np.ndarray  # (N,)
     status_code: np.ndarray  # (N,) int: index into STATUS_NAMES
     stopped_at: np.ndarray  # (N,)
+    # How the batch kernel ran them: "vectorised" (first-order rules), "run by run" (second-order
+    # methods, each one optviz.run's kernel), "none" (no steps, or no rule for the optimizer).
+    kernel_path: str = ""
 
     @property
     def status(self) -> np.ndarray:
@@ -179,6 +185,17 @@ def pack_options(
     return resolved, hp, flags
 
 
+def kernel_id(name: str, flags: np.ndarray) -> int:
+    """The kernel's optimizer id for catalog optimizer ``name`` with option flags ``flags``: its
+    catalog id, or the id of the variant rule a convention option selects (Adam with
+    ``accumulator_init=first_grad`` is its own rule, so the kernels' dispatch has no option
+    branch: with it inside Adam's rule optviz.run lost ~30 % and run_batch two thirds)."""
+    oid = optimizers.get(name).id
+    if oid == L.ADAM and flags[L.ACCUMULATOR_INIT] == 1:
+        return L.ADAM_FIRST_GRAD
+    return oid
+
+
 def _stochastic_inputs(surf: surfaces.Surface, steps: int, seed: int) -> tuple:
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"seed must be a non-negative whole number, got {seed!r}")
@@ -230,7 +247,6 @@ def run(
     surf = _surface(surface)
     steps = _check_steps(steps)
     x0, y0 = check_start(surf, start)
-    opt = optimizers.get(optimizer)
     given = {"lr": lr, "beta1": beta1, "beta2": beta2, "eps": eps, **options}
     given = {k: v for k, v in given.items() if v is not None}
     resolved, hp, flags = pack_options(optimizer, surf, given)
@@ -246,8 +262,8 @@ def run(
     eff = np.empty((steps + 1, 2))
     rec = np.empty((steps + 1 if record_state else 0, L.N_STATE))
     code, last = _kernel.simulate(
-        opt.id, surf.id, x0, y0, steps, hp, flags, surf.kernel_params, surf.data_x,
-        surf.data_y, batches, noise, sched_id, sp, tol, surf.escape_radius,
+        kernel_id(optimizer, flags), surf.id, x0, y0, steps, hp, flags, surf.kernel_params,
+        surf.data_x, surf.data_y, batches, noise, sched_id, sp, tol, surf.escape_radius,
         xy, loss, grad, lr_out, eff, rec,
     )  # fmt: skip
     xy_avg = None
@@ -325,12 +341,14 @@ def run_batch(
     final_loss = np.empty(n_runs)
     status = np.empty(n_runs, np.int64)
     stopped = np.empty(n_runs, np.int64)
+    paths = np.zeros(-(-n_runs // _batch.BLOCK), np.int64)
     _batch.simulate_blocked(
-        optimizers.get(optimizer).id, surf.id, starts, steps, hps, flags, surf.kernel_params,
+        kernel_id(optimizer, flags), surf.id, starts, steps, hps, flags, surf.kernel_params,
         surf.data_x, surf.data_y, batches, noise, sched_id, sp, _check_tol(tol),
-        surf.escape_radius, final_xy, final_loss, status, stopped,
+        surf.escape_radius, final_xy, final_loss, status, stopped, paths,
     )  # fmt: skip
-    return BatchResult(final_xy, final_loss, status, stopped)
+    path = ", ".join(sorted({_batch.PATH_NAMES[c] for c in paths.tolist()}))
+    return BatchResult(final_xy, final_loss, status, stopped, path)
 
 
 def warm() -> None:

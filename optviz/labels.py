@@ -55,6 +55,8 @@ OPTIONS: dict[str, str] = {
     "stop_rule": "stop rule (Polish deck)",
     "step_tol": "step tolerance ‖θₖ − θₖ₋₁‖",
     "target_loss": "target loss f_target",
+    "lookahead_k": "Lookahead: fast steps k per sync (0 = off)",
+    "lookahead_alpha": "Lookahead: pull-back α",
 }
 
 # The short symbol of an option in a run label ("η=0.01"); options without one are spelled out.

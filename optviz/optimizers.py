@@ -55,6 +55,7 @@ FLOAT_OPTIONS: dict[str, tuple[int, Range]] = {
     "lm_lambda": (L.LM_LAMBDA, Range(1e-12, 1e12)),
     "step_tol": (L.STEP_TOL, Range(0.0, 1e6)),
     "target_loss": (L.TARGET_LOSS, Range(-1e12, 1e12)),
+    "lookahead_alpha": (L.LOOKAHEAD_ALPHA, Range(0.0, 1.0)),
     # Rprop (torch's etas and step_sizes): every value in these ranges is valid for torch
     # (0 < η₋ < 1 < η₊; Δ_min ≤ 0.01 ≤ Δ_max, so Δ_min ≤ Δ_max); resolve checks it again.
     "eta_minus": (L.ETA_MINUS, Range(0.01, 0.99)),
@@ -78,7 +79,10 @@ CHOICE_OPTIONS: dict[str, tuple[int, tuple]] = {
     "accumulator_init": (L.ACCUMULATOR_INIT, ("zero", "first_grad")),
     "stop_rule": (L.STOP_RULE, ("none", "step", "loss")),
 }
-INT_OPTIONS: dict[str, tuple[int, int, int]] = {"history_size": (L.HISTORY_SIZE, 1, 64)}
+INT_OPTIONS: dict[str, tuple[int, int, int]] = {
+    "history_size": (L.HISTORY_SIZE, 1, 64),
+    "lookahead_k": (L.LOOKAHEAD_K, 0, 1000),
+}
 
 
 @dataclass(frozen=True)
@@ -112,11 +116,17 @@ _ADAPTIVE = {"eps_placement": "outside"}
 # (np. mała wartość normy z gradientu, maksymalna liczba epok, zadana dokładność, norma z różnicy
 # wektorów wag z kolejnych iteracji, itp.)"): a step shorter than step_tol, or f ≤ target_loss.
 _STOP = {"stop_rule": "none", "step_tol": 1e-6, "target_loss": 0.0}
+# Every first-order optimizer can be wrapped in Lookahead (Zhang et al., 2019): k fast steps,
+# then the slow weights move α of the way to the fast ones and the fast ones restart there.
+# lookahead_k = 0 is off; the paper's k = 5, α = 0.5.
+_LOOKAHEAD = {"lookahead_k": 0, "lookahead_alpha": 0.5}
 _CATALOG: dict[str, Optimizer] = {}
 
 
 def _add(name: str, oid: int, title: str, defaults: dict, update: object, fixes: str, **kw) -> None:
-    _CATALOG[name] = Optimizer(name, oid, title, {**defaults, **_STOP}, update, fixes, **kw)
+    wrappers = {} if kw.get("second_order") else _LOOKAHEAD
+    every = {**defaults, **wrappers, **_STOP}
+    _CATALOG[name] = Optimizer(name, oid, title, every, update, fixes, **kw)
 
 
 _add(
@@ -454,6 +464,8 @@ def inactive(name: str, resolved: dict) -> frozenset[str]:
             out.add("beta1")
     if name == "adam" and resolved["accumulator_init"] == "first_grad":
         out.add("bias_correction")  # Hung-yi Lee's averages start at g₁: nothing to correct
+    if not resolved.get("lookahead_k"):
+        out.add("lookahead_alpha")
     if resolved.get("stop_rule") != "step":
         out.add("step_tol")
     if resolved.get("stop_rule") != "loss":
@@ -565,6 +577,14 @@ def formula(name: str, schedule: object = None, **options: object) -> str:
         lines.append(
             rf"g_{k} = \nabla f(\theta_{{{k}-1}}) + \lambda\,\theta_{{{k}-1}}"
             rf"\quad (\lambda = {_num(wd)},\ \text{{weight decay}})"
+        )
+    sync = resolved.get("lookahead_k", 0)
+    if sync:
+        lines.append(
+            rf"\text{{every }}k = {sync}\text{{ steps: }} "
+            rf"\phi \leftarrow \phi + \alpha\,(\theta_{k} - \phi),\ "
+            rf"\theta_{k} \leftarrow \phi \quad (\phi_0 = \theta_0,\ "
+            rf"\alpha = {_num(resolved['lookahead_alpha'])},\ \text{{Lookahead; path: }}\theta)"
         )
     rule = resolved.get("stop_rule", "none")
     if rule == "step":

@@ -34,7 +34,8 @@ Names (only those the optimizer has):
 - ``H``: the matrix update k stepped with: Newton's Hessian at θ_{k−1} (guarded: |H|_ε, the
   eigenvalues' absolute values floored at ε), BFGS/DFP/L-BFGS's approximation B = V⁻¹,
   Levenberg–Marquardt's JᵀJ + νI; ``V``: the quasi-Newton inverse-Hessian estimate;
-  ``nu``: Levenberg–Marquardt's ν.
+  ``nu``: Levenberg–Marquardt's ν;
+- ``slow``: Lookahead's slow weights φ (with ``lookahead_k`` > 0; the path is the fast weights).
 """
 
 from __future__ import annotations
@@ -264,6 +265,9 @@ def _named(optimizer, surf, resolved, hp, flags, rec, xy, grad, lr, eff):  # noq
             a, b, c = gauss_newton(surf.id, x, y, surf.kernel_params, surf.data_x, surf.data_y)
             H[k] = [[a + nu[k - 1], b], [b, c + nu[k - 1]]]
         out["H"] = H
+    if resolved.get("lookahead_k"):
+        out["slow"] = _vec(rec, L.SLOW_X, L.SLOW_Y)
+        out["slow"][0] = xy[0]  # φ₀ = θ₀ (the kernel stores it at the first update)
     for key, arr in out.items():
         if key not in ("hessian",):
             arr[last + 1 :] = np.nan

@@ -58,10 +58,12 @@ OPTIONS = {
     "amsgrad": [{"bias_correction": False}],
     "lbfgs": [{"history_size": 3, "line_search": "exact"}],
 }
+# Lookahead around every first-order optimizer (its sync runs after the rule in both kernels).
+LOOKAHEAD = {"lookahead_k": 3, "lookahead_alpha": 0.7}
 CASES = [
     (name, options, label)
     for name in optviz.OPTIMIZERS
-    for options in [{}, *OPTIONS.get(name, [])]
+    for options in [{}, *OPTIONS.get(name, []), *([LOOKAHEAD] * (name in optimizers.FIRST_ORDER))]
     for label, _, _ in SETTINGS
 ]
 
