@@ -260,6 +260,14 @@ def _run_block(
             V.lion_update(nb, t, hp, flags, st, xs, ys, gxs, gys, lrs, nxs, nys)
         elif oid == L.ADAMAX:
             V.adamax_update(nb, t, hp, flags, st, xs, ys, gxs, gys, lrs, nxs, nys)
+        elif oid == L.RADAM:
+            V.radam_update(nb, t, hp, flags, st, xs, ys, gxs, gys, lrs, nxs, nys)
+        elif oid == L.RPROP:
+            V.rprop_update(nb, t, hp, flags, st, xs, ys, gxs, gys, lrs, nxs, nys)
+        elif oid == L.ADABELIEF:
+            V.adabelief_update(nb, t, hp, flags, st, xs, ys, gxs, gys, lrs, nxs, nys)
+        elif oid == L.ADAGRAD_FULL:
+            V.adagrad_full_update(nb, t, hp, flags, st, xs, ys, gxs, gys, lrs, nxs, nys)
         # (new first-order rules: one line above this comment)
         else:
             # No rule for this id: end every run at its start, never run another method.

@@ -23,7 +23,9 @@ import numpy as np
 from numba import njit
 
 from optviz._layout import (
+    ADABELIEF,
     ADAGRAD,
+    ADAGRAD_FULL,
     ADAM,
     ADAM_FIRST_GRAD,
     ADAMAX,
@@ -69,7 +71,9 @@ from optviz._layout import (
     PREV_Y,
     QHADAM,
     QHM,
+    RADAM,
     RMSPROP,
+    RPROP,
     S_CONSTANT,
     S_EPOCH_EXPONENTIAL,
     S_EPOCH_INVERSE_SQRT,
@@ -90,6 +94,8 @@ from optviz._layout import (
     TARGET_LOSS,
 )
 from optviz._rules import (
+    adabelief_update,
+    adagrad_full_update,
     adagrad_update,
     adam_first_grad_update,
     adam_update,
@@ -104,7 +110,9 @@ from optviz._rules import (
     nesterov_update,
     qhadam_update,
     qhm_update,
+    radam_update,
     rmsprop_update,
+    rprop_update,
 )
 from optviz._second_order import (
     lbfgs_update,
@@ -310,6 +318,14 @@ def _update(oid, sid, t, x, y, f, gx, gy, lr, hp, flags, st, i, mem, p, data_x, 
         nx, ny, ex, ey = lion_update(x, y, gx, gy, lr, t, hp, flags, st, i)
     elif oid == ADAMAX:
         nx, ny, ex, ey = adamax_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    elif oid == RADAM:
+        nx, ny, ex, ey = radam_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    elif oid == RPROP:
+        nx, ny, ex, ey = rprop_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    elif oid == ADABELIEF:
+        nx, ny, ex, ey = adabelief_update(x, y, gx, gy, lr, t, hp, flags, st, i)
+    elif oid == ADAGRAD_FULL:
+        nx, ny, ex, ey = adagrad_full_update(x, y, gx, gy, lr, t, hp, flags, st, i)
     # (new first-order rules: one line above this comment)
     elif oid == NEWTON:
         nx, ny, ex, ey = newton_update(sid, p, data_x, data_y, x, y, gx, gy, lr, hp, flags, i)

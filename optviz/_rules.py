@@ -23,7 +23,9 @@ from numba import njit
 
 from optviz._layout import (
     ACCUMULATOR_INIT,
+    ADABELIEF,
     ADAGRAD,
+    ADAGRAD_FULL,
     ADAM,
     ADAM_FIRST_GRAD,
     ADAMAX,
@@ -38,6 +40,12 @@ from optviz._layout import (
     DAMPENING,
     EPS,
     EPS_INSIDE,
+    EPS_ROOT,
+    ETA_MINUS,
+    ETA_PLUS,
+    G00,
+    G01,
+    G11,
     GAVG0,
     GAVG1,
     GD,
@@ -59,9 +67,17 @@ from optviz._layout import (
     NU2,
     QHADAM,
     QHM,
+    RADAM,
     RMSPROP,
+    RP_GPREV0,
+    RP_GPREV1,
+    RP_STEP0,
+    RP_STEP1,
+    RPROP,
     SLOW_X,
     SLOW_Y,
+    STEP_MAX,
+    STEP_MIN,
     V0,
     V1,
     VMAX0,
@@ -688,6 +704,231 @@ def adamax_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     )
 
 
+# ---- opt-b: RAdam, Rprop, AdaBelief, full-matrix AdaGrad ------------------------------------
+
+
+@njit(cache=True, error_model="numpy")
+def radam_update(x, y, gx, gy, lr, t, hp, flags, st, i):
+    r"""RAdam (rectified Adam): Adam whose adaptive step waits until the variance of its
+    adaptive learning rate is tractable, then is scaled by the rectification r_t.
+
+    Formula:
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\quad
+            v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2,\quad
+            \hat m_t = \frac{m_t}{1-\beta_1^t}
+        \rho_\infty = \frac{2}{1-\beta_2} - 1,\quad
+            \rho_t = \rho_\infty - \frac{2t\,\beta_2^t}{1-\beta_2^t}
+        \rho_t \le 5:\quad \theta_t \leftarrow \theta_{t-1} - \eta\, \hat m_t
+            \quad (\text{un-adapted: momentum SGD})
+        \rho_t > 5:\quad r_t = \sqrt{\frac{(\rho_t-4)(\rho_t-2)\,\rho_\infty}
+            {(\rho_\infty-4)(\rho_\infty-2)\,\rho_t}},\quad
+            \theta_t \leftarrow \theta_{t-1} - \eta\, r_t\,
+            \hat m_t\, \frac{\sqrt{1-\beta_2^t}}{\sqrt{v_t} + \epsilon}
+
+    Notes:
+        ``torch.optim.RAdam`` (η = 1e-3, β₁ = 0.9, β₂ = 0.999, ε = 1e-8; ``weight_decay`` is
+        L2 added to g), computed in torch's order with βᵗ = pow(β, t) as torch takes it. ε is
+        torch's: added to √v before the bias correction √(1−β₂ᵗ) multiplies (Adam adds it to
+        √v̂); the paper (Liu et al. 2020, Algorithm 2) has no ε and switches at ρ_t > 4, torch
+        at ρ_t > 5. What it fixes: Adam's first steps divide by a second moment averaged over a
+        handful of gradients, whose variance is huge, so early steps can be wild (hence the
+        usual learning-rate warm-up). RAdam is that warm-up built in: while ρ_t ≤ 5 its steps
+        are plain, un-adapted momentum steps −η m̂, as large as η·|g| (ρ₁ = 1 always; ρ₅ ≈ 4.99
+        and ρ₆ ≈ 5.99 with β₂ = 0.999, so the first 5 steps for any β₂ ≥ 0.9; never adapted
+        when β₂ ≤ 2/3, i.e. ρ∞ ≤ 5). On Rosenbrock from (−1.2, 1) with η = 1e-2 the first step
+        is 2.3 long and the run diverges. After that the Adam step is multiplied by r_t, which
+        grows from ~0 towards 1 as the variance estimate becomes reliable.
+    """
+    b1 = hp[BETA1, i]
+    b2 = hp[BETA2, i]
+    wd = hp[WEIGHT_DECAY, i]
+    dx = gx + wd * x
+    dy = gy + wd * y
+    st[M0, i] = _lerp(st[M0, i], dx, 1.0 - b1)
+    st[M1, i] = _lerp(st[M1, i], dy, 1.0 - b1)
+    st[V0, i] = st[V0, i] * b2 + (1.0 - b2) * dx * dx
+    st[V1, i] = st[V1, i] * b2 + (1.0 - b2) * dy * dy
+    tf = float(t)
+    st[BP1, i] = math.pow(b1, tf)
+    st[BP2, i] = math.pow(b2, tf)
+    bc1 = 1.0 - st[BP1, i]
+    bc2 = 1.0 - st[BP2, i]
+    mx = st[M0, i] / bc1
+    my = st[M1, i] / bc1
+    rho_inf = 2.0 / (1.0 - b2) - 1.0
+    rho = rho_inf - 2.0 * tf * st[BP2, i] / bc2
+    if rho > 5.0:
+        rect = _sqrt(
+            (rho - 4.0) * (rho - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho)
+        )
+        sq = _sqrt(bc2)
+        ax = sq / (_sqrt(st[V0, i]) + hp[EPS, i])
+        ay = sq / (_sqrt(st[V1, i]) + hp[EPS, i])
+        nx = x - mx * lr * ax * rect
+        ny = y - my * lr * ay * rect
+        return nx, ny, lr * ax * rect / bc1, lr * ay * rect / bc1
+    return x - mx * lr, y - my * lr, lr / bc1, lr / bc1
+
+
+@njit(cache=True, error_model="numpy")
+def _rprop_coordinate(g, g_prev, step, eta_minus, eta_plus, step_min, step_max):
+    # One coordinate of Rprop, as torch's single-tensor rule: (gradient kept, new step size).
+    s = g * g_prev
+    if s > 0.0:
+        step = step * eta_plus
+    elif s < 0.0:
+        step = step * eta_minus
+        g = 0.0
+    return g, min(max(step, step_min), step_max)
+
+
+@njit(cache=True, error_model="numpy")
+def _sign(v):
+    if v > 0.0:
+        return 1.0
+    if v < 0.0:
+        return -1.0
+    return 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def rprop_update(x, y, gx, gy, lr, t, hp, flags, st, i):
+    r"""Rprop (resilient backpropagation): only the sign of each gradient coordinate is used;
+    each coordinate has its own step size Δ, grown while the sign holds and cut when it flips.
+
+    Formula:
+        \Delta_t = \operatorname{clip}\left(s_t\, \Delta_{t-1},\ \Delta_{\min},\ \Delta_{\max}
+            \right),\quad s_t = \eta_+ \text{ if } g_t g_{t-1} > 0,\ \eta_- \text{ if }
+            g_t g_{t-1} < 0,\ 1 \text{ otherwise}\quad (\Delta_0 = \eta)
+        g_t \leftarrow 0 \text{ where } g_t g_{t-1} < 0 \quad (\text{sign flipped: no step now,
+            no flip test next step})
+        \theta_t \leftarrow \theta_{t-1} - \Delta_t \odot \operatorname{sign}(g_t)
+
+    Notes:
+        ``torch.optim.Rprop`` (η = Δ₀ = 1e-2, η₋ = ``eta_minus`` = 0.5, η₊ = ``eta_plus`` =
+        1.2, Δ_min = ``step_min`` = 1e-6, Δ_max = ``step_max`` = 50; torch's ``etas`` and
+        ``step_sizes``). What it fixes: the step of GD is proportional to |g|, so it crawls on
+        plateaus and overshoots on cliffs; Rprop's step ignores |g|, moves every coordinate by
+        its own Δ and adapts Δ from the sign history alone (×1.2 while the sign holds, ×0.5
+        after an overshoot). η sets Δ₀ only: as in torch, the step sizes start at the η of the
+        first update, and a schedule does not act after it. Designed for full-batch gradients:
+        with mini-batch noise the signs flip at random and Δ shrinks.
+    """
+    if t == 1:
+        st[RP_STEP0, i] = lr
+        st[RP_STEP1, i] = lr
+    em = hp[ETA_MINUS, i]
+    ep = hp[ETA_PLUS, i]
+    lo = hp[STEP_MIN, i]
+    hi = hp[STEP_MAX, i]
+    gx, st[RP_STEP0, i] = _rprop_coordinate(gx, st[RP_GPREV0, i], st[RP_STEP0, i], em, ep, lo, hi)
+    gy, st[RP_STEP1, i] = _rprop_coordinate(gy, st[RP_GPREV1, i], st[RP_STEP1, i], em, ep, lo, hi)
+    st[RP_GPREV0, i] = gx
+    st[RP_GPREV1, i] = gy
+    ex = st[RP_STEP0, i]
+    ey = st[RP_STEP1, i]
+    return x - _sign(gx) * ex, y - _sign(gy) * ey, ex, ey
+
+
+@njit(cache=True, error_model="numpy")
+def adabelief_update(x, y, gx, gy, lr, t, hp, flags, st, i):
+    r"""AdaBelief: Adam whose denominator is the spread of g around its own average m (the
+    "belief" in the gradient), not the size of g.
+
+    Formula:
+        m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)\, g_t
+        s_t \leftarrow \beta_2 s_{t-1} + (1-\beta_2)\,(g_t - m_t)^2 + \epsilon_{\text{root}}
+        \theta_t \leftarrow \theta_{t-1} - \eta\,
+            \frac{m_t/(1-\beta_1^t)}{\sqrt{s_t/(1-\beta_2^t)} + \epsilon}
+
+    Notes:
+        ``optax.adabelief`` (η = 1e-3, β₁ = 0.9, β₂ = 0.999, ε = 1e-16, ε_root = ``eps_root``
+        = 1e-16; ε_root is added to s every step and stays in it, as optax keeps it in its
+        state), computed in optax's order: βᵗ = pow(β, t), and the division by 1 − βᵗ done as a
+        multiplication by its reciprocal, as XLA compiles it. What it fixes: Adam takes small
+        steps where the gradient is large but steady and large steps where it is small but
+        noisy; AdaBelief divides by how far g strays from its prediction m, so a steady slope
+        (g ≈ m, s ≈ 0) gets a large step and a noisy or sharply curving one a small step. With
+        the tiny default ε the step on a perfectly steady slope is limited by ε and ε_root only.
+    """
+    b1 = hp[BETA1, i]
+    b2 = hp[BETA2, i]
+    eps_root = hp[EPS_ROOT, i]
+    st[M0, i] = (1.0 - b1) * gx + b1 * st[M0, i]
+    st[M1, i] = (1.0 - b1) * gy + b1 * st[M1, i]
+    px = gx - st[M0, i]
+    py = gy - st[M1, i]
+    st[V0, i] = (1.0 - b2) * (px * px) + b2 * st[V0, i] + eps_root
+    st[V1, i] = (1.0 - b2) * (py * py) + b2 * st[V1, i] + eps_root
+    tf = float(t)
+    st[BP1, i] = math.pow(b1, tf)
+    st[BP2, i] = math.pow(b2, tf)
+    r1 = 1.0 / (1.0 - st[BP1, i])
+    r2 = 1.0 / (1.0 - st[BP2, i])
+    d0 = _sqrt(st[V0, i] * r2) + hp[EPS, i]
+    d1 = _sqrt(st[V1, i] * r2) + hp[EPS, i]
+    nx = x - lr * ((st[M0, i] * r1) / d0)
+    ny = y - lr * ((st[M1, i] * r1) / d1)
+    return nx, ny, lr * r1 / d0, lr * r1 / d1
+
+
+# det G below this fraction of G₀₀G₁₁ is round-off of a rank-one G (G₀₀G₁₁ and G₀₁² are the same
+# product rounded two ways): full-matrix AdaGrad with ε = 0 then takes the pseudo-inverse.
+_RANK_ONE = 1e-12
+
+
+@njit(cache=True, error_model="numpy")
+def adagrad_full_update(x, y, gx, gy, lr, t, hp, flags, st, i):
+    r"""Full-matrix AdaGrad: G sums the outer products g gᵀ, and the step is preconditioned by
+    (εI + G)^{-1/2}, a whole matrix instead of one number per coordinate.
+
+    Formula:
+        G_t \leftarrow G_{t-1} + g_t\, g_t^\top
+        \theta_t \leftarrow \theta_{t-1} - \eta\,(\epsilon I + G_t)^{-1/2}\, g_t
+        [eps=0] G_t^{-1/2} \to G_t^{+1/2} = G_t/(\operatorname{tr} G_t)^{3/2}
+            \text{ (pseudo-inverse) while } G_t \text{ is singular}
+
+    Notes:
+        The first form of AdaGrad in the Vietnamese Adam deck (000), written there as
+        "G_t = G_{t-1} + diag(\boldsymbol{g_t}, \boldsymbol{g_t^T})" and
+        "\theta_{t+1} = \theta_t - \frac{\eta}{\sqrt{G_t + \epsilon}}.g_t", where the next slide
+        expands g_t · g_t^T into the full matrix of products g_{t,i} g_{t,j} (so "diag(g, gᵀ)"
+        is the outer product g gᵀ, and √(G + ε) is read as the matrix square root of εI + G).
+        No library implements it; its golden is a numpy loop written from those formulas. What
+        it fixes: diagonal AdaGrad scales each coordinate alone, which helps only when the
+        valley is aligned with the axes; G also learns the correlation between coordinates,
+        so the preconditioner turns with the valley, and on a rotated ravine it behaves as on
+        the aligned one, where the diagonal form loses its advantage. Cost: a d×d matrix and
+        its inverse square root, O(d³) per step, which is why practice uses the diagonal.
+        (εI + G)^{-1/2} in closed form for 2×2: with s = √det(εI + G) and τ = √(tr(εI + G) +
+        2s), √A = (A + sI)/τ, so A^{-1/2} = (adj A + sI)/(sτ); det(εI + G) = ε² + ε tr G +
+        det G, det G ≥ 0 (Cauchy–Schwarz; round-off clamped). With ε = 0 the inverse does not
+        exist while G is singular (after the first step G = g gᵀ; as long as every gradient is
+        parallel): the rule then takes the pseudo-inverse G^{+1/2} = G/(tr G)^{3/2}, as Duchi et
+        al. (2011) define AdaGrad without ε, a step of length η along −g. ``step_size``
+        reports η times the diagonal of (εI + G)^{-1/2}.
+    """
+    st[G00, i] += gx * gx
+    st[G01, i] += gx * gy
+    st[G11, i] += gy * gy
+    eps = hp[EPS, i]
+    a = st[G00, i] + eps
+    b = st[G01, i]
+    c = st[G11, i] + eps
+    det_g = max(st[G00, i] * st[G11, i] - b * b, 0.0)
+    if eps == 0.0 and det_g <= _RANK_ONE * st[G00, i] * st[G11, i]:
+        # G still rank one (every gradient so far parallel): the pseudo-inverse square root,
+        # G^{+1/2} = G/(tr G)^{3/2}, as Duchi et al. define AdaGrad without ε.
+        tau = _sqrt(a + c)
+        k = lr / (tau * tau * tau)
+        return x - k * (a * gx + b * gy), y - k * (b * gx + c * gy), k * a, k * c
+    s = _sqrt(eps * (eps + st[G00, i] + st[G11, i]) + det_g)
+    k = lr / (s * _sqrt(a + c + 2.0 * s))
+    nx = x - k * ((c + s) * gx - b * gy)
+    ny = y - k * ((a + s) * gy - b * gx)
+    return nx, ny, k * (c + s), k * (a + s)
+
+
 # ======================================================================================
 # Lookahead: a wrapper around every first-order rule
 # ======================================================================================
@@ -742,4 +983,8 @@ FIRST_ORDER_RULES = {
     QHADAM: qhadam_update,
     LION: lion_update,
     ADAMAX: adamax_update,
+    RADAM: radam_update,
+    RPROP: rprop_update,
+    ADABELIEF: adabelief_update,
+    ADAGRAD_FULL: adagrad_full_update,
 }

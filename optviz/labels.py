@@ -40,6 +40,11 @@ OPTIONS: dict[str, str] = {
     "nu": "immediate discount ν (QHM)",
     "nu1": "immediate discount ν₁ (QHAdam, numerator)",
     "nu2": "immediate discount ν₂ (QHAdam, denominator)",
+    "eta_minus": "step shrink factor η₋ (after a sign flip)",
+    "eta_plus": "step growth factor η₊ (while the sign holds)",
+    "step_min": "smallest step size Δ_min",
+    "step_max": "largest step size Δ_max",
+    "eps_root": "small constant inside √, ε_root",
     # convention options
     "momentum_form": "momentum form",
     "nesterov_form": "Nesterov form",
@@ -71,6 +76,11 @@ SYMBOLS: dict[str, str] = {
     "nu": "ν",
     "nu1": "ν₁",
     "nu2": "ν₂",
+    "eta_minus": "η₋",
+    "eta_plus": "η₊",
+    "step_min": "Δ_min",
+    "step_max": "Δ_max",
+    "eps_root": "ε_root",
 }
 
 # Every value of every convention option.

@@ -59,6 +59,13 @@ FLOAT_OPTIONS: dict[str, tuple[int, Range]] = {
     "nu1": (L.NU1, Range(0.0, 1.0)),
     "nu2": (L.NU2, Range(0.0, 1.0)),
     "lookahead_alpha": (L.LOOKAHEAD_ALPHA, Range(0.0, 1.0)),
+    # Rprop (torch's etas and step_sizes): every value in these ranges is valid for torch
+    # (0 < η₋ < 1 < η₊; Δ_min ≤ 0.01 ≤ Δ_max, so Δ_min ≤ Δ_max); resolve checks it again.
+    "eta_minus": (L.ETA_MINUS, Range(0.01, 0.99)),
+    "eta_plus": (L.ETA_PLUS, Range(1.01, 10.0)),
+    "step_min": (L.STEP_MIN, Range(0.0, 0.01)),
+    "step_max": (L.STEP_MAX, Range(0.01, 1e6)),
+    "eps_root": (L.EPS_ROOT, Range(0.0, 1.0)),  # AdaBelief's ε inside √ (optax)
 }
 
 # Convention options: index in the kernel's flags vector and the allowed values, in order
@@ -261,6 +268,48 @@ _add(
     "Adam's denominator can shrink and let the step blow up; AMSGrad keeps its running max.",
     torch="torch.optim.Adam(lr, betas=(β₁, β₂), eps=ε, amsgrad=True)",
 )
+# ---- opt-b: RAdam, Rprop, AdaBelief, full-matrix AdaGrad ----
+_add(
+    "radam",
+    L.RADAM,
+    "RAdam (rectified Adam)",
+    {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0},
+    _rules.radam_update,
+    "Adam's first steps divide by a second moment estimated from a handful of gradients; RAdam "
+    "takes plain momentum steps until that estimate is reliable (ρ_t > 5), then rectifies: a "
+    "built-in warm-up.",
+    torch="torch.optim.RAdam(lr, betas=(β₁, β₂), eps=ε)",
+)
+_add(
+    "rprop",
+    L.RPROP,
+    "Rprop",
+    {"lr": 1e-2, "eta_minus": 0.5, "eta_plus": 1.2, "step_min": 1e-6, "step_max": 50.0},
+    _rules.rprop_update,
+    "GD's step is proportional to |g|, so it crawls on plateaus and overshoots cliffs; Rprop "
+    "uses only the sign of g, with a step size per coordinate that grows while the sign holds "
+    "and shrinks when it flips.",
+    torch="torch.optim.Rprop(lr, etas=(η₋, η₊), step_sizes=(Δ_min, Δ_max))",
+)
+_add(
+    "adabelief",
+    L.ADABELIEF,
+    "AdaBelief",
+    {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-16, "eps_root": 1e-16},
+    _rules.adabelief_update,
+    "Adam divides by the size of g; AdaBelief divides by how far g strays from its average m, "
+    "so a steady slope gets large steps and a noisy or sharply curving one small steps.",
+)
+_add(
+    "adagrad_full",
+    L.ADAGRAD_FULL,
+    "Full-matrix AdaGrad",
+    {"lr": 1e-2, "eps": 1e-8},
+    _rules.adagrad_full_update,
+    "Diagonal AdaGrad scales each coordinate alone, which helps only along the axes; the full "
+    "matrix G = Σ g gᵀ also learns how coordinates co-vary, so its preconditioner turns with a "
+    "rotated valley.",
+)
 _add(
     "qhm",
     L.QHM,
@@ -421,7 +470,28 @@ def resolve(name: str, given: dict) -> dict:
         raise ValueError(
             "levenberg_marquardt cannot stop on a short step: a rejected step does not move θ"
         )
+    if name == "rprop":
+        _check_rprop(out)
     return out
+
+
+def _check_rprop(out: dict) -> None:
+    """Rprop's options as torch checks them: 0 < η₋ < 1 < η₊, Δ_min ≤ Δ_max."""
+    if not 0.0 < out["eta_minus"] < 1.0:
+        raise ValueError(
+            f"rprop needs 0 < eta_minus < 1 (the step size must shrink after a sign flip), "
+            f"got eta_minus = {out['eta_minus']!r}"
+        )
+    if not out["eta_plus"] > 1.0:
+        raise ValueError(
+            f"rprop needs eta_plus > 1 (the step size must grow while the sign holds), "
+            f"got eta_plus = {out['eta_plus']!r}"
+        )
+    if out["step_min"] > out["step_max"]:
+        raise ValueError(
+            f"rprop needs step_min ≤ step_max, got step_min = {out['step_min']!r} > "
+            f"step_max = {out['step_max']!r}"
+        )
 
 
 def _is_one(value: object) -> bool:

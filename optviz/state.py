@@ -26,6 +26,13 @@ Names (only those the optimizer has):
   themselves, as qhoptim does); Lion: ``m`` and ``c`` = β₁m_{t−1} + (1−β₁)g_t, whose sign is the
   step; Adamax: ``m``, ``u`` (the decaying max of |g| + ε) and ``beta1_t``;
 - ``beta1_t``, ``beta2_t``: β₁ᵗ and β₂ᵗ as the kernel tracks them (by multiplication);
+- ``beta1_t``, ``beta2_t``: β₁ᵗ and β₂ᵗ as the kernel tracks them (by multiplication; RAdam
+  and AdaBelief: pow(β, t), as torch and optax compute them);
+  RAdam's ``rho_inf``, ``rho`` (ρ∞, ρ_t: the step is rectified when ρ_t > 5) and ``rect`` (r_t,
+  NaN on the un-adapted steps); AdaBelief's ``s``, ``s_hat`` (the belief s = EMA of (g − m)²,
+  and s/(1 − β₂ᵗ)); Rprop's ``step_sizes`` (Δ per coordinate) and ``g_last`` (the gradient kept
+  for the next sign test, 0 where the sign flipped); full-matrix AdaGrad's ``G`` = Σ g gᵀ (2×2)
+  and ``preconditioner`` (εI + G)^{-1/2};
   ``mu``, ``mu_next``, ``mu_product``: NAdam's μₜ, μₜ₊₁ and ∏μᵢ;
 - ``hessian``: the true Hessian ∇²f at θ_k (every optimizer);
 - ``H``: the matrix update k stepped with: Newton's Hessian at θ_{k−1} (guarded: |H|_ε, the
@@ -79,6 +86,28 @@ def guarded(h: np.ndarray, eps: float) -> np.ndarray:
     lam, q = eig2(h)
     m = np.maximum(np.abs(lam), eps)
     return np.einsum("...ik,...k,...jk->...ij", q, m, q)
+
+
+def full_adagrad_parts(G: np.ndarray, eps: float) -> tuple[np.ndarray, np.ndarray]:
+    """(εI + G)^{-1/2} of full-matrix AdaGrad's G (shape (..., 2, 2)) as the kernel computes it:
+    (adj(εI + G) + sI)/(sτ), s = √det(εI + G), τ = √(tr(εI + G) + 2s). Returns the matrix
+    adj(εI + G) + sI and sτ separately, so a step can be formed with the kernel's operations:
+    η/(sτ) · ((adj + sI) g). With ε = 0 and G of rank one: G and (tr G)^{3/2} (pseudo-inverse)."""
+    from optviz._rules import _RANK_ONE
+
+    g00, b, g11 = G[..., 0, 0], G[..., 0, 1], G[..., 1, 1]
+    a, c = g00 + eps, g11 + eps
+    det_g = np.maximum(g00 * g11 - b * b, 0.0)
+    s = np.sqrt(eps * (eps + g00 + g11) + det_g)
+    tau = np.sqrt(a + c + 2.0 * s)
+    adj = np.stack([np.stack([c + s, -b], -1), np.stack([-b, a + s], -1)], -2)
+    den = s * tau
+    if eps == 0.0:  # the kernel's pseudo-inverse G/(tr G)^{3/2} while G is rank one
+        single = det_g <= _RANK_ONE * g00 * g11
+        t = np.sqrt(a + c)
+        adj = np.where(single[..., None, None], G, adj)
+        den = np.where(single, t * t * t, den)
+    return adj, den
 
 
 def lbfgs_inverse(pairs: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
@@ -202,6 +231,30 @@ def _named(optimizer, surf, resolved, hp, flags, rec, xy, grad, lr, eff):  # noq
     elif optimizer == "adamax":
         out["m"], out["u"] = m, v
         out["beta1_t"] = b1t.copy()
+    # ---- opt-b: RAdam, Rprop, AdaBelief, full-matrix AdaGrad ----
+    elif optimizer in ("radam", "adabelief"):
+        out["m"] = m
+        out["s" if optimizer == "adabelief" else "v"] = v
+        out["beta1_t"], out["beta2_t"] = b1t.copy(), b2t.copy()
+        out["m_hat"] = m / (1.0 - b1t)[:, None]
+        out["s_hat" if optimizer == "adabelief" else "v_hat"] = v / (1.0 - b2t)[:, None]
+        if optimizer == "radam":
+            t = np.arange(n, dtype=np.float64)
+            b2 = float(hp[L.BETA2])
+            rho_inf = 2.0 / (1.0 - b2) - 1.0
+            rho = rho_inf - 2.0 * t * b2t / (1.0 - b2t)
+            rho[0] = math.nan
+            out["rho_inf"] = np.full(n, rho_inf)
+            out["rho"] = rho
+            rect = np.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+            out["rect"] = np.where(rho > 5.0, rect, np.nan)
+    elif optimizer == "rprop":
+        out["step_sizes"] = _vec(rec, L.RP_STEP0, L.RP_STEP1)
+        out["g_last"] = _vec(rec, L.RP_GPREV0, L.RP_GPREV1)
+    elif optimizer == "adagrad_full":
+        out["G"] = rec[:, [L.G00, L.G01, L.G01, L.G11]].reshape(n, 2, 2).copy()
+        adj, den = full_adagrad_parts(out["G"], float(hp[L.EPS]))
+        out["preconditioner"] = adj / den[:, None, None]
     elif optimizer == "newton":
         h_prev = np.full((n, 2, 2), np.nan)
         h_prev[1 : last + 1] = out["hessian"][:last]

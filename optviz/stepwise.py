@@ -561,6 +561,150 @@ class _Builder:
                         "−η/(1−β₁ᵗ) (1−β₁) g/u")  # fmt: skip
         self.total("−η/(1−β₁ᵗ) m/u")
 
+    # -- opt-b: RAdam, Rprop, AdaBelief, full-matrix AdaGrad --
+    def _first_moment(self, g: np.ndarray) -> tuple[float, np.ndarray]:
+        """m ← β₁m + (1−β₁)g and m̂ (RAdam, AdaBelief); returns β₁ and m_prev."""
+        b1 = float(self.c["beta1"])
+        mp, m = self.state("m", self.k), self.state("m")
+        self.add(
+            "first moment",
+            f"m ← β₁ m + (1−β₁) g = {fmt(b1)}·{fmt(mp)} + {fmt(1 - b1)}·{fmt(g)} = {fmt(m)}",
+            values={"m_prev": mp, "m": m},
+        )
+        bc1 = 1.0 - float(self.state("beta1_t"))
+        mh = self.state("m_hat")
+        self.add("bias correction (m)", f"m̂ = m/(1−β₁ᵗ) = {fmt(m)}/{fmt(bc1)} = {fmt(mh)}"
+                 f" (t = {self.t})", values={"m_hat": mh, "bias": bc1})  # fmt: skip
+        return b1, mp
+
+    def _radam(self) -> None:
+        g = self.gradient()
+        b1, mp = self._first_moment(g)
+        b2 = float(self.c["beta2"])
+        vp, v = self.state("v", self.k), self.state("v")
+        self.add(
+            "second moment",
+            f"v ← β₂ v + (1−β₂) g² = {fmt(b2)}·{fmt(vp)} + {fmt(1 - b2)}·{fmt(g * g)} = {fmt(v)}",
+            values={"v_prev": vp, "v": v},
+        )
+        rho, rho_inf = float(self.state("rho")), float(self.state("rho_inf"))
+        size = self.state("step_size")
+        text = f"ρ_t = ρ∞ − 2t β₂ᵗ/(1−β₂ᵗ) = {fmt(rho)} (ρ∞ = 2/(1−β₂) − 1 = {fmt(rho_inf)})"
+        if rho > 5.0:
+            r = float(self.state("rect"))
+            self.add("variance rectification", f"{text} > 5: the variance of the adaptive step "
+                     f"is tractable; r_t = {fmt(r)} (→ 1 as t grows)",
+                     values={"rho": rho, "rho_inf": rho_inf, "rect": r})  # fmt: skip
+            scale = "η r_t √(1−β₂ᵗ)/((1−β₁ᵗ)(√v + ε))"
+        else:
+            self.add("variance warm-up", f"{text} ≤ 5: too few gradients to trust v, so this "
+                     "step is not adapted: a plain momentum step −η m̂",
+                     values={"rho": rho, "rho_inf": rho_inf})  # fmt: skip
+            scale = "η/(1−β₁ᵗ)"
+        self.add("per-coordinate step size", f"{scale} = {fmt(size)}", values={"step_size": size})
+        self._two_parts(-size * b1 * mp, -size * (1 - b1) * g, f"−{scale} · β₁ m_prev",
+                        f"−{scale} · (1−β₁) g")  # fmt: skip
+        self.total("−η m̂ (warm-up)" if rho <= 5.0 else "−η r_t m̂ √(1−β₂ᵗ)/(√v + ε)")
+
+    def _adabelief(self) -> None:
+        g = self.gradient()
+        b1, mp = self._first_moment(g)
+        b2 = float(self.c["beta2"])
+        sp, s = self.state("s", self.k), self.state("s")
+        m = self.state("m")
+        self.add(
+            "belief",
+            f"s ← β₂ s + (1−β₂)(g − m)² + ε_root = {fmt(b2)}·{fmt(sp)} + {fmt(1 - b2)}·"
+            f"{fmt((g - m) ** 2)} + ε_root = {fmt(s)} (how far g strays from its prediction m)",
+            values={"s_prev": sp, "s": s},
+        )
+        sh = self.state("s_hat")
+        bc2 = 1.0 - float(self.state("beta2_t"))
+        self.add("bias correction (s)", f"ŝ = s/(1−β₂ᵗ) = {fmt(s)}/{fmt(bc2)} = {fmt(sh)}",
+                 values={"s_hat": sh, "bias": bc2})  # fmt: skip
+        size = self.state("step_size")
+        self.add(
+            "per-coordinate step size",
+            f"η/(1−β₁ᵗ)/(√ŝ + ε) = {fmt(size)} (large where g is as predicted, small where it "
+            "surprises)",
+            values={"step_size": size},
+        )
+        self._two_parts(-size * b1 * mp, -size * (1 - b1) * g, "−η/(1−β₁ᵗ) β₁ m_prev/(√ŝ + ε)",
+                        "−η/(1−β₁ᵗ) (1−β₁) g/(√ŝ + ε)")  # fmt: skip
+        self.total("−η m̂/(√ŝ + ε)")
+
+    def _rprop(self) -> None:
+        g = self.gradient()
+        gp, kept = self.state("g_last", self.k), self.state("g_last")
+        dp, d = self.state("step_sizes", self.k), self.state("step_sizes")
+        if self.t == 1:
+            dp = np.full(2, self.lr)
+        prod = g * gp
+        words = [
+            "holds: ×η₊" if p > 0 else "flipped: ×η₋" if p < 0 else "no test: ×1" for p in prod
+        ]
+        self.add(
+            "sign test",
+            f"g · g_prev = {fmt(g)} ⊙ {fmt(gp)} = {fmt(prod)}: sign {words[0]} in x, "
+            f"{words[1]} in y",
+            values={"g_last_prev": gp, "product": prod},
+        )
+        self.add(
+            "step sizes",
+            f"Δ ← clip(factor · Δ, Δ_min, Δ_max) = {fmt(d)} (from {fmt(dp)}"
+            + ("; Δ₀ = η" if self.t == 1 else "")
+            + ")",
+            values={"step_sizes": d, "step_size": d},
+        )
+        if (prod < 0).any():
+            self.add(
+                "overshoot",
+                f"where the sign flipped the step is skipped: g ← 0 there, g = {fmt(kept)} "
+                "(and the next sign test there is skipped too)",
+                values={"g_last": kept},
+            )
+        move = -d * np.sign(kept)
+        self.add("sign step", f"−Δ ⊙ sign(g) = −{fmt(d)} ⊙ {fmt(np.sign(kept))} = {fmt(move)} "
+                 "(|g| plays no part)", "move", vector=move,
+                 values={"step_sizes": d, "g_last": kept})  # fmt: skip
+        self.total("−Δ ⊙ sign(g)")
+
+    def _adagrad_full(self) -> None:
+        from optviz.state import full_adagrad_parts
+
+        g = self.gradient()
+        Gp, G = self.state("G", self.k), self.state("G")
+        self.add("outer-product sum", f"G ← G + g gᵀ = {fmt(Gp)} + {fmt(np.outer(g, g))} = "
+                 f"{fmt(G)}", values={"G_prev": Gp, "G": G})  # fmt: skip
+        eps = float(self.c["eps"])
+        P = self.state("preconditioner")
+        A = G + eps * np.eye(2)
+        lam, q = eig2(A)
+        self.add(
+            "preconditioner",
+            f"(εI + G)^(−1/2) = {fmt(P)}: εI + G has eigenvalues λ = {fmt(lam)}, so the step is "
+            "scaled by 1/√λ along each eigenvector (one rate per direction, not per coordinate)",
+            values={"preconditioner": P, "lambda": lam},
+        )
+        # The kernel's step, with its operations (state.full_adagrad_parts), split along the
+        # eigenvectors of εI + G: the projections add back up to it.
+        adj, den = full_adagrad_parts(G, eps)
+        step = -(self.lr / den) * np.array(
+            [adj[0, 0] * g[0] + adj[0, 1] * g[1], adj[1, 1] * g[1] + adj[1, 0] * g[0]]
+        )
+        for i in range(2):
+            qi = q[:, i]
+            move = (qi @ step) * qi
+            self.add(
+                f"along eigenvector {i + 1}",
+                f"−η (q{i + 1}ᵀg/√λ{i + 1}) q{i + 1} = {fmt(move)} with λ{i + 1} = {fmt(lam[i])}, "
+                f"q{i + 1} = {fmt(qi)}",
+                "move",
+                vector=move,
+                values={"lambda": lam[i], "q": qi, "part": move},
+            )
+        self.total("−η (εI + G)^(−1/2) g")
+
     # -- second-order methods --
     def _matrix_steps(self, H: np.ndarray, g: np.ndarray, scale: float, label: str) -> None:
         """Moves along H's eigenvectors: −scale·(qᵢᵀg/λᵢ) qᵢ for each i (they sum to

@@ -30,10 +30,11 @@ def test_golden_files_cover_every_torch_optimizer_and_schedule():
 def test_matches_torch(path: Path):
     golden = np.load(path)
     kwargs = json.loads(str(golden["run_kwargs"]))
+    surface = kwargs.pop("surface", "rosenbrock")
     expected = golden["xy"]
     traj = optviz.run(
         kwargs.pop("optimizer"),
-        kwargs.pop("surface", "rosenbrock"),
+        surface,
         start=tuple(golden["start"]),
         steps=expected.shape[0] - 1,
         **kwargs,

@@ -201,6 +201,7 @@ def test_every_optimizer_has_a_hand_computed_case():
     by_hand = {name for name, _, _ in FIRST_ORDER_CASES}
     by_hand |= {"newton", "bfgs", "dfp", "lbfgs", "levenberg_marquardt", "steepest_descent"}
     by_hand |= {"qhm", "qhadam", "lion", "adamax"}  # tests/test_new_optimizers_a.py
+    by_hand |= {"radam", "rprop", "adabelief", "adagrad_full"}  # tests/test_new_optimizers_b.py
     assert by_hand == set(optviz.OPTIMIZERS)
 
 
@@ -514,6 +515,19 @@ CONVERGENCE = {
     "lbfgs": {"bowl": {"steps": 20}, "rosenbrock": {"steps": 100}},
     "levenberg_marquardt": {"bowl": {"steps": 20}, "rosenbrock": {"steps": 100}},
     "steepest_descent": {"bowl": {"steps": 20}, "rosenbrock": {"steps": 20_000}},
+    # ---- opt-b ----
+    "radam": {"bowl": {"lr": 0.1, "steps": 2000}, "rosenbrock": {"lr": 5e-3, "steps": 20_000}},
+    # Rprop's steps shrink to step_min and then orbit in Rosenbrock's curved valley: with the
+    # default 1e-6 it stalls 8.6e-4 from (1, 1); step_min = 1e-9 gets within 1.3e-6.
+    "rprop": {
+        "bowl": {"lr": 0.01, "steps": 2000},
+        "rosenbrock": {"lr": 0.01, "steps": 10_000, "step_min": 1e-9},
+    },
+    "adabelief": {
+        "bowl": {"lr": 0.01, "steps": 2000},
+        "rosenbrock": {"lr": 5e-3, "steps": 20_000},
+    },
+    "adagrad_full": {"bowl": {"lr": 0.5, "steps": 500}, "rosenbrock": {"lr": 0.5, "steps": 20_000}},
 }
 
 

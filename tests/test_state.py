@@ -35,6 +35,7 @@ def hand(name: str, o: dict, steps: int = 2) -> list[dict]:
     vmax = np.zeros(2)
     gbar = np.zeros(2)
     mu_prod = 1.0
+    G, delta, g_prev = np.zeros((2, 2)), np.full(2, lr), np.zeros(2)  # opt-b
     out = []
     for t in range(1, steps + 1):
         rec: dict = {}
@@ -155,6 +156,40 @@ def hand(name: str, o: dict, steps: int = 2) -> list[dict]:
             th = th - lr / (1 - b1**t) * m / v
             rec["m"], rec["u"], rec["beta1_t"] = m, v, b1**t
             rec["step_size"] = lr / (1 - b1**t) / v
+        # ---- opt-b: RAdam, Rprop, AdaBelief, full-matrix AdaGrad ----
+        elif name == "radam":  # Liu et al. (2020): ρ_t ≤ 5 for t ≤ 2, so −η m̂ (torch's RAdam)
+            g = grad(th)
+            m = b1 * m + (1 - b1) * g
+            v = b2 * v + (1 - b2) * g * g
+            rho_inf = 2 / (1 - b2) - 1
+            rec.update(m=m, v=v, m_hat=m / (1 - b1**t), v_hat=v / (1 - b2**t))
+            rec["rho"] = rho_inf - 2 * t * b2**t / (1 - b2**t)
+            th = th - lr * rec["m_hat"]
+            rec["step_size"] = np.full(2, lr / (1 - b1**t))
+        elif name == "rprop":  # Riedmiller & Braun (1993), torch's Rprop: Δ₀ = η, η± = 1.2, 0.5
+            g = grad(th)
+            flip = g * g_prev < 0
+            delta = np.clip(
+                np.where(g * g_prev > 0, 1.2, np.where(flip, 0.5, 1.0)) * delta, 1e-6, 50
+            )
+            g_prev = np.where(flip, 0.0, g)
+            th = th - np.sign(g_prev) * delta
+            rec.update(step_sizes=delta, g_last=g_prev, step_size=delta)
+        elif name == "adabelief":  # Zhuang et al. (2020), optax's eps_root inside s
+            g = grad(th)
+            m = b1 * m + (1 - b1) * g
+            v = b2 * v + (1 - b2) * (g - m) ** 2 + o["eps_root"]
+            mh, sh = m / (1 - b1**t), v / (1 - b2**t)
+            rec.update(m=m, s=v, m_hat=mh, s_hat=sh)
+            th = th - lr * mh / (np.sqrt(sh) + eps)
+            rec["step_size"] = lr / (1 - b1**t) / (np.sqrt(sh) + eps)
+        elif name == "adagrad_full":  # the Adam deck (000): G += g gᵀ, θ −= η (εI + G)^{-1/2} g
+            g = grad(th)
+            G = G + np.outer(g, g)
+            lam, q = np.linalg.eigh(G + eps * np.eye(2))
+            P = (q / np.sqrt(lam)) @ q.T
+            th = th - lr * P @ g
+            rec.update(G=G, preconditioner=P, step_size=lr * np.diag(P))
         rec["g"] = g
         rec["xy"] = th
         out.append(rec)
@@ -189,6 +224,11 @@ CASES = [
     ("lion", {"lr": 0.05, "beta1": 0.9, "beta2": 0.99}),
     ("lion", {"lr": 0.05, "beta1": 0.9, "beta2": 0.99, "weight_decay": 0.1}),
     ("adamax", {"lr": 0.1, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}),
+    # ---- opt-b ----
+    ("radam", {"lr": 0.1, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}),
+    ("rprop", {"lr": 0.1}),
+    ("adabelief", {"lr": 0.1, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "eps_root": 1e-6}),
+    ("adagrad_full", {"lr": 0.3, "eps": 0.1}),
 ]
 
 

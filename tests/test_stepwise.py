@@ -55,6 +55,16 @@ CASES = [
     ("lbfgs", {"history_size": 2}),
     ("steepest_descent", {}),
     ("steepest_descent", {"line_search": "backtracking"}),
+    # ---- opt-b (RAdam: 6 updates = 5 warm-up steps and the first rectified one) ----
+    ("radam", {}),
+    ("radam", {"weight_decay": 0.1, "beta2": 0.9}),
+    ("rprop", {}),
+    ("rprop", {"eta_minus": 0.3, "eta_plus": 1.5}),
+    ("adabelief", {}),
+    ("adabelief", {"eps": 1e-8, "eps_root": 1e-6}),
+    ("adagrad_full", {}),
+    ("adagrad_full", {"eps": 0.1}),
+    ("adagrad_full", {"eps": 0.0}),
 ]
 # Caption values named like a state array, and the state array they must equal (momentum's
 # velocity is v in the lectures, m in the state).

@@ -180,6 +180,54 @@ CASES: dict[str, tuple[Factory, Callable | None, dict, str]] = {
         },
         "Adamax(lr=3e-3, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.05)",
     ),
+    # ---- RAdam and Rprop (opt-b), on Rosenbrock and Beale ----
+    "radam": (
+        lambda p: torch.optim.RAdam(p, lr=5e-3, foreach=False),
+        None,
+        {"optimizer": "radam", "lr": 5e-3},
+        "RAdam(lr=5e-3)",
+    ),
+    "radam_weight_decay": (
+        lambda p: torch.optim.RAdam(
+            p, lr=2e-3, betas=(0.8, 0.99), weight_decay=0.05, foreach=False
+        ),
+        None,
+        {"optimizer": "radam", "lr": 2e-3, "beta1": 0.8, "beta2": 0.99, "weight_decay": 0.05},
+        "RAdam(lr=2e-3, betas=(0.8, 0.99), weight_decay=0.05)",
+    ),
+    "radam_beale": (
+        lambda p: torch.optim.RAdam(p, lr=1e-2, foreach=False),
+        None,
+        {"optimizer": "radam", "lr": 1e-2, "surface": "beale"},
+        "RAdam(lr=1e-2) on Beale",
+    ),
+    "rprop": (
+        lambda p: torch.optim.Rprop(p, foreach=False),
+        None,
+        {"optimizer": "rprop", "lr": 1e-2},
+        "Rprop(lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50))",
+    ),
+    "rprop_options": (
+        lambda p: torch.optim.Rprop(
+            p, lr=1e-3, etas=(0.3, 1.5), step_sizes=(1e-4, 0.05), foreach=False
+        ),
+        None,
+        {
+            "optimizer": "rprop",
+            "lr": 1e-3,
+            "eta_minus": 0.3,
+            "eta_plus": 1.5,
+            "step_min": 1e-4,
+            "step_max": 0.05,
+        },
+        "Rprop(lr=1e-3, etas=(0.3, 1.5), step_sizes=(1e-4, 0.05))",
+    ),
+    "rprop_beale": (
+        lambda p: torch.optim.Rprop(p, foreach=False),
+        None,
+        {"optimizer": "rprop", "lr": 1e-2, "surface": "beale"},
+        "Rprop(lr=1e-2) on Beale",
+    ),
 }
 
 
