@@ -310,6 +310,75 @@ _ALL = (
             ),
         ),
     ),
+    Preset(
+        "full_adagrad_rotated",
+        "Rotated ravine: full-matrix AdaGrad against diagonal AdaGrad",
+        "The ravine (κ = 50) rotated by 45°: its steep and its flat direction are diagonals, not "
+        "the axes. Diagonal AdaGrad (η = 0.3) gives each coordinate its own step size, but both "
+        "coordinates see the same mix of steep and flat, so after 500 steps it is still 0.48 from "
+        "the minimum. Full-matrix AdaGrad, the Adam deck's first form (G ← G + g gᵀ, step "
+        "η (εI + G)^(−1/2) g), rescales along the directions the gradients took, whatever the "
+        "rotation: it is within 10⁻³ of the minimum at step 168. Set the angle to 0°: the axes "
+        "are the valley's directions again and the diagonal one arrives too (step 167).",
+        Comparison(
+            surface="ravine",
+            surface_params={"kappa": 50.0, "angle": 45.0},
+            steps=500,
+            runs=(RunSpec("adagrad", {"lr": 0.3}), RunSpec("adagrad_full", {"lr": 0.3})),
+        ),
+    ),
+    Preset(
+        "lion_sign",
+        "Lion moves diagonally: every step is ±η per coordinate",
+        "Lion steps by the sign of an interpolated momentum, so every coordinate moves by exactly "
+        "η = 0.05 at every step, whatever the gradient's size: the path is made of diagonal "
+        "moves of one length. On the ravine rotated by 45° (κ = 20) it heads down the valley as "
+        "fast as the steep direction allows, then cannot settle: it runs through the minimum "
+        "and swings back and forth along the valley (0.42 away after 150 steps). Adam with the "
+        "same η ends 0.67 away. Open Step by step on Lion: each step is −η sign(c).",
+        Comparison(
+            surface="ravine",
+            surface_params={"kappa": 20.0, "angle": 45.0},
+            steps=150,
+            runs=(RunSpec("lion", {"lr": 0.05}), RunSpec("adam", {"lr": 0.05})),
+        ),
+    ),
+    Preset(
+        "radam_warmup",
+        "RAdam's warm-up: no adaptive step until v can be trusted",
+        "Rosenbrock from (−1.5, 2), Adam and RAdam with η = 10⁻³. Adam's first step already "
+        "divides by √v̂ of a single gradient and is η-sized (0.0014). RAdam's first five steps are "
+        "plain momentum steps −η m̂ (ρ_t ≤ 5: too few gradients for the variance of the adaptive "
+        "rate to be finite), so its first step is 115 times Adam's; from step 6 the adaptive "
+        "step switches on, scaled by the rectification r_t, which starts small (its steps drop "
+        "below 10⁻⁵). Open Step by step on RAdam at steps 1 to 6.",
+        Comparison(
+            surface="rosenbrock",
+            start=(-1.5, 2.0),
+            steps=300,
+            runs=(RunSpec("adam", {"lr": 1e-3}), RunSpec("radam", {"lr": 1e-3})),
+        ),
+    ),
+    Preset(
+        "sign_methods_plateau",
+        "A plateau: step sizes that grow cross it",
+        "The plateau from (4, 2), 150 steps. GD (η = 0.1) follows the vanishing gradient and "
+        "has moved less than 0.01. Adam (η = 0.01) divides by the gradient's size, so its steps "
+        "stay η-sized: 1.3 from the minimum at the end. Rprop (Δ₀ = 0.01) multiplies each "
+        "coordinate's step by 1.2 while the gradient's sign holds, crosses the flat part in a "
+        "few dozen steps and ends within 10⁻⁶ of the minimum; AdaBelief (η = 0.01), whose "
+        "steps grow where the gradient is predictable, ends within 0.02.",
+        Comparison(
+            surface="plateau",
+            steps=150,
+            runs=(
+                RunSpec("gd", {"lr": 0.1}),
+                RunSpec("adam", {"lr": 0.01}),
+                RunSpec("rprop", {"lr": 0.01}),
+                RunSpec("adabelief", {"lr": 0.01}),
+            ),
+        ),
+    ),
 )
 
 PRESETS: dict[str, Preset] = {p.name: p for p in _ALL}
@@ -444,6 +513,17 @@ QUESTIONS: dict[str, Question] = {
         "Newton uses the exact curvature and converges quadratically: a handful of steps. BFGS, "
         "L-BFGS and LM need a few dozen; GD and Adam do not arrive in 300.",
         "003: Newton — “zbieżność kwadratowa”",
+    ),
+    # 000 (Adam deck): "G_t = G_{t-1} + diag(g_t, g_t^T)" and the outer product g_t · g_t^T
+    "full_adagrad_rotated": Question(
+        "A ravine rotated by 45°: two forms of AdaGrad",
+        "Which AdaGrad reaches the minimum first?",
+        ("Diagonal AdaGrad (G ← G + g²)", "Full-matrix AdaGrad (G ← G + g gᵀ)", "Neither, in 500"),
+        1,
+        "The valley's directions are diagonals; one step size per coordinate cannot follow "
+        "them, one per direction of G can: the full matrix arrives at step 168, the diagonal "
+        "one is still 0.48 away after 500.",
+        "000: “G_t = G_{t-1} + diag(g_t, g_t^T)”, “g_t · g_t^T”",
     ),
 }
 

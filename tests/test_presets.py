@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -246,7 +247,81 @@ def check_own_double_well() -> None:
         assert math.hypot(x - well.x, y - well.y) < 1e-3, traj.optimizer
 
 
+def _first_within(traj, radius: float, point=(0.0, 0.0)) -> int | None:
+    d = np.hypot(*(traj.valid_xy - np.asarray(point)).T)
+    near = np.flatnonzero(d < radius)
+    return int(near[0]) if near.size else None
+
+
+def check_full_adagrad_rotated() -> None:
+    c, (diag, full) = _run("full_adagrad_rotated")
+    text = _text("full_adagrad_rotated")
+    # "after 500 steps it is still 0.48 from the minimum"
+    assert "0.48" in text and round(_final_dist(c, diag), 2) == 0.48
+    # "it is within 10⁻³ of the minimum at step 168"
+    assert "step 168" in text and _first_within(full, 1e-3) == 168
+    assert _first_within(diag, 1e-3) is None
+    # "Set the angle to 0°: … the diagonal one arrives too (step 167)"
+    flat = replace(c, surface_params={"kappa": 50.0, "angle": 0.0})
+    diag0, _ = config.run_comparison(flat)
+    assert "step 167" in text and _first_within(diag0, 1e-3) == 167
+
+
+def check_lion_sign() -> None:
+    c, (lion, adam) = _run("lion_sign")
+    text = _text("lion_sign")
+    # "every coordinate moves by exactly η = 0.05 at every step"
+    moves = np.abs(np.diff(lion.valid_xy, axis=0))
+    assert "η = 0.05" in text and np.allclose(moves, 0.05, rtol=0, atol=1e-12)
+    # "it runs through the minimum and swings back and forth along the valley (0.42 away after
+    # 150 steps)": over the last 50 steps it passes the minimum and swings out again.
+    assert "(0.42 away after 150 steps)" in text and round(_final_dist(c, lion), 2) == 0.42
+    late = _dist(c, lion.valid_xy[100:])
+    assert late.min() < 1e-9 and late.max() > 0.5
+    # "Adam with the same η ends 0.67 away"
+    assert "0.67 away" in text and round(_final_dist(c, adam), 2) == 0.67
+
+
+def check_radam_warmup() -> None:
+    _, (adam, radam) = _run("radam_warmup")
+    text = _text("radam_warmup")
+    sa, sr = _steps(adam), _steps(radam)
+    # "Adam's first step … is η-sized (0.0014)"
+    assert "(0.0014)" in text and round(sa[0], 4) == 0.0014
+    # "its first step is 115 times Adam's"
+    assert "115 times" in text and int(sr[0] / sa[0]) == 115
+    # "RAdam's first five steps are plain momentum steps −η m̂ (ρ_t ≤ 5 …)"
+    b2 = 0.999
+    rho_inf = 2 / (1 - b2) - 1
+    t = np.arange(1, 7)
+    rho = rho_inf - 2 * t * b2**t / (1 - b2**t)
+    assert np.all(rho[:5] <= 5) and rho[5] > 5
+    m = np.zeros(2)
+    for k in range(5):
+        m = 0.9 * m + 0.1 * radam.grad[k]
+        expected = -1e-3 * m / (1 - 0.9 ** (k + 1))
+        np.testing.assert_allclose(radam.xy[k + 1] - radam.xy[k], expected, rtol=1e-12)
+    # "from step 6 … its steps drop below 10⁻⁵"
+    assert "below 10⁻⁵" in text and sr[5] < 1e-5 < sr[4]
+
+
+def check_sign_methods_plateau() -> None:
+    c, (gd, adam, rprop, belief) = _run("sign_methods_plateau")
+    text = _text("sign_methods_plateau")
+    # "GD … has moved less than 0.01"
+    assert "less than 0.01" in text
+    assert np.hypot(*(gd.xy[gd.stopped_at] - gd.xy[0])) < 0.01
+    # "Adam … 1.3 from the minimum at the end"
+    assert "1.3 from" in text and round(_final_dist(c, adam), 1) == 1.3
+    # "Rprop … ends within 10⁻⁶ of the minimum; AdaBelief … ends within 0.02"
+    assert _final_dist(c, rprop) < 1e-6 and _final_dist(c, belief) < 0.02
+
+
 CHECKS: dict[str, Callable[[], None]] = {
+    "full_adagrad_rotated": check_full_adagrad_rotated,
+    "lion_sign": check_lion_sign,
+    "radam_warmup": check_radam_warmup,
+    "sign_methods_plateau": check_sign_methods_plateau,
     "ravine_zigzag": check_ravine_zigzag,
     "nesterov_overshoot": check_nesterov_overshoot,
     "saddle_ridge": check_saddle_ridge,
