@@ -792,6 +792,7 @@ def race_ui(c: Comparison, trajs: list) -> None:
     race_chart(
         fig, key=RACE_KEY, pick=pick, font_size=style.FONT_SIZE[c.projection],
         projection=c.projection, view=view, view_name=name, views=figures.FOLLOW_VIEWS,
+        runs=trajs, surface=surf,
     )  # fmt: skip
 
 

@@ -810,7 +810,9 @@ def gradient_field_figure(
 
 # ---- views that follow the race ----------------------------------------------------------------
 
-FOLLOW_VIEWS = {"dynamics": "Dynamics", "field": "Gradient field", "3d": "3D"}
+FOLLOW_VIEWS = {
+    "dynamics": "Dynamics", "field": "Gradient field", "3d": "3D", "curvature": "Curvature",
+}  # fmt: skip
 
 
 def view_figure(surface: surfaces.Surface, kind: str, *, projection: bool = False) -> dict:
@@ -827,11 +829,18 @@ def view_figure(surface: surfaces.Surface, kind: str, *, projection: bool = Fals
       :func:`gradient_field_figure`.
     - ``"3d"``: the surface mesh clipped as in :func:`surface3d_figure`; ``layout.meta`` holds
       the clip band and lift ("z_lo", "z_hi", "lift") the runs' heights take.
+    - ``"curvature"``: two panels sharing a step axis: the Hessian's eigenvalues λ₁ (solid),
+      λ₂ (dotted) along each path with GD's stability edge 2/η (dashed), and the condition
+      number |λ|max/|λ|min (log y), as in :func:`curvature_figure`. The race chart draws the
+      runs from the series :func:`optviz.race_data.curvature_series` sends while this view is
+      shown, and makes the eigenvalue axis logarithmic when every eigenvalue is positive.
     """
     if kind not in FOLLOW_VIEWS:
         raise ValueError(f"kind must be one of {sorted(FOLLOW_VIEWS)}, got {kind!r}")
     font, _, _ = _sizes(projection)
     small = round(font * 0.8)
+    if kind == "curvature":
+        return _curvature_view(small)
     if kind == "dynamics":
         layout = _base_layout(small, 400, "dynamics")
         titles = ("step length ‖θₜ − θₜ₋₁‖", "gradient norm ‖gₜ‖", "effective η (— 1st, ··· 2nd)")
@@ -918,6 +927,40 @@ def view_figure(surface: surfaces.Surface, kind: str, *, projection: bool = Fals
         meta={"kind": kind, "z_lo": lo, "z_hi": hi, "lift": 0.03 * (hi - lo)},
     )  # fmt: skip
     return {"data": data, "layout": layout}
+
+
+def _curvature_view(small: int) -> dict:
+    """The static part of the curvature view that follows the race (see :func:`view_figure`)."""
+    layout = _base_layout(small, 400, "curvature-follow")
+    titles = ("λ₁ — , λ₂ ··· of ∇²f;  2/η - - -", "condition number |λ|max / |λ|min")
+    gap, top_share = 0.16, 0.58
+    domains = [(1.0 - top_share, 1.0), (0.0, 1.0 - top_share - gap)]
+    notes = []
+    for row, (title, (lo, hi)) in enumerate(zip(titles, domains, strict=True)):
+        suffix = "" if row == 0 else str(row + 1)
+        layout[f"xaxis{suffix}"] = {
+            "domain": [0.0, 1.0], "anchor": f"y{suffix}", "showline": True, "linecolor": "#444",
+            "mirror": True, "showticklabels": row == 1, "automargin": True,
+            **({"matches": "x"} if row else {}),
+            **({"title": {"text": "step"}} if row == 1 else {}),
+        }  # fmt: skip
+        layout[f"yaxis{suffix}"] = {
+            "domain": [lo, hi], "anchor": f"x{suffix}", "type": "log" if row else "linear",
+            "exponentformat": "power", "showline": True, "linecolor": "#444", "mirror": True,
+            "nticks": 5, "automargin": True, "zeroline": True, "zerolinecolor": "#999",
+        }  # fmt: skip
+        notes.append(
+            {
+                "text": title, "xref": "paper", "yref": "paper", "x": 0.0, "y": hi,
+                "xanchor": "left", "yanchor": "bottom", "showarrow": False,
+                "font": {"size": small},
+            }
+        )  # fmt: skip
+    layout["annotations"] = notes
+    layout["margin"] = {"l": 10, "r": 10, "t": 28, "b": 10}
+    layout["showlegend"] = False
+    layout["meta"] = {"kind": "curvature"}
+    return {"data": [], "layout": layout}
 
 
 # ---- data fit (noisy linear regression) ------------------------------------------------------
