@@ -1467,6 +1467,19 @@ def stepwise_figure(
             notes.append(_arrow(origin, end, "#555", max(width * 0.7, 1.5), s.caption))
             text = f"{i + 1} (shortened ×{stepwise.fmt(longest / size)})" if short else str(i + 1)
             notes.append(_number_note(end, text, "#555", round(font * 0.8)))
+        if "trial_points" in s.values:  # a line search: where it evaluated f along the ray
+            pts = np.asarray(s.values["trial_points"], np.float64)
+            fig.add_trace(
+                go.Scatter(
+                    x=pts[:, 0], y=pts[:, 1], mode="markers", name="line-search trials",
+                    marker={"size": marker * 0.55, "color": "white", "symbol": "circle",
+                            "line": {"color": "#333", "width": 1.5}},
+                    customdata=np.stack([np.arange(1, len(pts) + 1),
+                                         np.asarray(s.values["trials"])], axis=1),
+                    hovertemplate="trial %{customdata[0]}: α = %{customdata[1]:.6g}"
+                    "<extra></extra>",
+                )
+            )  # fmt: skip
         if s.kind == "move" and s.vector is not None:
             end = tip + np.asarray(s.vector)
             notes.append(_arrow(tip, end, color, width, s.caption))
