@@ -499,6 +499,7 @@ function drawPaths(ctx, c, image, sizes, main) {
     for (const run of shown) drawArrows(ctx, c, run, rowOf(run), sizes);
   }
   if (race.glyphs && main) {
+    race.glyphsDrawn = []; // what was drawn where, per run (read by the tests)
     for (const run of shown) drawGlyphs(ctx, c, run, rowOf(run), sizes);
   }
   for (const run of shown) {
@@ -651,7 +652,8 @@ function barRange(run) {
 function drawBars(ctx, run, i, x, y, sizes) {
   const range = barRange(run);
   const n = run.lrx.length;
-  if (!range || n === 0) return;
+  if (!range || n === 0) return null;
+  const rects = [];
   const row = Math.min(i, n - 1);
   const unit = race.style.headSize * sizes;
   const bw = Math.max(6, 0.55 * unit);
@@ -681,11 +683,13 @@ function drawBars(ctx, run, i, x, y, sizes) {
     ctx.fillStyle = run.color;
     ctx.globalAlpha = j === 0 ? 1 : 0.6;
     ctx.fillRect(bx, base - frac * tall, bw, frac * tall);
+    rects.push([bx, base - frac * tall, bw, frac * tall]);
     ctx.globalAlpha = 1;
     ctx.fillStyle = "#222";
     ctx.fillText(j === 0 ? "x" : "y", bx + bw / 2, bottom - pad + 1);
   });
   ctx.restore();
+  return { row, rects };
 }
 
 // The optimizer's state at row i: the momentum arrow −η·m̂ of the update leaving it (true to
@@ -694,6 +698,8 @@ function drawGlyphs(ctx, c, run, i, sizes) {
   const x = c.px(run.x[i]);
   const y = c.py(run.y[i]);
   const width = Math.max(2, race.style.growWidth * sizes * 0.8) + 0.5;
+  const drawn = { label: run.label, i, arrow: null, bars: null };
+  if (race.glyphsDrawn) race.glyphsDrawn.push(drawn);
   if (run.mx && i < run.mx.length && Number.isFinite(run.mx[i]) && Number.isFinite(run.my[i])) {
     let dx = c.px(run.x[i] + run.mx[i]) - x;
     let dy = c.py(run.y[i] + run.my[i]) - y;
@@ -705,8 +711,9 @@ function drawGlyphs(ctx, c, run, i, sizes) {
       dy *= cap / length;
     }
     momentumArrow(ctx, x, y, x + dx, y + dy, run.color, width, capped);
+    drawn.arrow = { x0: x, y0: y, x1: x + dx, y1: y + dy, capped };
   }
-  if (run.bars && run.lrx) drawBars(ctx, run, i, x, y, sizes);
+  if (run.bars && run.lrx) drawn.bars = drawBars(ctx, run, i, x, y, sizes);
 }
 
 function drawLegend(runs) {
