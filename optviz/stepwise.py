@@ -530,7 +530,7 @@ class _Builder:
             self.notes.append("−Vg went uphill: this update fell back to −g (V reset to I).")
         ls = self.c.get("line_search", "none")
         how = {"none": "α = η", "backtracking": "α from backtracking (Armijo)",
-               "exact": "α = argmin f(θ + αd)"}.get(ls, f"α ({ls})")  # fmt: skip
+               "exact": "α = first local minimum of f(θ + αd)"}.get(ls, f"α ({ls})")  # fmt: skip
         self.add("direction", f"d = −V g = {fmt(d)}; {how} = {fmt(alpha)}", guide=d * alpha,
                  values={"d": d, "alpha": alpha})  # fmt: skip
         self._trials("+ α d")
@@ -594,7 +594,7 @@ class _Builder:
         alpha = float(self.state("step_size")[0])
         ls = self.c.get("line_search", "exact")
         how = {"none": "α = η", "backtracking": "α from backtracking (Armijo)",
-               "exact": "α = argmin f(θ − αg)"}.get(ls, ls)  # fmt: skip
+               "exact": "α = first local minimum of f(θ − αg)"}.get(ls, ls)  # fmt: skip
         self.add("step length", f"{how} = {fmt(alpha)}", values={"alpha": alpha})
         self._trials("− α g")
         move = -alpha * g

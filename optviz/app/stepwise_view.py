@@ -89,7 +89,8 @@ def render(comparison: Comparison, trajs: list, colors: list[str]) -> None:
         fig = figures.stepwise_figure(
             surf, traj, dec, sub, labels[i], colors[i], projection=comparison.projection
         )
-        st.plotly_chart(fig, theme=None, key="sw.figure")
+        # No mode bar: on a projector it covered the title (drag zooms, double-click resets).
+        st.plotly_chart(fig, theme=None, key="sw.figure", config={"displayModeBar": False})
         if dec.line_search is not None:
             slc = dec.line_search
             fig = figures.line_search_figure(
@@ -102,7 +103,7 @@ def render(comparison: Comparison, trajs: list, colors: list[str]) -> None:
                        f"{slc.n_trials} trials", "x": 0.01},
                 legend={"orientation": "h", "y": -0.25, "yanchor": "top"},
             )  # fmt: skip
-            st.plotly_chart(fig, theme=None, key="sw.line_search")
+            st.plotly_chart(fig, theme=None, key="sw.line_search", config={"displayModeBar": False})
             st.toggle("log α", key="sw.log_alpha", help="A logarithmic α axis for the slice")
     with text_col:
         st.latex(stepwise.formula(traj))
