@@ -933,7 +933,7 @@ def _curvature_view(small: int) -> dict:
     """The static part of the curvature view that follows the race (see :func:`view_figure`)."""
     layout = _base_layout(small, 400, "curvature-follow")
     titles = ("λ₁ — , λ₂ ··· of ∇²f;  2/η - - -", "condition number |λ|max / |λ|min")
-    gap, top_share = 0.16, 0.58
+    gap, top_share = 0.13, 0.55
     domains = [(1.0 - top_share, 1.0), (0.0, 1.0 - top_share - gap)]
     notes = []
     for row, (title, (lo, hi)) in enumerate(zip(titles, domains, strict=True)):

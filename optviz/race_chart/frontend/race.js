@@ -629,7 +629,10 @@ function momentumArrow(ctx, x0, y0, x1, y1, color, width, capped) {
   }
 }
 
-// Per run, the range of the effective step sizes the bars show (log10; at least a decade).
+// Per run, the range of the effective step sizes the bars show: log10, the two decades below
+// the run's largest (a spread of the run's own range would make the bars of a run whose η_eff
+// barely moves jump from empty to full; smaller values show as a stub).
+const BAR_DECADES = 2;
 function barRange(run) {
   if (run.barRange !== undefined) return run.barRange;
   let lo = Infinity;
@@ -643,7 +646,7 @@ function barRange(run) {
       }
     }
   }
-  run.barRange = Number.isFinite(lo) ? [Math.min(lo, hi - 1), hi] : null;
+  run.barRange = Number.isFinite(lo) ? [hi - BAR_DECADES, hi] : null;
   return run.barRange;
 }
 
@@ -888,12 +891,12 @@ function curvatureTraces(width) {
   });
   let eigen;
   if (!Number.isFinite(lo)) eigen = { type: "linear", range: [-1, 1] };
-  else if (log) eigen = { type: "log", range: decades(lams.concat([[hi]])) };
+  else if (log) eigen = { type: "log", range: decades(lams.concat([[hi]])), dtick: 1 };
   else {
     const pad = 0.06 * Math.max(hi - lo, 1e-12);
     eigen = { type: "linear", range: [Math.min(lo, 0) - pad, Math.max(hi, 0) + pad] };
   }
-  race.view.axes = { yaxis: eigen, yaxis2: { range: decades(conds) } };
+  race.view.axes = { yaxis: eigen, yaxis2: { range: decades(conds), dtick: 1 } };
   return traces;
 }
 
