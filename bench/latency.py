@@ -92,7 +92,10 @@ SNAPSHOT = """() => {
 }"""
 
 
-def measure(browser, url: str, moves: int, glyphs: bool = False, view: str | None = None) -> tuple:
+def measure(
+    browser, url: str, moves: int, glyphs: bool = False, view: str | None = None,
+    alternate: bool = False,
+) -> tuple:  # fmt: skip
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     received = [0]
 
@@ -118,7 +121,17 @@ def measure(browser, url: str, moves: int, glyphs: bool = False, view: str | Non
     slider = page.locator("[data-testid=stSlider] input[type=range]").first
     slider.focus()
     times, sizes = [], []
-    for _ in range(moves + 2):  # the first two are warm-up and not counted
+    for i in range(moves + 2):  # the first two are warm-up and not counted
+        if alternate:  # glyphs on for odd moves, off for even ones (toggled between moves)
+            want = i % 2 == 1
+            if frame.evaluate("race.glyphs") != want:
+                frame.evaluate("toggleGlyphs()")
+                frame.wait_for_function(
+                    "(on) => Boolean(race.extras && race.extras.state) === on", arg=want,
+                    timeout=60_000,
+                )  # fmt: skip
+                page.wait_for_timeout(400)
+                slider.focus()
         old = frame.evaluate(SNAPSHOT)
         received[0] = 0
         t0 = time.perf_counter()
@@ -145,14 +158,42 @@ def summary(name: str, times: list[float], sizes: list[int]) -> tuple[float, flo
     return median, p95
 
 
+def ab(args: argparse.Namespace, query: str) -> None:
+    """Glyphs off and on, alternating between the moves of one page (see the module doc): the
+    η slider's 16 counted moves, 8 each."""
+    app, app_url = start(ROOT / "app.py")
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            times, sizes = measure(
+                browser, f"{app_url}/?{query}", args.moves, view=args.view, alternate=True
+            )  # fmt: skip
+            browser.close()
+    finally:
+        app.kill()
+        app.wait(timeout=10)
+    mode = "projection mode" if args.projection else "normal mode"
+    print(f"slider → redrawn chart, 1920×1080, optviz in {mode}, glyphs off/on alternately")
+    # The counted moves start at move 2, an even one: off.
+    _, off95 = summary("off", times[0::2], sizes[0::2])
+    _, on95 = summary("on", times[1::2], sizes[1::2])
+    print(f"p95 with glyphs on − off: {on95 - off95:+.0f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--moves", type=int, default=16)
     parser.add_argument("--projection", action="store_true", help="optviz in projection mode")
     parser.add_argument("--glyphs", action="store_true", help="optviz with the state glyphs on")
+    parser.add_argument(
+        "--ab-glyphs", action="store_true", help="optviz alone, glyphs off/on alternately"
+    )
     parser.add_argument("--view", default=None, help="view beside the race, e.g. curvature")
     args = parser.parse_args()
     query = OPTVIZ_QUERY + ("&proj=1" if args.projection else "")
+    if args.ab_glyphs:
+        ab(args, query)
+        return
     trivial, trivial_url = start(ROOT / "bench" / "trivial_app.py")
     app, app_url = start(ROOT / "app.py")
     try:
