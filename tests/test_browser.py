@@ -481,6 +481,7 @@ def test_state_glyphs_and_the_curvature_view_follow_the_scrubber(browser, server
     page.on("pageerror", lambda e: errors.append(str(e)))
     frame = race_frame(page)
     assert frame.evaluate("race.extras") is None  # nothing extra travels before it is asked for
+    assert "state on / off" in frame.locator("#help").inner_text()  # the ? help lists key s
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
     page.keyboard.press("s")
     frame.wait_for_function("() => race.extras && race.extras.state", timeout=60_000)
