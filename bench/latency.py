@@ -7,13 +7,16 @@ key press to the moment the chart shows the new data: the trivial chart's trace 
 or the race chart counted one more figure drawn (after its canvas redraw). Also counts the
 websocket bytes the server sends per interaction.
 
-    .venv/bin/python bench/latency.py [--moves 16] [--projection]
+    .venv/bin/python bench/latency.py [--moves 16] [--projection] [--glyphs] [--view curvature]
 
 optviz's η slider has 19 round stops (1, 2, 5 × 10ᵏ from 10⁻⁵ to 10), so run 1 starts at the
 lowest and 16 counted moves plus 2 warm-up moves are all the distinct values it has.
 
 With ``--projection`` optviz is measured in projection mode (the optimizers panel is then a
-drawer at the window's edge; its slider still takes the key press).
+drawer at the window's edge; its slider still takes the key press). With ``--glyphs`` the state
+glyphs are on (key ``s`` before the first move: every move then also carries each run's
+momentum arrow, computed from a recorded run). ``--view NAME`` opens that view beside the race
+first (``curvature``: every move also carries the eigenvalues along each path).
 
 Target (issue 3): optviz p95 ≤ trivial p95 + 100 ms.
 """
@@ -89,7 +92,10 @@ SNAPSHOT = """() => {
 }"""
 
 
-def measure(browser, url: str, moves: int) -> tuple:
+def measure(
+    browser, url: str, moves: int, glyphs: bool = False, view: str | None = None,
+    alternate: bool = False,
+) -> tuple:  # fmt: skip
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     received = [0]
 
@@ -102,10 +108,30 @@ def measure(browser, url: str, moves: int) -> tuple:
     page.wait_for_timeout(1500)
     frame = chart_frame(page)
     frame.wait_for_selector(CHART, timeout=60_000)
+    if view:
+        frame.locator(f"#viewtabs button[data-view='{view}']").click()
+        frame.wait_for_function(
+            "(v) => race.view.ready && race.view.ready.layout.meta.kind === v", arg=view,
+            timeout=60_000,
+        )  # fmt: skip
+    if glyphs:
+        page.keyboard.press("s")  # before the slider has the focus (it would take the key)
+        frame.wait_for_function("() => race.extras && race.extras.state", timeout=60_000)
+    page.wait_for_timeout(500)
     slider = page.locator("[data-testid=stSlider] input[type=range]").first
     slider.focus()
     times, sizes = [], []
-    for _ in range(moves + 2):  # the first two are warm-up and not counted
+    for i in range(moves + 2):  # the first two are warm-up and not counted
+        if alternate:  # glyphs on for odd moves, off for even ones (toggled between moves)
+            want = i % 2 == 1
+            if frame.evaluate("race.glyphs") != want:
+                frame.evaluate("toggleGlyphs()")
+                frame.wait_for_function(
+                    "(on) => Boolean(race.extras && race.extras.state) === on", arg=want,
+                    timeout=60_000,
+                )  # fmt: skip
+                page.wait_for_timeout(400)
+                slider.focus()
         old = frame.evaluate(SNAPSHOT)
         received[0] = 0
         t0 = time.perf_counter()
@@ -132,25 +158,59 @@ def summary(name: str, times: list[float], sizes: list[int]) -> tuple[float, flo
     return median, p95
 
 
+def ab(args: argparse.Namespace, query: str) -> None:
+    """Glyphs off and on, alternating between the moves of one page (see the module doc): the
+    η slider's 16 counted moves, 8 each."""
+    app, app_url = start(ROOT / "app.py")
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            times, sizes = measure(
+                browser, f"{app_url}/?{query}", args.moves, view=args.view, alternate=True
+            )  # fmt: skip
+            browser.close()
+    finally:
+        app.kill()
+        app.wait(timeout=10)
+    mode = "projection mode" if args.projection else "normal mode"
+    print(f"slider → redrawn chart, 1920×1080, optviz in {mode}, glyphs off/on alternately")
+    # The counted moves start at move 2, an even one: off.
+    _, off95 = summary("off", times[0::2], sizes[0::2])
+    _, on95 = summary("on", times[1::2], sizes[1::2])
+    print(f"p95 with glyphs on − off: {on95 - off95:+.0f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--moves", type=int, default=16)
     parser.add_argument("--projection", action="store_true", help="optviz in projection mode")
+    parser.add_argument("--glyphs", action="store_true", help="optviz with the state glyphs on")
+    parser.add_argument(
+        "--ab-glyphs", action="store_true", help="optviz alone, glyphs off/on alternately"
+    )
+    parser.add_argument("--view", default=None, help="view beside the race, e.g. curvature")
     args = parser.parse_args()
     query = OPTVIZ_QUERY + ("&proj=1" if args.projection else "")
+    if args.ab_glyphs:
+        ab(args, query)
+        return
     trivial, trivial_url = start(ROOT / "bench" / "trivial_app.py")
     app, app_url = start(ROOT / "app.py")
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             t_times, t_sizes = measure(browser, trivial_url, args.moves)
-            o_times, o_sizes = measure(browser, f"{app_url}/?{query}", args.moves)
+            o_times, o_sizes = measure(
+                browser, f"{app_url}/?{query}", args.moves, args.glyphs, args.view
+            )
             browser.close()
     finally:
         for proc in (trivial, app):
             proc.kill()
             proc.wait(timeout=10)
     mode = "projection mode" if args.projection else "normal mode"
+    mode += ", state glyphs on" if args.glyphs else ""
+    mode += f", view {args.view}" if args.view else ""
     print(f"slider → redrawn chart, 1920×1080, Chromium headless, optviz in {mode}")
     _, t95 = summary("trivial", t_times, t_sizes)
     _, o95 = summary("optviz", o_times, o_sizes)

@@ -848,7 +848,9 @@ def gradient_field_figure(
 
 # ---- views that follow the race ----------------------------------------------------------------
 
-FOLLOW_VIEWS = {"dynamics": "Dynamics", "field": "Gradient field", "3d": "3D"}
+FOLLOW_VIEWS = {
+    "dynamics": "Dynamics", "field": "Gradient field", "3d": "3D", "curvature": "Curvature",
+}  # fmt: skip
 
 
 def view_figure(surface: surfaces.Surface, kind: str, *, projection: bool = False) -> dict:
@@ -865,11 +867,18 @@ def view_figure(surface: surfaces.Surface, kind: str, *, projection: bool = Fals
       :func:`gradient_field_figure`.
     - ``"3d"``: the surface mesh clipped as in :func:`surface3d_figure`; ``layout.meta`` holds
       the clip band and lift ("z_lo", "z_hi", "lift") the runs' heights take.
+    - ``"curvature"``: two panels sharing a step axis: the Hessian's eigenvalues λ₁ (solid),
+      λ₂ (dotted) along each path with GD's stability edge 2/η (dashed), and the condition
+      number |λ|max/|λ|min (log y), as in :func:`curvature_figure`. The race chart draws the
+      runs from the series :func:`optviz.race_data.curvature_series` sends while this view is
+      shown, and makes the eigenvalue axis logarithmic when every eigenvalue is positive.
     """
     if kind not in FOLLOW_VIEWS:
         raise ValueError(f"kind must be one of {sorted(FOLLOW_VIEWS)}, got {kind!r}")
     font, _, _ = _sizes(projection)
     small = round(font * 0.8)
+    if kind == "curvature":
+        return _curvature_view(small)
     if kind == "dynamics":
         layout = _base_layout(small, 400, "dynamics")
         titles = ("step length ‖θₜ − θₜ₋₁‖", "gradient norm ‖gₜ‖", "effective η (— 1st, ··· 2nd)")
@@ -956,6 +965,40 @@ def view_figure(surface: surfaces.Surface, kind: str, *, projection: bool = Fals
         meta={"kind": kind, "z_lo": lo, "z_hi": hi, "lift": 0.03 * (hi - lo)},
     )  # fmt: skip
     return {"data": data, "layout": layout}
+
+
+def _curvature_view(small: int) -> dict:
+    """The static part of the curvature view that follows the race (see :func:`view_figure`)."""
+    layout = _base_layout(small, 400, "curvature-follow")
+    titles = ("λ₁ — , λ₂ ··· of ∇²f;  2/η - - -", "condition number |λ|max / |λ|min")
+    gap, top_share = 0.13, 0.55
+    domains = [(1.0 - top_share, 1.0), (0.0, 1.0 - top_share - gap)]
+    notes = []
+    for row, (title, (lo, hi)) in enumerate(zip(titles, domains, strict=True)):
+        suffix = "" if row == 0 else str(row + 1)
+        layout[f"xaxis{suffix}"] = {
+            "domain": [0.0, 1.0], "anchor": f"y{suffix}", "showline": True, "linecolor": "#444",
+            "mirror": True, "showticklabels": row == 1, "automargin": True,
+            **({"matches": "x"} if row else {}),
+            **({"title": {"text": "step"}} if row == 1 else {}),
+        }  # fmt: skip
+        layout[f"yaxis{suffix}"] = {
+            "domain": [lo, hi], "anchor": f"x{suffix}", "type": "log" if row else "linear",
+            "exponentformat": "power", "showline": True, "linecolor": "#444", "mirror": True,
+            "nticks": 5, "automargin": True, "zeroline": True, "zerolinecolor": "#999",
+        }  # fmt: skip
+        notes.append(
+            {
+                "text": title, "xref": "paper", "yref": "paper", "x": 0.0, "y": hi,
+                "xanchor": "left", "yanchor": "bottom", "showarrow": False,
+                "font": {"size": small},
+            }
+        )  # fmt: skip
+    layout["annotations"] = notes
+    layout["margin"] = {"l": 10, "r": 10, "t": 28, "b": 10}
+    layout["showlegend"] = False
+    layout["meta"] = {"kind": "curvature"}
+    return {"data": [], "layout": layout}
 
 
 # ---- data fit (noisy linear regression) ------------------------------------------------------
@@ -1353,9 +1396,10 @@ def _arrow(tail: np.ndarray, tip: np.ndarray, color: str, width: float, text: st
 
 def _number_note(at: np.ndarray, text: str, color: str, font: int) -> dict:
     return {
-        "x": float(at[0]), "y": float(at[1]), "xref": "x", "yref": "y", "text": text,
+        "x": float(at[0]), "y": float(at[1]), "xref": "x", "yref": "y", "text": f"<b>{text}</b>",
         "showarrow": False, "font": {"size": font, "color": color},
-        "bgcolor": "rgba(255,255,255,0.85)", "borderpad": 1,
+        "bgcolor": "rgba(255,255,255,0.9)", "bordercolor": color, "borderwidth": 1,
+        "borderpad": 2,
     }  # fmt: skip
 
 
@@ -1393,7 +1437,7 @@ def stepwise_figure(
     xy = traj.valid_xy
     fig.add_trace(
         go.Scatter(
-            x=xy[:, 0], y=xy[:, 1], mode="lines+markers", name=f"{label}: path",
+            x=xy[:, 0], y=xy[:, 1], mode="lines+markers", name="path so far",
             line={"color": color, "width": line * 0.6}, opacity=0.45,
             marker={"size": marker * 0.45, "color": color},
             customdata=np.arange(len(xy)),
@@ -1444,10 +1488,14 @@ def stepwise_figure(
                             name=f"q{i + 1}", hoverinfo="skip",
                         )
                     )  # fmt: skip
-                    mid = np.array([sum(xr) / 2, sum(yr) / 2])
-                    at = min(
-                        (centre + 0.8 * v, centre - 0.8 * v), key=lambda e: np.hypot(*(e - mid))
-                    )
+                    # Inside the box and as far as possible from the step (whose numbered
+                    # parts sit on it): labels on the step covered each other (Newton, saddle).
+                    path = dec.theta + np.linspace(0.0, 1.0, 9)[:, None] * dec.step
+                    inside = [
+                        e for f in (0.8, -0.8, 0.55, -0.55, 0.3, -0.3) for e in [centre + f * v]
+                        if xr[0] < e[0] < xr[1] and yr[0] < e[1] < yr[1]
+                    ] or [centre + 0.8 * v]  # fmt: skip
+                    at = max(inside, key=lambda e: np.hypot(*(path - e).T).min())
                     notes.append(_number_note(at, f"q{i + 1}: λ={stepwise.fmt(lam[i])}",
                                               "#333", round(font * 0.75)))  # fmt: skip
     tip = dec.theta.copy()
@@ -1465,16 +1513,31 @@ def stepwise_figure(
             end = origin + guide
             notes.append(_arrow(origin, end, "#555", max(width * 0.7, 1.5), s.caption))
             text = f"{i + 1} (shortened ×{stepwise.fmt(longest / size)})" if short else str(i + 1)
-            notes.append(_number_note(end, text, "#555", round(font * 0.8)))
+            # Its number short of the tip: a tip at the box's edge would hide it.
+            notes.append(_number_note(origin + 0.8 * guide, text, "#555", round(font * 0.85)))
+        if "trial_points" in s.values:  # a line search: where it evaluated f along the ray
+            pts = np.asarray(s.values["trial_points"], np.float64)
+            fig.add_trace(
+                go.Scatter(
+                    x=pts[:, 0], y=pts[:, 1], mode="markers", name="line-search trials",
+                    marker={"size": marker * 0.75, "color": "white", "symbol": "circle",
+                            "line": {"color": "#222", "width": 2}},
+                    customdata=np.stack([np.arange(1, len(pts) + 1),
+                                         np.asarray(s.values["trials"])], axis=1),
+                    hovertemplate="trial %{customdata[0]}: α = %{customdata[1]:.6g}"
+                    "<extra></extra>",
+                )
+            )  # fmt: skip
         if s.kind == "move" and s.vector is not None:
             end = tip + np.asarray(s.vector)
             notes.append(_arrow(tip, end, color, width, s.caption))
-            notes.append(_number_note((tip + end) / 2, str(i + 1), color, round(font * 0.8)))
+            notes.append(_number_note((tip + end) / 2, str(i + 1), color, font))
             tip = end
         if s.kind == "step":
-            notes.append(
-                _arrow(dec.theta, dec.theta_next, "rgba(0,0,0,0.65)", line * 0.5, s.caption)
-            )
+            # Under the parts, wider: a dark band the coloured parts lie on (parts collinear
+            # with the step would vanish under a line drawn over them).
+            band = _arrow(dec.theta, dec.theta_next, "rgba(0,0,0,0.4)", line * 1.9, s.caption)
+            notes.insert(0, band | {"arrowhead": 0})  # the parts' heads show the direction
             fig.add_trace(
                 go.Scatter(
                     x=[dec.theta_next[0]], y=[dec.theta_next[1]], mode="markers",
@@ -1493,7 +1556,7 @@ def stepwise_figure(
         )
     )  # fmt: skip
     xname, yname = axis_names(surface)
-    layout = _base_layout(font, 760 if projection else 560, f"stepwise:{label}:{dec.k}")
+    layout = _base_layout(font, 860 if projection else 560, f"stepwise:{label}:{dec.k}")
     common = {"showgrid": False, "zeroline": False, "mirror": True, "showline": True,
               "linecolor": "#444", "ticks": "outside", "exponentformat": "power"}  # fmt: skip
     layout.update(
@@ -1501,7 +1564,9 @@ def stepwise_figure(
         yaxis={"range": yr, "title": {"text": yname}, "scaleanchor": "x", "scaleratio": 1,
                **common},
         annotations=notes,
-        title={"text": f"{label}: update t = {dec.k + 1}, θ_{dec.k} → θ_{dec.k + 1}",
+        # Two lines: a long run label beside the update cut the title off in a narrow column.
+        title={"text": f"update t = {dec.k + 1}, θ_{dec.k} → θ_{dec.k + 1}<br>"
+                       f"<span style='font-size:{max(13, round(font * 0.85))}px'>{label}</span>",
                "font": {"size": font}, "x": 0.01},
         margin={"l": 10, "r": 10, "t": 80 if projection else 70, "b": 10},
     )  # fmt: skip

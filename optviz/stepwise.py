@@ -12,6 +12,12 @@ in the lectures' notation is t = k + 1 (θ_t ← θ_{t−1} − …). Sub-steps 
   tail from θ_k, they add up to the step to round-off (a test checks 1e-12);
 - ``"step"``: the whole step θ_{t} − θ_{t−1}, as the path took it.
 
+With a line search (steepest descent, BFGS, DFP, L-BFGS) and the run's ``surface`` given, an
+info sub-step "line search" lists the α's the search tried at *this* update and the
+decomposition carries the slice φ(α) = f(θ_k + α d) (:func:`optviz.linesearch.line_search_slice`,
+the kernel's own search re-run with its evaluations recorded) in ``line_search``; its values
+hold the trial points θ_k + α_j d the figure marks on the plane.
+
 Every number a caption shows is in the sub-step's ``values`` (the recorded state, not recomputed
 from the formula), formatted by :func:`fmt`. Pure: no Streamlit, no Plotly.
 """
@@ -66,6 +72,7 @@ class Decomposition:
     substeps: tuple[SubStep, ...]
     models: tuple[Model, ...] = ()
     notes: tuple[str, ...] = ()
+    line_search: object | None = None  # optviz.linesearch.LineSearchSlice of this update
 
     @property
     def step(self) -> np.ndarray:
@@ -155,6 +162,7 @@ class _Builder:
         self.subs: list[SubStep] = []
         self.models: list[Model] = []
         self.notes: list[str] = []
+        self.line_search: object | None = None
 
     # -- helpers --
     def _gradient_part(self, lr: float, g: np.ndarray) -> None:
@@ -217,7 +225,7 @@ class _Builder:
     def result(self) -> Decomposition:
         return Decomposition(
             self.traj.optimizer, self.k, self.theta, self.theta_next, tuple(self.subs),
-            tuple(self.models), tuple(self.notes),
+            tuple(self.models), tuple(self.notes), self.line_search,
         )  # fmt: skip
 
     # -- first-order rules --
@@ -767,13 +775,46 @@ class _Builder:
             self.notes.append("−Vg went uphill: this update fell back to −g (V reset to I).")
         ls = self.c.get("line_search", "none")
         how = {"none": "α = η", "backtracking": "α from backtracking (Armijo)",
-               "exact": "α = argmin f(θ + αd)"}.get(ls, f"α ({ls})")  # fmt: skip
+               "exact": "α = first local minimum of f(θ + αd)"}.get(ls, f"α ({ls})")  # fmt: skip
         self.add("direction", f"d = −V g = {fmt(d)}; {how} = {fmt(alpha)}", guide=d * alpha,
                  values={"d": d, "alpha": alpha})  # fmt: skip
+        self._trials("+ α d")
         move = alpha * d
         self.add("step along d", f"α d = {fmt(alpha)}·{fmt(d)} = {fmt(move)}", "move",
                  vector=move, values={"alpha": alpha, "d": d})  # fmt: skip
         self.total("α d")
+
+    def _trials(self, d: str) -> None:
+        """The line search of this update, when there is one and the surface is known: the
+        α's it tried (in order) and the one it took, along φ(α) = f(θ_k + α d)."""
+        from optviz import linesearch
+
+        if self.surface is None or not linesearch.uses_line_search(self.traj):
+            return
+        slc = linesearch.line_search_slice(self.traj, self.surface, self.k, points=240)
+        self.line_search = slc
+        trials = np.asarray(slc.trials, np.float64)
+        runs: list[list] = []  # the trials as printed, repeats (a bisection at 1 ulp) counted
+        for text in (fmt(a) for a in trials):
+            if runs and runs[-1][0] == text:
+                runs[-1][1] += 1
+            else:
+                runs.append([text, 1])
+        shown = [t if n == 1 else f"{t} (×{n})" for t, n in runs]
+        if len(shown) > 8:
+            shown = [*shown[:4], "…", *shown[-3:]]
+        words = {"exact": "first local minimum of φ", "wolfe": "strong Wolfe",
+                 "backtracking": "Armijo backtracking"}.get(slc.mode, slc.mode)  # fmt: skip
+        p = np.asarray(slc.direction, np.float64)
+        points = np.asarray(slc.theta)[None, :] + trials[:, None] * p[None, :]
+        self.add(
+            "line search",
+            f"φ(α) = f(θ_{self.k} {d}) tried {trials.size} α's ({words}): "
+            f"{', '.join(shown)} → α = {fmt(slc.alpha)}, φ(α) = {fmt(slc.taken_phi)} "
+            f"(φ(0) = {fmt(slc.f0)})",
+            values={"trials": trials, "alpha": slc.alpha, "trial_points": points,
+                    "phi": slc.taken_phi, "f0": slc.f0},
+        )  # fmt: skip
 
     def _levenberg_marquardt(self) -> None:
         g = self.gradient(first_order=False)
@@ -798,8 +839,9 @@ class _Builder:
         alpha = float(self.state("step_size")[0])
         ls = self.c.get("line_search", "exact")
         how = {"none": "α = η", "backtracking": "α from backtracking (Armijo)",
-               "exact": "α = argmin f(θ − αg)"}.get(ls, ls)  # fmt: skip
+               "exact": "α = first local minimum of f(θ − αg)"}.get(ls, ls)  # fmt: skip
         self.add("step length", f"{how} = {fmt(alpha)}", values={"alpha": alpha})
+        self._trials("− α g")
         move = -alpha * g
         self.add(
             "step along −g",

@@ -15,6 +15,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -468,4 +469,86 @@ def test_keyboard_and_views_follow(browser, server):
         )
         expected = frame.evaluate(f"race.runs.map(r => r.x[Math.min({k}, r.x.length - 1)])")
         assert heads == pytest.approx(expected, rel=1e-6), k
+    page.close()
+
+
+def test_state_glyphs_and_the_curvature_view_follow_the_scrubber(browser, server):
+    """Key s: an Adam run gets its momentum arrow −η·m̂ and per-coordinate step-size bars at the
+    head, GD neither; both follow the scrubber. The Curvature view's cursor moves with the step."""
+    query = "surface=ravine&steps=120&o0=adam&o0.lr=0.05&o1=gd&o1.lr=0.01"
+    page = open_app(browser, f"{server}/?{query}", 1280, 720)
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    frame = race_frame(page)
+    assert frame.evaluate("race.extras") is None  # nothing extra travels before it is asked for
+    assert "state on / off" in frame.locator("#help").inner_text()  # the ? help lists key s
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    page.keyboard.press("s")
+    frame.wait_for_function("() => race.extras && race.extras.state", timeout=60_000)
+    assert frame.evaluate("race.glyphs")
+    assert frame.evaluate("[!!race.runs[0].mx, race.runs[0].bars, !!race.runs[1].mx,"
+                          " race.runs[1].bars]") == [True, True, False, False]  # fmt: skip
+    pixel = """([x, y]) => { const r = canvas.width / gd._fullLayout.width;
+        return Array.from(canvas.getContext('2d').getImageData(Math.round(x * r),
+            Math.round(y * r), 1, 1).data); }"""
+    adam_rgb = frame.evaluate(
+        "() => { const c = race.runs[0].color;"
+        " return [1, 3, 5].map(i => parseInt(c.slice(i, i + 2), 16)); }"
+    )
+    for k in (3, 60):
+        frame.locator("#scrub").fill(str(k))
+        drawn = frame.evaluate("race.glyphsDrawn")
+        adam = next(d for d in drawn if d["label"].startswith("Adam"))
+        gd = next(d for d in drawn if d["label"].startswith("Gradient"))
+        assert adam["i"] == k and gd["i"] == k
+        assert gd["arrow"] is None and gd["bars"] is None
+        # The arrow starts at the head and points along −η·m̂ of the update leaving it.
+        want = frame.evaluate(
+            """(k) => { const r = race.runs[0];
+            const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+            const px = (v) => xa._offset + xa.c2p(v), py = (v) => ya._offset + ya.c2p(v);
+            return [px(r.x[k]), py(r.y[k]), px(r.x[k] + r.mx[k]), py(r.y[k] + r.my[k])]; }""",
+            k,
+        )
+        a = adam["arrow"]
+        assert (a["x0"], a["y0"]) == pytest.approx(want[:2], abs=0.01)
+        direction = np.array([a["x1"] - a["x0"], a["y1"] - a["y0"]])
+        expected = np.array(want[2:]) - np.array(want[:2])
+        assert (
+            direction @ expected / (np.linalg.norm(direction) * np.linalg.norm(expected)) > 0.9999
+        )
+        # The bars are on the canvas, in the run's colour (x bar: opaque).
+        bar = adam["bars"]["rects"][0]
+        assert adam["bars"]["row"] == k
+        rgba = frame.evaluate(pixel, [bar[0] + bar[2] / 2, bar[1] + bar[3] / 2])
+        assert rgba[:3] == pytest.approx(adam_rgb, abs=3), (k, rgba, adam_rgb)
+    # Off again: nothing drawn, and the figure travels without the state again.
+    page.keyboard.press("s")
+    frame.wait_for_function("() => !race.glyphs && !(race.extras && race.extras.state)",
+                            timeout=60_000)  # fmt: skip
+
+    # The curvature view follows the race: its cursor is drawn at the scrubbed step only.
+    frame.get_by_role("button", name="Curvature").click()
+    frame.wait_for_function(
+        "() => race.view.ready && race.view.ready.layout.meta.kind === 'curvature'"
+        " && race.runs[0].lam1", timeout=60_000,
+    )  # fmt: skip
+    cursor = """(k) => {
+        const p = viewGd._fullLayout.xaxis, ya = viewGd._fullLayout.yaxis;
+        const ratio = viewCanvas.width / viewGd._fullLayout.width;
+        const x = Math.round((p._offset + p.c2p(k)) * ratio);
+        const y0 = Math.round(ya._offset * ratio), n = Math.round(ya._length * ratio);
+        const data = viewCanvas.getContext('2d').getImageData(x, y0, 1, n).data;
+        let alpha = 0; for (let i = 3; i < data.length; i += 4) alpha = Math.max(alpha, data[i]);
+        return alpha; }"""
+    for k in (10, 90):
+        frame.locator("#scrub").fill(str(k))
+        frame.wait_for_function(f"() => race.view.k === {k}", timeout=10_000)
+        assert frame.evaluate(cursor, k) > 200, f"the cursor is drawn at step {k}"
+        assert frame.evaluate(cursor, 50) == 0, "and nowhere else"
+    # λ₁ on the ravine is κ (= 50) everywhere; 2/η of GD is 200: both on the eigenvalue axis.
+    lam = frame.evaluate("Array.from(race.runs[1].lam1.slice(0, 3))")
+    assert lam == pytest.approx([50, 50, 50], rel=1e-5)
+    assert frame.evaluate("race.runs[1].edge[0]") == pytest.approx(200, rel=1e-6)
+    assert not errors, errors
     page.close()

@@ -330,6 +330,9 @@ def test_view_figures_depend_on_the_surface_only(kind):
             y1,
             y1 - y0,
         )
+    elif kind == "curvature":  # the runs' eigenvalues come with race_data, while it is shown
+        assert spec["data"] == []
+        assert [spec["layout"][f"yaxis{s}"]["type"] for s in ("", "2")] == ["linear", "log"]
     else:
         meta = spec["layout"]["meta"]
         z = decoded(spec["data"][0]["z"])

@@ -7,7 +7,7 @@ import pytest
 
 import optviz
 import surfaces
-from optviz import figures, stepwise
+from optviz import figures, linesearch, stepwise
 
 SURF = surfaces.get("ravine", kappa=10.0, angle=30.0)
 START = (1.5, -0.8)
@@ -247,3 +247,42 @@ def test_the_views_in_the_app():
     assert not at.exception
     text = " ".join(m.value for m in at.markdown)
     assert "The quadratic ravine" in text
+
+
+@pytest.mark.parametrize(
+    ("name", "search"),
+    [("steepest_descent", "exact"), ("bfgs", "exact"), ("dfp", "backtracking"),
+     ("lbfgs", "wolfe"), ("steepest_descent", "backtracking")],
+)  # fmt: skip
+def test_a_line_search_update_shows_the_trials_of_that_update(name, search):
+    rosen = surfaces.get("rosenbrock")
+    traj = _run(name, {"line_search": search}, surface=rosen, start=(-1.2, 1.0), steps=8)
+    for k in (0, 4):
+        dec = stepwise.decompose(traj, k, rosen)
+        slc = linesearch.line_search_slice(traj, rosen, k)
+        np.testing.assert_array_equal(dec.line_search.trials, slc.trials)
+        by = {s.title: s for s in dec.substeps}
+        trials = by["line search"]
+        np.testing.assert_array_equal(trials.values["trials"], slc.trials)
+        assert trials.values["alpha"] == traj.lr_eff[k, 0]
+        assert stepwise.fmt(traj.lr_eff[k, 0]) in trials.caption
+        assert f"tried {slc.n_trials} α's" in trials.caption
+        if name == "steepest_descent":  # the mirrored search returns the run's α bit for bit
+            assert slc.recomputed_alpha == traj.lr_eff[k, 0]
+        else:
+            assert slc.recomputed_alpha == pytest.approx(traj.lr_eff[k, 0], rel=1e-9)
+        # The trial points lie on the ray θ_k + α d the step took.
+        pts = trials.values["trial_points"]
+        d = dec.step / traj.lr_eff[k, 0]
+        np.testing.assert_allclose(pts, dec.theta + np.outer(slc.trials, d), rtol=1e-9, atol=1e-12)
+        # The parts still add up to the step; the figure marks the trials from that sub-step on.
+        total = np.sum([m.vector for m in dec.moves], axis=0)
+        np.testing.assert_allclose(total, dec.step, rtol=0, atol=1e-12)
+        at = [s.title for s in dec.substeps].index("line search")
+        for upto, marked in ((at, True), (at - 1, False)):
+            fig = figures.stepwise_figure(rosen, traj, dec, upto, name, "#D55E00")
+            assert ("line-search trials" in [t.name for t in fig.data]) == marked
+    # Without the surface (or without a line search) there is no such sub-step.
+    assert stepwise.decompose(traj, 0).line_search is None
+    none = _run(name, {"line_search": "none", "lr": 1e-3}, surface=rosen, start=(-1.2, 1.0))
+    assert "line search" not in [s.title for s in stepwise.decompose(none, 0, rosen).substeps]

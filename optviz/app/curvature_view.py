@@ -1,6 +1,8 @@
 """The "Curvature" view: the Hessian's eigenvalues along each path, the condition number and
-GD's stability edge 2/η; on the quadratic ravine, GD's factor |1 − ηλᵢ| per eigendirection and
-the momentum stability region with the chosen run's (η, β) on it.
+GD's stability edge 2/η (also drawn by the race chart as a view that follows its step,
+:func:`optviz.figures.view_figure` "curvature"); on the quadratic ravine, GD's factor
+|1 − ηλᵢ| per eigendirection and the momentum stability region with the chosen run's (η, β) on
+it.
 
 The pure parts are :mod:`optviz.curvature` and the figure builders in :mod:`optviz.figures`.
 """
@@ -46,7 +48,8 @@ def render(comparison: Comparison, trajs: list, colors: list[str]) -> None:
     st.caption(
         "Gradient descent on a quadratic multiplies the distance along eigenvector i by "
         "1 − ηλᵢ each step: it zig-zags once ηλ > 1 and the zig-zag grows once λ_max > 2/η "
-        "(the dashed line), where GD starts to oscillate and diverge."
+        "(the dashed line), where GD starts to oscillate and diverge. The same eigenvalues "
+        "follow the race's scrubber in the chart's \"Curvature\" tab (beside the loss curves)."
     )
     if surf.name != "ravine":
         return

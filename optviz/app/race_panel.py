@@ -71,6 +71,7 @@ def race_ui(c: Comparison, trajs: list) -> None:
     race_chart(
         fig, key=session.RACE_KEY, pick=pick, font_size=style.FONT_SIZE[c.projection],
         projection=c.projection, view=view, view_name=name, views=figures.FOLLOW_VIEWS,
+        runs=None if lesson.hidden() else trajs, surface=surf,
     )  # fmt: skip
 
 

@@ -3,7 +3,8 @@
 The run is recomputed with ``record_state=True`` (the same path bit for bit; the race itself
 never records). Buttons, with keyboard shortcuts h / l (update) and j / k (sub-step), move through
 the update's sub-steps and the updates. The pure parts are :mod:`optviz.stepwise` and
-:func:`optviz.figures.stepwise_figure`.
+:func:`optviz.figures.stepwise_figure`. A run with a line search also shows that update's slice
+φ(α) with the α's its search tried (:func:`optviz.figures.line_search_figure`), under the step.
 """
 
 from __future__ import annotations
@@ -88,7 +89,22 @@ def render(comparison: Comparison, trajs: list, colors: list[str]) -> None:
         fig = figures.stepwise_figure(
             surf, traj, dec, sub, labels[i], colors[i], projection=comparison.projection
         )
-        st.plotly_chart(fig, theme=None, key="sw.figure")
+        # No mode bar: on a projector it covered the title (drag zooms, double-click resets).
+        st.plotly_chart(fig, theme=None, key="sw.figure", config={"displayModeBar": False})
+        if dec.line_search is not None:
+            slc = dec.line_search
+            fig = figures.line_search_figure(
+                slc, colors[i], projection=comparison.projection,
+                log_alpha=bool(ss.get("sw.log_alpha")),
+                height=420 if comparison.projection else 320,
+            )  # fmt: skip
+            fig.update_layout(
+                title={"text": f"line search of update t = {k + 1}: φ(α) = f(θ_{k} + α d), "
+                       f"{slc.n_trials} trials", "x": 0.01},
+                legend={"orientation": "h", "y": -0.25, "yanchor": "top"},
+            )  # fmt: skip
+            st.plotly_chart(fig, theme=None, key="sw.line_search", config={"displayModeBar": False})
+            st.toggle("log α", key="sw.log_alpha", help="A logarithmic α axis for the slice")
     with text_col:
         st.latex(stepwise.formula(traj))
         lines = []

@@ -10,7 +10,13 @@ The chart lays itself out from the browser window (explicit Plotly sizes, refitt
 window or the page above it changes): a square trajectory panel at 1:1, the legend, loss
 panel and a view that follows the race (dynamics, gradient field or 3-D) beside it. Keys
 pressed anywhere on the page drive it (its page listens on the parent document, same origin):
-space, ←/→, Home/End, a (arrows), p (projection mode), f (full screen), ? (help).
+space, ←/→, Home/End, a (arrows), s (state glyphs), p (projection mode), f (full screen),
+? (help).
+
+What the chart draws besides the paths travels only while it is shown
+(:mod:`optviz.race_data`): the state glyphs (momentum arrow, per-coordinate step-size bars)
+after the page asks for them (its "state" button sends ``{"glyphs": bool, "id"}``), the
+eigenvalues along the paths while the "curvature" view follows the race.
 
 The surface image (~150 kB) and the static part of the view travel once per session and
 surface, not on every move: the figure refers to them by id, and a page that does not hold
@@ -28,12 +34,17 @@ import hashlib
 import json
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import plotly
 import streamlit as st
 import streamlit.components.v1 as components
+
+import surfaces
+from optviz import race_data
+from optviz.engine import Trajectory
 
 FRONTEND = Path(__file__).parent / "frontend"
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
@@ -127,6 +138,48 @@ def _by_reference(figure: dict, view: dict | None, key: str) -> tuple[dict, str 
     return {**figure, "layout": {**figure["layout"], "images": refs}}, view_ref, new
 
 
+_EXTRAS: dict[tuple, tuple[list, str]] = {}
+
+
+def glyphs_on(key: str) -> bool:
+    """Whether the page asked for the state glyphs (its last word on them, kept per session)."""
+    ss = st.session_state
+    asked = ss.get(key)
+    if isinstance(asked, dict) and "glyphs" in asked and asked.get("id") != ss.get(f"{key}.gid"):
+        ss[f"{key}.gid"] = asked.get("id")
+        ss[f"{key}.glyphs"] = bool(asked["glyphs"])
+    return bool(ss.get(f"{key}.glyphs", False))
+
+
+def _has_runs(figure: dict) -> bool:
+    return any(t.get("meta", {}).get("role") == "path" for t in figure["data"])
+
+
+def _extras(
+    figure: dict,
+    runs: Sequence[Trajectory] | None,
+    surface: surfaces.Surface | None,
+    state: bool,
+    curvature: bool,
+) -> str | None:
+    """The JSON of :func:`optviz.race_data.race_extras` for these runs, remembered for the
+    (cached, so long-lived) trajectory objects; None when nothing extra is shown or the figure
+    hides its runs (lesson mode before Reveal)."""
+    if not runs or surface is None or not (state or curvature) or not _has_runs(figure):
+        return None
+    key = (tuple(id(t) for t in runs), surface.name, tuple(sorted(surface.params.items())),
+           state, curvature)  # fmt: skip
+    known = _EXTRAS.get(key)
+    if known is None or any(a is not b for a, b in zip(known[0], runs, strict=True)):
+        if len(_EXTRAS) > 32:
+            _EXTRAS.clear()
+        data = race_data.race_extras(surface, runs, state=state, curvature_view=curvature)
+        text = json.dumps({"state": state, "curvature": curvature, "runs": data},
+                          separators=(",", ":"), default=_plain)  # fmt: skip
+        known = _EXTRAS[key] = (list(runs), text)
+    return known[1]
+
+
 def race_chart(
     figure: dict,
     *,
@@ -137,6 +190,8 @@ def race_chart(
     view: dict | None = None,
     view_name: str | None = None,
     views: dict[str, str] | None = None,
+    runs: Sequence[Trajectory] | None = None,
+    surface: surfaces.Surface | None = None,
 ) -> dict | None:
     """Draw ``figure`` (a :func:`optviz.figures.race_figure` spec) with its play controls.
 
@@ -149,8 +204,15 @@ def race_chart(
 
     Returns the component's value: after a click on the contour panel while ``pick`` was on,
     ``{"x", "y", "id"}`` (``id`` differs per click); after a click on a view tab,
-    ``{"view": name, "id"}``; None before any. ``font_size`` sizes the controls.
+    ``{"view": name, "id"}``; after the state button, ``{"glyphs": bool, "id"}``; None before
+    any. ``font_size`` sizes the controls.
+
+    ``runs`` (the figure's trajectories, in its order) and their ``surface`` let the chart show
+    the state glyphs and the curvature view (:mod:`optviz.race_data`); without them it shows
+    neither.
     """
+    glyphs = glyphs_on(key)
+    extras = _extras(figure, runs, surface, glyphs, view_name == "curvature")
     figure, view_ref, assets = _by_reference(figure, view, key)
     return _component(
         figure=json.dumps(figure, separators=(",", ":"), default=_plain),
@@ -161,6 +223,8 @@ def race_chart(
         pick=pick,
         font_size=font_size,
         projection=projection,
+        glyphs=glyphs,
+        extras=extras,
         key=key,
         default=None,
     )

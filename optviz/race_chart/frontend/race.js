@@ -65,6 +65,9 @@ const race = {
   playing: false,
   speed: 1,
   arrows: false, // draw the direction of −∇f and the next step at each head
+  glyphs: false, // draw the optimizer's state at each head (momentum arrow, step-size bars)
+  extras: null, // what Python sent besides the figure: {state, curvature} (optviz.race_data)
+  extrasJson: null,
   pick: false,
   projection: false,
   figure: null, // the parsed figure last received
@@ -481,7 +484,7 @@ function prepare(cv, layout, fill) {
 const rowOf = (run) => Math.min(race.k, run.x.length - 1);
 
 // The runs on a contour panel: faint whole paths, growing paths, arrows and heads at step k.
-function drawPaths(ctx, c, image, sizes) {
+function drawPaths(ctx, c, image, sizes, main) {
   const s = race.style;
   const shown = race.runs.filter((run) => !run.hidden);
   ctx.save();
@@ -511,6 +514,10 @@ function drawPaths(ctx, c, image, sizes) {
   if (race.arrows) {
     for (const run of shown) drawArrows(ctx, c, run, rowOf(run), sizes);
   }
+  if (race.glyphs && main) {
+    race.glyphsDrawn = []; // what was drawn where, per run (read by the tests)
+    for (const run of shown) drawGlyphs(ctx, c, run, rowOf(run), sizes);
+  }
   for (const run of shown) {
     const i = rowOf(run);
     dot(ctx, c.px(run.x[i]), c.py(run.y[i]), (s.headSize * sizes) / 2, run.color, "white", s.headEdge);
@@ -525,7 +532,7 @@ function draw() {
   const s = race.style;
   const sizes = race.geometry ? race.geometry.scale : 1;
   const shown = race.runs.filter((run) => !run.hidden);
-  drawPaths(ctx, panel("xaxis", "yaxis"), race.image, sizes);
+  drawPaths(ctx, panel("xaxis", "yaxis"), race.image, sizes, true);
 
   const l = panel("xaxis2", "yaxis2");
   ctx.save();
@@ -605,6 +612,127 @@ function drawArrows(ctx, c, run, i, sizes) {
   if (i + 1 < run.x.length) {
     runArrow(ctx, x, y, c.px(run.x[i + 1]), c.py(run.y[i + 1]), run.color, width + 1, false);
   }
+}
+
+// The momentum arrow: dotted, with an open head, so it never reads as the −∇f (dashed) or the
+// step (solid) arrow. A doubled head marks an arrow cut to 30 % of the panel.
+function momentumArrow(ctx, x0, y0, x1, y1, color, width, capped) {
+  const length = Math.hypot(x1 - x0, y1 - y0);
+  if (!(length > 1)) return;
+  const head = Math.min(length / 2, 3 * width + 6);
+  const ux = (x1 - x0) / length;
+  const uy = (y1 - y0) / length;
+  const chevron = (back) => {
+    const bx = x1 - ux * back;
+    const by = y1 - uy * back;
+    ctx.beginPath();
+    ctx.moveTo(bx - ux * head - uy * head * 0.6, by - uy * head + ux * head * 0.6);
+    ctx.lineTo(bx, by);
+    ctx.lineTo(bx - ux * head + uy * head * 0.6, by - uy * head - ux * head * 0.6);
+    ctx.stroke();
+  };
+  for (const [stroke, w] of [["white", width + 3], [color, width]]) {
+    ctx.strokeStyle = stroke;
+    ctx.lineWidth = w;
+    ctx.setLineDash([0.1, 2.2 * width]);
+    ctx.beginPath();
+    ctx.moveTo(x0, y0);
+    ctx.lineTo(x1, y1);
+    ctx.stroke();
+    ctx.setLineDash([]);
+    chevron(0);
+    if (capped) chevron(0.8 * head);
+  }
+}
+
+// Per run, the range of the effective step sizes the bars show: log10, the two decades below
+// the run's largest (a spread of the run's own range would make the bars of a run whose η_eff
+// barely moves jump from empty to full; smaller values show as a stub).
+const BAR_DECADES = 2;
+function barRange(run) {
+  if (run.barRange !== undefined) return run.barRange;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const values of [run.lrx, run.lry]) {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (v > 0 && Number.isFinite(v)) {
+        lo = Math.min(lo, Math.log10(v));
+        hi = Math.max(hi, Math.log10(v));
+      }
+    }
+  }
+  run.barRange = Number.isFinite(lo) ? [hi - BAR_DECADES, hi] : null;
+  return run.barRange;
+}
+
+// Two small bars beside a head: the effective step size of the update leaving it along x
+// (left) and y (right), on a log scale spanning the run's own range (full: its largest).
+function drawBars(ctx, run, i, x, y, sizes) {
+  const range = barRange(run);
+  const n = run.lrx.length;
+  if (!range || n === 0) return null;
+  const rects = [];
+  const row = Math.min(i, n - 1);
+  const unit = race.style.headSize * sizes;
+  const bw = Math.max(6, 0.55 * unit);
+  const tall = 3 * unit;
+  const pad = Math.max(2, 0.15 * unit);
+  const label = Math.max(9, Math.round(0.62 * (race.geometry ? race.geometry.font : 16)));
+  const left = x + 0.8 * unit;
+  const bottom = y - 0.3 * unit;
+  const boxW = 2 * bw + 3 * pad;
+  const boxH = tall + label + 2 * pad;
+  ctx.save();
+  ctx.globalAlpha = 0.82;
+  ctx.fillStyle = "white";
+  ctx.fillRect(left, bottom - boxH, boxW, boxH);
+  ctx.globalAlpha = 1;
+  ctx.strokeStyle = run.color;
+  ctx.lineWidth = 1;
+  ctx.strokeRect(left + 0.5, bottom - boxH + 0.5, boxW - 1, boxH - 1);
+  ctx.font = `${label}px Arial, sans-serif`;
+  ctx.textAlign = "center";
+  ctx.textBaseline = "bottom";
+  [run.lrx[row], run.lry[row]].forEach((v, j) => {
+    const bx = left + pad + j * (bw + pad);
+    const base = bottom - pad - label;
+    let frac = (Math.log10(v) - range[0]) / (range[1] - range[0]);
+    frac = Number.isFinite(frac) ? Math.min(1, Math.max(0.06, frac)) : 0;
+    ctx.fillStyle = run.color;
+    ctx.globalAlpha = j === 0 ? 1 : 0.6;
+    ctx.fillRect(bx, base - frac * tall, bw, frac * tall);
+    rects.push([bx, base - frac * tall, bw, frac * tall]);
+    ctx.globalAlpha = 1;
+    ctx.fillStyle = "#222";
+    ctx.fillText(j === 0 ? "x" : "y", bx + bw / 2, bottom - pad + 1);
+  });
+  ctx.restore();
+  return { row, rects };
+}
+
+// The optimizer's state at row i: the momentum arrow −η·m̂ of the update leaving it (true to
+// scale, cut at 30 % of the panel) and the per-coordinate step-size bars.
+function drawGlyphs(ctx, c, run, i, sizes) {
+  const x = c.px(run.x[i]);
+  const y = c.py(run.y[i]);
+  const width = Math.max(2, race.style.growWidth * sizes * 0.8) + 0.5;
+  const drawn = { label: run.label, i, arrow: null, bars: null };
+  if (race.glyphsDrawn) race.glyphsDrawn.push(drawn);
+  if (run.mx && i < run.mx.length && Number.isFinite(run.mx[i]) && Number.isFinite(run.my[i])) {
+    let dx = c.px(run.x[i] + run.mx[i]) - x;
+    let dy = c.py(run.y[i] + run.my[i]) - y;
+    const length = Math.hypot(dx, dy);
+    const cap = 0.3 * Math.min(c.width, c.height);
+    const capped = length > cap;
+    if (capped) {
+      dx *= cap / length;
+      dy *= cap / length;
+    }
+    momentumArrow(ctx, x, y, x + dx, y + dy, run.color, width, capped);
+    drawn.arrow = { x0: x, y0: y, x1: x + dx, y1: y + dy, capped };
+  }
+  if (run.bars && run.lrx) drawn.bars = drawBars(ctx, run, i, x, y, sizes);
 }
 
 function drawLegend(runs) {
@@ -723,6 +851,71 @@ function positive(values) {
   return Array.from(values, (v) => (v > 0 && Number.isFinite(v) ? v : null));
 }
 
+// Per run, what the curvature panels plot, by step: λ₁, λ₂ and |λ|max/|λ|min at each iterate,
+// 2/η of the update leaving it.
+function curvatureSeries(run) {
+  const n = run.lam1.length;
+  const cond = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const a = Math.abs(run.lam1[i]);
+    const b = Math.abs(run.lam2[i]);
+    cond[i] = Math.max(a, b) / Math.min(a, b);
+  }
+  return { lam1: run.lam1, lam2: run.lam2, edge: run.edge, cond };
+}
+
+// The curvature view's lines, and its axes: the eigenvalue axis is logarithmic when every
+// eigenvalue shown is positive (linear, with zero marked, on a saddle); 2/η lines far above
+// the eigenvalues (100×) are left above the range rather than squashing them.
+function curvatureTraces(width) {
+  const traces = [];
+  const lams = [];
+  const conds = [];
+  let lo = Infinity;
+  let hi = -Infinity;
+  race.runs.forEach((run) => {
+    run.curv = run.lam1 ? curvatureSeries(run) : null;
+    if (!run.curv || run.hidden) return;
+    const d = run.curv;
+    lams.push(d.lam1, d.lam2);
+    conds.push(d.cond);
+    for (const values of [d.lam1, d.lam2]) {
+      for (const v of values) {
+        if (Number.isFinite(v)) {
+          lo = Math.min(lo, v);
+          hi = Math.max(hi, v);
+        }
+      }
+    }
+  });
+  const log = Number.isFinite(lo) && lo > 0;
+  const reach = Math.max(Math.abs(lo), Math.abs(hi));
+  race.runs.forEach((run) => {
+    if (!run.curv || run.hidden) return;
+    const d = run.curv;
+    const line = { color: run.color, width };
+    const hover = (name) => `${run.label}<br>step %{x}<br>${name} = %{y:.4g}<extra></extra>`;
+    const clean = (values) => Array.from(values, (v) => (Number.isFinite(v) && (!log || v > 0) ? v : null));
+    traces.push({ type: "scatter", mode: "lines", x0: 0, dx: 1, y: clean(d.lam1), line, hovertemplate: hover("λ₁"), xaxis: "x", yaxis: "y" });
+    traces.push({ type: "scatter", mode: "lines", x0: 0, dx: 1, y: clean(d.lam2), line: Object.assign({}, line, { dash: "dot" }), hovertemplate: hover("λ₂"), xaxis: "x", yaxis: "y" });
+    if (d.edge && d.edge.length) {
+      const edge = clean(d.edge);
+      for (const v of edge) if (v !== null && v <= 100 * reach) hi = Math.max(hi, v);
+      traces.push({ type: "scatter", mode: "lines", x0: 0, dx: 1, y: edge, line: Object.assign({}, line, { dash: "dash", width: 0.8 * width }), hovertemplate: hover("2/η"), xaxis: "x", yaxis: "y" });
+    }
+    traces.push({ type: "scatter", mode: "lines", x0: 0, dx: 1, y: positive(d.cond), line, hovertemplate: hover("κ"), xaxis: "x2", yaxis: "y2" });
+  });
+  let eigen;
+  if (!Number.isFinite(lo)) eigen = { type: "linear", range: [-1, 1] };
+  else if (log) eigen = { type: "log", range: decades(lams.concat([[hi]])), dtick: 1 };
+  else {
+    const pad = 0.06 * Math.max(hi - lo, 1e-12);
+    eigen = { type: "linear", range: [Math.min(lo, 0) - pad, Math.max(hi, 0) + pad] };
+  }
+  race.view.axes = { yaxis: eigen, yaxis2: { range: decades(conds), dtick: 1 } };
+  return traces;
+}
+
 function viewTraces() {
   const kind = race.view.spec.layout.meta.kind;
   const scale = race.geometry ? race.geometry.scale : 1;
@@ -743,7 +936,13 @@ function viewTraces() {
       traces.push({ type: "scatter", mode: "lines", x0: 1, dx: 1, y: positive(d.lrx), line, hovertemplate: hover, xaxis: "x3", yaxis: "y3" });
       traces.push({ type: "scatter", mode: "lines", x0: 1, dx: 1, y: positive(d.lry), line: Object.assign({}, line, { dash: "dot" }), hovertemplate: hover, xaxis: "x3", yaxis: "y3" });
     });
-    race.view.ranges = { yaxis: decades(all.step), yaxis2: decades(all.grad), yaxis3: decades(all.lr) };
+    race.view.axes = {
+      yaxis: { range: decades(all.step) },
+      yaxis2: { range: decades(all.grad) },
+      yaxis3: { range: decades(all.lr) },
+    };
+  } else if (kind === "curvature") {
+    traces.push(...curvatureTraces(width));
   } else if (kind === "3d") {
     const meta = race.view.spec.layout.meta;
     const [x0, x1] = race.view.spec.layout.scene.xaxis.range;
@@ -776,9 +975,9 @@ async function drawView(rebuild) {
   race.view.key = key;
   const data = spec.data.concat(viewTraces());
   const layout = Object.assign({}, spec.layout, { width, height, images: [] });
-  if (spec.layout.meta.kind === "dynamics") {
-    for (const [axis, range] of Object.entries(race.view.ranges)) {
-      layout[axis] = Object.assign({}, spec.layout[axis], { range });
+  if (spec.layout.meta.kind === "dynamics" || spec.layout.meta.kind === "curvature") {
+    for (const [axis, patch] of Object.entries(race.view.axes)) {
+      layout[axis] = Object.assign({}, spec.layout[axis], patch);
     }
   }
   if (spec.layout.meta.kind !== "3d") {
@@ -856,6 +1055,33 @@ function drawViewRuns() {
       }
       ctx.restore();
     }
+  } else if (kind === "curvature") {
+    const k = race.k;
+    const head = 0.7 * race.style.headSize * sizes;
+    const rows = [["xaxis", "yaxis", [(d) => d.lam1[k], (d) => d.lam2[k]]],
+                  ["xaxis2", "yaxis2", [(d) => d.cond[k]]]];
+    for (const [xname, yname, values] of rows) {
+      const p = panel(xname, yname, viewGd);
+      if (!p) continue;
+      ctx.save();
+      clipTo(ctx, { left: p.left - head, top: p.top - head, width: p.width + 2 * head, height: p.height + 2 * head });
+      ctx.strokeStyle = "#333";
+      ctx.lineWidth = Math.max(1.5, 1.5 * sizes);
+      ctx.setLineDash([4, 4]);
+      polyline(ctx, 2, () => p.px(k), (i) => (i === 0 ? p.top : p.top + p.height));
+      ctx.setLineDash([]);
+      const log = p.ya.type === "log";
+      for (const run of race.runs) {
+        if (run.hidden || !run.curv || k > run.x.length - 1) continue;
+        values.forEach((value, j) => {
+          const v = value(run.curv);
+          if (Number.isFinite(v) && (!log || v > 0)) {
+            dot(ctx, p.px(k), p.py(v), head / 2, j === 0 ? run.color : "white", j === 0 ? "white" : run.color, j === 0 ? 1.5 : 2.5);
+          }
+        });
+      }
+      ctx.restore();
+    }
   } else if (kind === "3d") {
     const shown = race.runs.filter((run) => !run.hidden && run.z3);
     const heads = { x: [], y: [], z: [], c: [] };
@@ -914,12 +1140,31 @@ function toggleArrows() {
   draw();
 }
 
+// The momentum arrow's data comes from Python on request (a recorded run): ask for it when
+// the glyphs go on, and say so when they go off (the figure then travels without it again).
+function askForGlyphs(on) {
+  send("streamlit:setComponentValue", {
+    value: { glyphs: on, id: `${Date.now()}-${Math.random()}` },
+    dataType: "json",
+  });
+}
+
+function toggleGlyphs() {
+  race.glyphs = !race.glyphs;
+  glyphsButton.classList.toggle("on", race.glyphs);
+  const have = Boolean(race.extras && race.extras.state);
+  if (race.glyphs !== have) askForGlyphs(race.glyphs);
+  draw();
+}
+
 playButton.addEventListener("click", () => setPlaying(!race.playing));
 // One iterate back or forward: a lecture can go through a run step by step.
 document.getElementById("back").addEventListener("click", () => stepBy(-1));
 document.getElementById("forward").addEventListener("click", () => stepBy(1));
 const arrowsButton = document.getElementById("arrows");
 arrowsButton.addEventListener("click", toggleArrows);
+const glyphsButton = document.getElementById("glyphs");
+glyphsButton.addEventListener("click", toggleGlyphs);
 speedButtons.forEach((button) =>
   button.addEventListener("click", () => {
     // Keep the position: restart the clock from the step shown at the new speed.
@@ -991,6 +1236,7 @@ function onKey(event) {
     Home: () => stepBy(-race.last),
     End: () => stepBy(race.last),
     a: toggleArrows,
+    s: toggleGlyphs,
     p: toggleProjection,
     f: toggleFullScreen,
     "?": toggleHelp,
@@ -1113,8 +1359,20 @@ async function render(args) {
     race.view.ready = null;
     if (!race.view.spec) Plotly.purge(viewGd);
   }
+  if (!race.renders && args.glyphs !== undefined) {
+    race.glyphs = Boolean(args.glyphs); // a reloaded frame: the session's choice
+    glyphsButton.classList.toggle("on", race.glyphs);
+  }
   const figureChanged = args.figure !== race.figureJson;
+  const extrasChanged = (args.extras || null) !== race.extrasJson;
   if (!figureChanged && !viewChanged && !Object.keys(args.images || {}).length) {
+    if (extrasChanged) {
+      // Only what is drawn besides the paths arrived (state glyphs, curvature series).
+      applyExtras(race.runs, args.extras);
+      race.runsVersion = (race.runsVersion || 0) + 1;
+      draw();
+      if (race.view.spec) setTimeout(() => drawView(false), 0);
+    }
     await arrange();
     return;
   }
@@ -1131,6 +1389,8 @@ async function render(args) {
   race.image = await loadImage((figure.layout.images || [])[0], race.image);
   setPlaying(false);
   race.runs = parts.runs;
+  applyExtras(race.runs, args.extras);
+  if (race.glyphs && !(race.extras && race.extras.state) && race.runs.length) askForGlyphs(true);
   race.runsVersion = (race.runsVersion || 0) + 1;
   race.style = parts.style;
   race.last = Math.max(0, ...race.runs.map((run) => run.x.length - 1));
@@ -1141,6 +1401,24 @@ async function render(args) {
   race.renders += 1;
   // The view's lines after the race is on screen: a slider move is watched on the race.
   if (race.view.spec) setTimeout(() => drawView(false), 0);
+}
+
+// What Python sent besides the figure (optviz.race_data), onto the runs by index: the
+// momentum arrow per row (mx, my), whether to draw the step-size bars, the eigenvalues along
+// the path (lam1, lam2) and 2/η per update (edge).
+function applyExtras(runs, json) {
+  race.extrasJson = json || null;
+  const extras = json ? JSON.parse(json) : null;
+  race.extras = extras ? { state: Boolean(extras.state), curvature: Boolean(extras.curvature) } : null;
+  runs.forEach((run, i) => {
+    const e = (extras && extras.runs[i]) || {};
+    run.mx = e.m_x ? decoded(e.m_x) : null;
+    run.my = e.m_y ? decoded(e.m_y) : null;
+    run.bars = Boolean(e.bars);
+    run.lam1 = e.lam1 ? decoded(e.lam1) : null;
+    run.lam2 = e.lam2 ? decoded(e.lam2) : null;
+    run.edge = e.edge ? decoded(e.edge) : null;
+  });
 }
 
 // One render at a time, in order (each awaits Plotly), and only the newest of those waiting.
