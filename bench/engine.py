@@ -205,6 +205,78 @@ def batch_line(batch_rate: float, batch_median: float, numpy_rate: float | None)
     return f"| {label} | {batch_rate:.3g} ({batch_median:.2g}) | {ratio} |"
 
 
+COMPARE_CHILD = """
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+import numpy as np
+import optviz, surfaces
+from pathlib import Path
+assert Path(optviz.__file__).resolve().is_relative_to(Path(sys.argv[1]).resolve()), optviz.__file__
+start, steps, runs, batch_steps, repeats = json.loads(sys.argv[2])
+start = tuple(start)
+
+
+def best(fn, n):
+    wall = cpu = float("inf")
+    for _ in range(n):
+        w, c = time.perf_counter(), time.process_time()
+        fn()
+        wall = min(wall, time.perf_counter() - w)
+        cpu = min(cpu, time.process_time() - c)
+    return wall, cpu
+
+
+out = {}
+for name, kw in (("adam", {}), ("gd", {})):
+    optviz.run(name, "rosenbrock", start=start, steps=10, **kw)
+    one = lambda: optviz.run(name, "rosenbrock", start=start, steps=steps, **kw)  # noqa: E731
+    wall, cpu = best(one, repeats)
+    out["run " + name] = (steps / wall, steps / cpu)
+rng = np.random.default_rng(0)
+(x0, x1), (y0, y1) = surfaces.get("rosenbrock").bounds
+starts = np.column_stack([rng.uniform(x0, x1, runs), rng.uniform(y0, y1, runs)])
+optviz.run_batch("adam", "rosenbrock", starts=starts[:2], steps=2)
+wall, cpu = best(lambda: optviz.run_batch("adam", "rosenbrock", starts=starts,
+                                 steps=batch_steps), 3)
+out["run_batch adam"] = (runs * batch_steps / wall, runs * batch_steps / cpu)
+print(json.dumps(out))
+"""
+
+
+def compare(base: Path, rounds: int) -> None:
+    """Before/after, side by side in one run: ``base`` (a checkout of the old commit with its
+    kernels compiled once) and this checkout measured in alternating child processes, ``rounds``
+    times each. steps/s by wall clock (the figures the README quotes) and by the process's CPU
+    time (less sensitive to other work on the machine; for the batch it sums every thread)."""
+    trees = {"before": base.resolve(), "after": ROOT}
+    arg = json.dumps([START, STEPS, BATCH_RUNS, BATCH_STEPS, 20])
+    results: dict[str, list[dict]] = {label: [] for label in trees}
+    for r in range(rounds):
+        for label, tree in trees.items():
+            out = subprocess.run(
+                [sys.executable, "-c", COMPARE_CHILD, str(tree), arg],
+                cwd=tree, capture_output=True, text=True,
+            )  # fmt: skip
+            if out.returncode != 0:
+                raise RuntimeError(out.stderr)
+            results[label].append(json.loads(out.stdout.strip().splitlines()[-1]))
+            print(f"round {r + 1} {label}: {results[label][-1]}", flush=True)
+    print()
+    print(f"before = {base}, after = {ROOT}; {rounds} alternating rounds, {os.cpu_count()} cores")
+    print(f"run: Adam/GD on Rosenbrock, {STEPS:,} steps, best of 20; run_batch: Adam, "
+          f"{BATCH_RUNS:,} runs × {BATCH_STEPS} steps, best of 3")  # fmt: skip
+    print()
+    print("| measurement | round | before: wall (cpu) | after: wall (cpu) | after/before |")
+    print("|---|---:|---:|---:|---:|")
+    for key in results["before"][0]:
+        for r in range(rounds):
+            (bw, bc), (aw, ac) = results["before"][r][key], results["after"][r][key]
+            print(
+                f"| {key} steps/s | {r + 1} | {bw:.3g} ({bc:.3g}) | {aw:.3g} ({ac:.3g}) "
+                f"| {aw / bw:.2f} ({ac / bc:.2f}) |"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds")
@@ -212,7 +284,17 @@ def main() -> None:
     parser.add_argument(
         "--only", choices=["batched"], help="measure only run_batch (with its endpoint check)"
     )
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        metavar="OLD_CHECKOUT",
+        help="before/after: optviz.run and run_batch of OLD_CHECKOUT and of this checkout, "
+        "alternating in child processes (--rounds times, default 2)",
+    )
     args = parser.parse_args()
+    if args.compare is not None:
+        compare(args.compare, args.rounds if args.rounds != 5 else 2)
+        return
     print(f"optviz engine benchmark · Adam on Rosenbrock · {os.cpu_count()} cores", flush=True)
     if args.only == "batched":
         batch_rate, batch_median = batched(args.rounds)

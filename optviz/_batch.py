@@ -4,7 +4,9 @@ Each thread takes a block of ``BLOCK`` runs and advances all of them one step be
 step. For the first-order methods a step is three passes over the block: :func:`_prepare_pass`
 (gradients, stop checks, scheduled η; scalar, it dispatches on the surface), the update rule
 over all runs, in a loop with the optimizer dispatch hoisted out of it, which LLVM vectorises
-(AVX-512: 8 runs per instruction), and :func:`_outcome_pass` (loss, divergence, escape). The
+(AVX-512: 8 runs per instruction; these loops, ``V.<rule>``, are built from the table
+``optviz._rules.FIRST_ORDER_RULES``), Lookahead's sync when it is on (vectorised too), and
+:func:`_outcome_pass` (loss, divergence, escape). The
 passes are :func:`optviz._kernel._step`'s three parts, with the same rule functions, so every
 run ends exactly where :func:`optviz.run` ends (bit for bit: vector sqrt, div, mul and add
 round like the scalar ones; no libm call is vectorised, as Numba uses no SVML here), with the

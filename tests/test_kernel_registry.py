@@ -213,5 +213,7 @@ def test_one_compiled_signature_after_every_optimizer():
         optviz.run_batch(name, surface, starts=starts, steps=5)
     optviz.run("adam", "beale", steps=5, accumulator_init="first_grad")
     optviz.run_batch("adam", "beale", starts=starts, steps=5, accumulator_init="first_grad")
+    optviz.run("rmsprop", "beale", steps=5, lookahead_k=2, record_state=True)
+    optviz.run_batch("nadam", "beale", starts=starts, steps=5, lookahead_k=2)
     assert len(_kernel.simulate.signatures) == 1, _kernel.simulate.signatures
     assert len(_batch.simulate_blocked.signatures) == 1, _batch.simulate_blocked.signatures
