@@ -430,39 +430,29 @@ def active_options(name: str, resolved: Mapping[str, object]) -> dict[str, str]:
     return active
 
 
-def rule_lines(name: str, resolved: Mapping[str, object]) -> list[str]:
-    """The rendered lines of ``name``'s update-rule block for the ``resolved`` options."""
-    from optviz import optimizers
-
-    lines = parse(optimizers.get(name).update.__doc__ or "")
+def rule_lines(name: str, doc: str, resolved: Mapping[str, object]) -> list[str]:
+    """The rendered lines of the update-rule block in ``doc`` (``name``'s rule's docstring) for
+    the ``resolved`` options."""
+    lines = parse(doc)
     if not lines:
         raise LookupError(f"the update rule of {name} has no 'Formula:' block")
     return render(lines, active_options(name, resolved))
 
 
-def formula(name: str, schedule: object = None, **options: object) -> str:
-    """The LaTeX update rule of ``name`` for the options given, as the run applies it.
+def formula(name: str, doc: str, resolved: Mapping[str, object], schedule: object = None) -> str:
+    """The LaTeX update rule of ``name`` for its ``resolved`` options, as the run applies it.
 
-    The rule's ``Formula:`` block rendered for the options; then the tail lines say what else
-    the run does: η_t in place of η under a ``schedule`` (a name or mapping, as
-    :func:`optviz.run` takes it) or AdaGrad's ``lr_decay``, the L2 weight-decay term added to the
-    gradient, and the stop rule.
+    ``doc`` is its update rule's docstring (the catalog, :func:`optviz.optimizers.formula`,
+    passes it in; this module knows no catalog). The rule's ``Formula:`` block rendered for the
+    options; then the tail lines say what else the run does: η_t in place of η under a
+    ``schedule`` (a name or mapping, as :func:`optviz.run` takes it) or AdaGrad's ``lr_decay``,
+    the L2 weight-decay term added to the gradient, Lookahead and the stop rule.
     """
-    from optviz import optimizers
-
-    resolved = optimizers.resolve(name, options)
-    body = rule_lines(name, resolved)
+    body = rule_lines(name, doc, resolved)
     text = "\n".join(body)
     k = "k" if "_{k+1}" in text or "_k" in text else "t"
-    card = Card(name, resolved, schedules.resolve(schedule), k, body)  # type: ignore[arg-type]
+    card = Card(name, dict(resolved), schedules.resolve(schedule), k, body)  # type: ignore[arg-type]
     tails: list[str] = []
     for tail in TAIL_LINES:
         tails += tail(card)
     return join(card.lines + tails)
-
-
-def rule_notes(name: str) -> str:
-    """The ``Notes`` section of ``name``'s update-rule docstring."""
-    from optviz import optimizers
-
-    return notes(optimizers.get(name).update.__doc__ or "")

@@ -535,9 +535,9 @@ def formula(name: str, schedule: object = None, **options: object) -> str:
     """The LaTeX update rule of ``name`` for the options given, as the run applies it: the
     ``Formula:`` block of its update rule rendered for the options, then the schedule, weight
     decay and stop-rule lines (:func:`optviz.formulas.formula`)."""
-    return formulas.formula(name, schedule, **options)
+    return formulas.formula(name, get(name).update.__doc__ or "", resolve(name, options), schedule)
 
 
 def notes(name: str) -> str:
     """The ``Notes`` section of the update rule's docstring (conventions, torch equivalence)."""
-    return formulas.rule_notes(name)
+    return formulas.notes(get(name).update.__doc__ or "")
