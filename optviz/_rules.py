@@ -102,6 +102,21 @@ def _lerp(a, b, w):
     return b - (b - a) * (1.0 - w)
 
 
+@njit(cache=True, error_model="numpy")
+def _first_moment(st, i, gx, gy, b1):
+    # m ← β₁m + (1−β₁)g as torch computes it (lerp): Adam, AMSGrad, AdamW, NAdam, RAdam, Adamax.
+    st[M0, i] = _lerp(st[M0, i], gx, 1.0 - b1)
+    st[M1, i] = _lerp(st[M1, i], gy, 1.0 - b1)
+
+
+@njit(cache=True, error_model="numpy")
+def _moments(st, i, gx, gy, b1, b2):
+    # m as above and v ← β₂v + (1−β₂)g² in torch's order: the Adam family's two averages.
+    _first_moment(st, i, gx, gy, b1)
+    st[V0, i] = st[V0, i] * b2 + (1.0 - b2) * gx * gx
+    st[V1, i] = st[V1, i] * b2 + (1.0 - b2) * gy * gy
+
+
 # ======================================================================================
 # First-order update rules
 # ======================================================================================
@@ -363,10 +378,7 @@ def adam_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     wd = hp[WEIGHT_DECAY, i]
     dx = gx + wd * x
     dy = gy + wd * y
-    st[M0, i] = _lerp(st[M0, i], dx, 1.0 - b1)
-    st[M1, i] = _lerp(st[M1, i], dy, 1.0 - b1)
-    st[V0, i] = st[V0, i] * b2 + (1.0 - b2) * dx * dx
-    st[V1, i] = st[V1, i] * b2 + (1.0 - b2) * dy * dy
+    _moments(st, i, dx, dy, b1, b2)
     return _adam_step(x, y, lr, hp, flags, st, i, st[V0, i], st[V1, i])
 
 
@@ -442,10 +454,7 @@ def amsgrad_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     wd = hp[WEIGHT_DECAY, i]
     dx = gx + wd * x
     dy = gy + wd * y
-    st[M0, i] = _lerp(st[M0, i], dx, 1.0 - b1)
-    st[M1, i] = _lerp(st[M1, i], dy, 1.0 - b1)
-    st[V0, i] = st[V0, i] * b2 + (1.0 - b2) * dx * dx
-    st[V1, i] = st[V1, i] * b2 + (1.0 - b2) * dy * dy
+    _moments(st, i, dx, dy, b1, b2)
     st[VMAX0, i] = max(st[VMAX0, i], st[V0, i])
     st[VMAX1, i] = max(st[VMAX1, i], st[V1, i])
     return _adam_step(x, y, lr, hp, flags, st, i, st[VMAX0, i], st[VMAX1, i])
@@ -472,10 +481,7 @@ def adamw_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     shrink = 1.0 - lr * hp[WEIGHT_DECAY, i]
     x = x * shrink
     y = y * shrink
-    st[M0, i] = _lerp(st[M0, i], gx, 1.0 - b1)
-    st[M1, i] = _lerp(st[M1, i], gy, 1.0 - b1)
-    st[V0, i] = st[V0, i] * b2 + (1.0 - b2) * gx * gx
-    st[V1, i] = st[V1, i] * b2 + (1.0 - b2) * gy * gy
+    _moments(st, i, gx, gy, b1, b2)
     return _adam_step(x, y, lr, hp, flags, st, i, st[V0, i], st[V1, i])
 
 
@@ -516,10 +522,7 @@ def nadam_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     st[BP2, i] *= b2
     bc2 = 1.0 - st[BP2, i]
     st[MU_PRODUCT, i] *= mu
-    st[M0, i] = _lerp(st[M0, i], dx, 1.0 - b1)
-    st[M1, i] = _lerp(st[M1, i], dy, 1.0 - b1)
-    st[V0, i] = st[V0, i] * b2 + (1.0 - b2) * dx * dx
-    st[V1, i] = st[V1, i] * b2 + (1.0 - b2) * dy * dy
+    _moments(st, i, dx, dy, b1, b2)
     if flags[EPS_INSIDE] == 1:
         d0 = _sqrt(st[V0, i] / bc2 + hp[EPS, i])
         d1 = _sqrt(st[V1, i] / bc2 + hp[EPS, i])
@@ -684,8 +687,7 @@ def adamax_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     wd = hp[WEIGHT_DECAY, i]
     dx = gx + wd * x
     dy = gy + wd * y
-    st[M0, i] = _lerp(st[M0, i], dx, 1.0 - b1)
-    st[M1, i] = _lerp(st[M1, i], dy, 1.0 - b1)
+    _first_moment(st, i, dx, dy, b1)
     # torch.maximum as a select (a NaN gradient propagates, as in torch; Python's max() would
     # drop it, and its branches keep the batch loop scalar).
     u0 = st[V0, i] * b2
@@ -744,10 +746,7 @@ def radam_update(x, y, gx, gy, lr, t, hp, flags, st, i):
     wd = hp[WEIGHT_DECAY, i]
     dx = gx + wd * x
     dy = gy + wd * y
-    st[M0, i] = _lerp(st[M0, i], dx, 1.0 - b1)
-    st[M1, i] = _lerp(st[M1, i], dy, 1.0 - b1)
-    st[V0, i] = st[V0, i] * b2 + (1.0 - b2) * dx * dx
-    st[V1, i] = st[V1, i] * b2 + (1.0 - b2) * dy * dy
+    _moments(st, i, dx, dy, b1, b2)
     tf = float(t)
     st[BP1, i] = math.pow(b1, tf)
     st[BP2, i] = math.pow(b2, tf)
