@@ -961,6 +961,18 @@ function viewTraces() {
   return traces;
 }
 
+// The dashed cursor of a follow view's panel at step k, leaving the context clipped to the
+// panel (widened by a head, so dots on the edge show whole) for the run dots: restore after.
+function stepCursor(ctx, p, k, head, sizes) {
+  ctx.save();
+  clipTo(ctx, { left: p.left - head, top: p.top - head, width: p.width + 2 * head, height: p.height + 2 * head });
+  ctx.strokeStyle = "#333";
+  ctx.lineWidth = Math.max(1.5, 1.5 * sizes);
+  ctx.setLineDash([4, 4]);
+  polyline(ctx, 2, () => p.px(k), (i) => (i === 0 ? p.top : p.top + p.height));
+  ctx.setLineDash([]);
+}
+
 // (Re)draw the view for the current runs and box: Plotly for its static part and the runs'
 // lines, the overlay canvas or a restyle for what moves with the step.
 async function drawView(rebuild) {
@@ -1041,13 +1053,7 @@ function drawViewRuns() {
     for (const [xname, yname, value] of rows) {
       const p = panel(xname, yname, viewGd);
       if (!p) continue;
-      ctx.save();
-      clipTo(ctx, { left: p.left - head, top: p.top - head, width: p.width + 2 * head, height: p.height + 2 * head });
-      ctx.strokeStyle = "#333";
-      ctx.lineWidth = Math.max(1.5, 1.5 * sizes);
-      ctx.setLineDash([4, 4]);
-      polyline(ctx, 2, () => p.px(k), (i) => (i === 0 ? p.top : p.top + p.height));
-      ctx.setLineDash([]);
+      stepCursor(ctx, p, k, head, sizes);
       for (const run of race.runs) {
         if (run.hidden || !run.dyn || k > run.x.length - 1) continue;
         const v = value(run.dyn);
@@ -1063,13 +1069,7 @@ function drawViewRuns() {
     for (const [xname, yname, values] of rows) {
       const p = panel(xname, yname, viewGd);
       if (!p) continue;
-      ctx.save();
-      clipTo(ctx, { left: p.left - head, top: p.top - head, width: p.width + 2 * head, height: p.height + 2 * head });
-      ctx.strokeStyle = "#333";
-      ctx.lineWidth = Math.max(1.5, 1.5 * sizes);
-      ctx.setLineDash([4, 4]);
-      polyline(ctx, 2, () => p.px(k), (i) => (i === 0 ? p.top : p.top + p.height));
-      ctx.setLineDash([]);
+      stepCursor(ctx, p, k, head, sizes);
       const log = p.ya.type === "log";
       for (const run of race.runs) {
         if (run.hidden || !run.curv || k > run.x.length - 1) continue;
