@@ -1,6 +1,9 @@
-"""optviz reproduces torch.optim: golden Rosenbrock trajectories recorded in float64.
+"""optviz reproduces its references: golden trajectories recorded in float64.
 
-The files come from ``tests/golden/record_torch.py`` (torch is not needed to run this test).
+The files come from ``tests/golden/record_torch.py`` (torch.optim), ``record_optax.py`` (optax),
+``record_qhoptim.py`` (qhoptim) and ``record_lecture.py`` (a loop written from a lecture's
+formula), all in one format (``problems.save``); none of those libraries is needed to run this
+test. Every ``tests/golden/*.npz`` is checked, so a recorded case is covered without editing it.
 """
 
 from __future__ import annotations
@@ -26,8 +29,14 @@ def test_golden_files_cover_every_torch_optimizer_and_schedule():
     assert expected <= names
 
 
+def test_golden_files_cover_lookahead_around_sgd_and_adam_on_both_surfaces():
+    names = {path.stem for path in GOLDEN}
+    expected = {f"lookahead_{o}_{s}" for o in ("sgd", "adam") for s in ("rosenbrock", "beale")}
+    assert expected <= names
+
+
 @pytest.mark.parametrize("path", GOLDEN, ids=[p.stem for p in GOLDEN])
-def test_matches_torch(path: Path):
+def test_matches_the_reference(path: Path):
     golden = np.load(path)
     kwargs = json.loads(str(golden["run_kwargs"]))
     surface = kwargs.pop("surface", "rosenbrock")

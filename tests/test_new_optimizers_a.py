@@ -268,10 +268,10 @@ def test_nu_options_are_checked(option):
 
 
 def test_every_new_optimizer_has_goldens_on_rosenbrock_and_beale():
-    # tests/test_golden.py checks golden/*.npz, tests/test_golden_optax.py golden/optax/*.npz.
+    # tests/test_golden.py checks every golden/*.npz.
     golden = Path(__file__).parent / "golden"
     covered = set()
-    for path in [*golden.glob("*.npz"), *golden.glob("optax/*.npz")]:
+    for path in golden.glob("*.npz"):
         kwargs = json.loads(str(np.load(path)["run_kwargs"]))
         covered.add((kwargs["optimizer"], kwargs.get("surface", "rosenbrock")))
     for name in NEW:

@@ -8,8 +8,13 @@ on about a fifth of the points): :func:`ipow` is numba's order.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
 STEPS = 1000
 _BEALE_C = (1.5, 2.25, 2.625)
 
@@ -61,3 +66,22 @@ PROBLEMS: dict[str, Problem] = {
     "rosenbrock": (rosenbrock, rosenbrock_gradient, (-1.2, 1.0)),
     "beale": (beale, beale_gradient, (1.0, 1.4)),
 }
+
+
+def save(name: str, xy: np.ndarray, run_kwargs: dict, call: str) -> None:
+    """Write ``tests/golden/<name>.npz`` for ``tests/test_golden.py``: the positions (steps + 1,
+    2), the start of the run's surface, what produced them (field ``torch_call``, its first
+    recorder's name: the reference call, whichever library made it) and ``run_kwargs``, the JSON
+    of the ``optviz.run`` arguments that must reproduce them (``surface`` defaults to
+    Rosenbrock)."""
+    if not np.all(np.isfinite(xy)):
+        raise RuntimeError(f"{name}: the reference run is not finite")
+    surface = run_kwargs.get("surface", "rosenbrock")
+    np.savez_compressed(
+        HERE / f"{name}.npz",
+        xy=xy,
+        start=np.array(PROBLEMS[surface][2]),
+        torch_call=np.array(call),
+        run_kwargs=np.array(json.dumps(run_kwargs)),
+    )
+    print(f"{name:28s} final ({xy[-1, 0]: .6f}, {xy[-1, 1]: .6f})")

@@ -20,14 +20,10 @@ there amplifies those 10⁻¹² to 10⁻² within 400 steps; η = 0.05 and 0.2 k
 
 from __future__ import annotations
 
-import json
 import sys
-from pathlib import Path
 
 import numpy as np
-from problems import PROBLEMS, STEPS
-
-HERE = Path(__file__).resolve().parent
+from problems import PROBLEMS, STEPS, save
 
 # name -> (lr η, ε, optviz.run kwargs)
 CASES: dict[str, tuple[float, float, dict]] = {
@@ -66,21 +62,11 @@ def main(names: list[str]) -> None:
     for name in names or list(CASES):
         lr, eps, run_kwargs = CASES[name]
         surface = run_kwargs.get("surface", "rosenbrock")
-        xy = record(lr, eps, surface)
-        if not np.all(np.isfinite(xy)):
-            raise RuntimeError(f"{name}: the lecture loop is not finite")
         text = (
             f"lecture 000 full-matrix AdaGrad, numpy {np.__version__} eigh: "
             f"G += g gᵀ, θ −= η (εI + G)^(-1/2) g with η = {lr:g}, ε = {eps:g} on {surface}"
         )
-        np.savez_compressed(
-            HERE / f"{name}.npz",
-            xy=xy,
-            start=np.array(PROBLEMS[surface][2]),
-            torch_call=np.array(text),
-            run_kwargs=np.array(json.dumps(run_kwargs)),
-        )
-        print(f"{name:28s} final ({xy[-1, 0]: .6f}, {xy[-1, 1]: .6f})")
+        save(name, record(lr, eps, surface), run_kwargs, text)
 
 
 if __name__ == "__main__":

@@ -1,13 +1,14 @@
-"""Record golden trajectories from optax for ``tests/test_golden_optax.py``.
+"""Record golden trajectories from optax for ``tests/test_golden.py``.
 
 Run from the repository root with the reference environment (optax and jax are not
 dependencies of optviz): ``/work/refvenv/bin/python tests/golden/record_optax.py [name ...]``
 (no names: every case). Everything is float64 (``jax_enable_x64``), op by op (no ``jax.jit``,
 so XLA fuses nothing); the gradient is the closed form, as in ``record_torch.py``.
 
-Each case writes ``optax/<name>.npz`` with the positions (steps + 1, 2), the start, the optax
-call that produced them, the optax version and ``run_kwargs``: the JSON of the ``optviz.run``
-arguments (``optimizer``, ``surface`` and the options) that must reproduce them.
+Each case writes ``<name>.npz`` in the format of every golden (:func:`problems.save`): the
+positions (steps + 1, 2), the start, the optax call that produced them and ``run_kwargs``, the
+JSON of the ``optviz.run`` arguments (``optimizer``, ``surface`` and the options) that must
+reproduce them.
 
 Lookahead (``optax.lookahead``): the recorded path is the fast weights, where the gradient is
 taken and which jump back to the slow weights at every sync, as optviz draws it.
@@ -17,26 +18,22 @@ To add a case, add one entry to ``CASES`` (a separate entry per optimizer and su
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import jax
 
 jax.config.update("jax_enable_x64", True)
+jax.config.update("jax_platforms", "cpu")
 
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import optax  # noqa: E402
-from problems import PROBLEMS  # noqa: E402
+from problems import PROBLEMS, STEPS, save  # noqa: E402
 
-OUT = Path(__file__).resolve().parent / "optax"
-STEPS = 1000
-STARTS = {"rosenbrock": (-1.2, 1.0), "beale": (1.0, 1.4)}
-# The kernel's closed forms, bit for bit (problems.py: numba's y**k is repeated squaring; Python's
-# C pow differs by 1 ulp on ~20 % of Beale points, which can flip a sign for Lion).
-GRADIENTS = {surface: PROBLEMS[surface][1] for surface in STARTS}
+# The gradients are the kernel's closed forms, bit for bit (problems.py: numba's y**k is repeated
+# squaring; Python's C pow differs by 1 ulp on ~20 % of Beale points, which can flip a sign for
+# Lion).
 
 # name -> (optax transformation factory, optviz.run kwargs incl. optimizer and surface, text)
 Case = tuple[Callable[[], optax.GradientTransformation], dict, str]
@@ -83,18 +80,44 @@ def _lion_cases() -> None:
 _lion_cases()
 
 
+def _adabelief_cases() -> None:
+    # optax.adabelief (H3): its defaults eps = eps_root = 1e-16 are optviz's defaults too.
+    cases = {
+        "adabelief": ("rosenbrock", {"learning_rate": 1e-3}),
+        "adabelief_options": (
+            "rosenbrock",
+            {"learning_rate": 5e-3, "b1": 0.8, "b2": 0.99, "eps": 1e-8, "eps_root": 1e-10},
+        ),
+        "adabelief_beale": ("beale", {"learning_rate": 1e-3}),
+    }
+    names = {"learning_rate": "lr", "b1": "beta1", "b2": "beta2"}  # optax's -> optviz's
+    for name, (surface, kw) in cases.items():
+        CASES[name] = (
+            lambda kw=kw: optax.adabelief(**kw),
+            {
+                "optimizer": "adabelief",
+                "surface": surface,
+                **{names.get(k, k): v for k, v in kw.items()},
+            },
+            "optax.adabelief(" + ", ".join(f"{k}={v}" for k, v in kw.items()) + ")",
+        )
+
+
+_adabelief_cases()
+
+
 def trajectory(
     make: Callable[[], optax.GradientTransformation], surface: str, wrapped: bool
 ) -> np.ndarray:
     """The path of ``make()`` from the surface's start; ``wrapped``: ``make()`` is a
     ``optax.lookahead``, whose path is the fast weights."""
-    grad = GRADIENTS[surface]
+    _, grad, start = PROBLEMS[surface]
     tx = make()
-    theta = jnp.asarray(STARTS[surface], dtype=jnp.float64)
+    theta = jnp.asarray(start, dtype=jnp.float64)
     params = optax.LookaheadParams.init_synced(theta) if wrapped else theta
     state = tx.init(params)
     xy = np.empty((STEPS + 1, 2))
-    xy[0] = STARTS[surface]
+    xy[0] = start
     for t in range(1, STEPS + 1):
         fast = params.fast if wrapped else params
         x, y = (float(v) for v in fast)
@@ -106,20 +129,10 @@ def trajectory(
 
 
 def main(names: list[str]) -> None:
-    OUT.mkdir(exist_ok=True)
     for name in names or list(CASES):
         make, kwargs, text = CASES[name]
         xy = trajectory(make, kwargs["surface"], "lookahead_k" in kwargs)
-        assert np.isfinite(xy).all(), f"{name} diverged"
-        np.savez(
-            OUT / f"{name}.npz",
-            xy=xy,
-            start=np.asarray(STARTS[kwargs["surface"]]),
-            reference_call=text,
-            reference_version=f"optax {optax.__version__}, jax {jax.__version__}",
-            run_kwargs=json.dumps(kwargs),
-        )
-        print(f"{name}: {text} -> {xy[-1]}")
+        save(name, xy, kwargs, f"optax {optax.__version__} (jax {jax.__version__}): {text}")
 
 
 if __name__ == "__main__":

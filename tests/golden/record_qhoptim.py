@@ -10,22 +10,16 @@ operations), written to ``p.grad`` before each ``step()``. The .npz format is
 
 from __future__ import annotations
 
-import json
 import sys
 import warnings
-from collections.abc import Callable
-from pathlib import Path
 
-import numpy as np
 import qhoptim
 import qhoptim.pyt
 import torch
-from problems import PROBLEMS, STEPS
-
-HERE = Path(__file__).resolve().parent
+from problems import save
+from record_torch import Factory, record  # the torch loop: p.grad = ∇f, step()
 
 # name -> (optimizer factory, optviz.run kwargs, text)
-Factory = Callable[[list[torch.Tensor]], torch.optim.Optimizer]
 CASES: dict[str, tuple[Factory, dict, str]] = {
     "qhm": (
         lambda p: qhoptim.pyt.QHM(p, lr=1e-3, momentum=0.9, nu=0.7),
@@ -79,41 +73,15 @@ CASES: dict[str, tuple[Factory, dict, str]] = {
 }
 
 
-def record(make_opt: Factory, surface: str) -> np.ndarray:
-    """Positions after 0…STEPS updates."""
-    _, gradient, start = PROBLEMS[surface]
-    p = torch.tensor(start, dtype=torch.float64)
-    opt = make_opt([p])
-    out = np.empty((STEPS + 1, 2))
-    out[0] = start
-    for k in range(STEPS):
-        x, y = p.tolist()
-        p.grad = torch.tensor(gradient(x, y), dtype=torch.float64)
-        opt.step()
-        out[k + 1] = p.tolist()
-    return out
-
-
 def main(names: list[str]) -> None:
     torch.set_default_dtype(torch.float64)
     # qhoptim 1.1.0 calls the deprecated Tensor.add_(Number, Tensor): same arithmetic.
     warnings.filterwarnings("ignore", category=UserWarning)
     for name in names or list(CASES):
         make_opt, run_kwargs, text = CASES[name]
-        surface = run_kwargs.get("surface", "rosenbrock")
-        xy = record(make_opt, surface)
-        if not np.all(np.isfinite(xy)):
-            raise RuntimeError(f"{name}: qhoptim run is not finite")
-        np.savez_compressed(
-            HERE / f"{name}.npz",
-            xy=xy,
-            start=np.array(PROBLEMS[surface][2]),
-            torch_call=np.array(
-                f"qhoptim {qhoptim.__version__} (torch {torch.__version__}): qhoptim.pyt.{text}"
-            ),
-            run_kwargs=np.array(json.dumps(run_kwargs)),
-        )
-        print(f"{name:28s} final ({xy[-1, 0]: .6f}, {xy[-1, 1]: .6f})")
+        xy = record(make_opt, None, run_kwargs.get("surface", "rosenbrock"))
+        call = f"qhoptim {qhoptim.__version__} (torch {torch.__version__}): qhoptim.pyt.{text}"
+        save(name, xy, run_kwargs, call)
 
 
 if __name__ == "__main__":

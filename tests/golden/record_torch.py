@@ -13,17 +13,14 @@ reproduce them (``surface``: Rosenbrock unless given).
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import torch
-from problems import PROBLEMS, STEPS
+from problems import PROBLEMS, STEPS, save
 
-HERE = Path(__file__).resolve().parent
 # name -> (torch optimizer factory, torch scheduler factory or None, optviz.run kwargs, text)
 Factory = Callable[[list[torch.Tensor]], torch.optim.Optimizer]
 CASES: dict[str, tuple[Factory, Callable | None, dict, str]] = {
@@ -259,18 +256,8 @@ def main(names: list[str]) -> None:
     torch.set_default_dtype(torch.float64)
     for name in names or list(CASES):
         make_opt, make_sched, run_kwargs, text = CASES[name]
-        surface = run_kwargs.get("surface", "rosenbrock")
-        xy = record(make_opt, make_sched, surface)
-        if not np.all(np.isfinite(xy)):
-            raise RuntimeError(f"{name}: torch run is not finite")
-        np.savez_compressed(
-            HERE / f"{name}.npz",
-            xy=xy,
-            start=np.array(PROBLEMS[surface][2]),
-            torch_call=np.array(f"torch {torch.__version__}: torch.optim.{text}"),
-            run_kwargs=np.array(json.dumps(run_kwargs)),
-        )
-        print(f"{name:28s} final ({xy[-1, 0]: .6f}, {xy[-1, 1]: .6f})")
+        xy = record(make_opt, make_sched, run_kwargs.get("surface", "rosenbrock"))
+        save(name, xy, run_kwargs, f"torch {torch.__version__}: torch.optim.{text}")
 
 
 if __name__ == "__main__":
