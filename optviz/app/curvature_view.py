@@ -12,13 +12,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from optviz import comparison as comparison_rules
 from optviz import curvature, figures, stepwise
 from optviz.config import Comparison
-
-
-def _labels(c: Comparison) -> list[str]:
-    labels = [r.label() for r in c.runs]
-    return [f"{lab} #{i + 1}" if labels.count(lab) > 1 else lab for i, lab in enumerate(labels)]
 
 
 def _summary(surface: object, traj: object, label: str) -> str:
@@ -40,7 +36,7 @@ def _summary(surface: object, traj: object, label: str) -> str:
 def render(comparison: Comparison, trajs: list, colors: list[str]) -> None:
     """Draw the view for the comparison on screen (``trajs`` its runs, ``colors`` theirs)."""
     surf = comparison.surface_obj()
-    labels = _labels(comparison)
+    labels = comparison_rules.run_labels(comparison)
     proj = comparison.projection
     fig = figures.curvature_figure(surf, trajs, labels, colors, projection=proj)
     st.plotly_chart(fig, theme=None, key="cv.figure")

@@ -11,29 +11,21 @@ from __future__ import annotations
 
 import streamlit as st
 
-from optviz import config, engine, figures, stepwise
+from optviz import comparison as comparison_rules
+from optviz import engine, figures, race_data, stepwise
 from optviz.config import Comparison
 
 RUN, K, SUB = "sw.run", "sw.k", "sw.sub"
 
 
-def _key(c: Comparison) -> tuple:
-    return tuple(sorted(config.to_query(c).items()))
-
-
 @st.cache_resource(max_entries=16, show_spinner=False)
-def recorded(key: tuple, i: int, _c: Comparison) -> engine.Trajectory:
-    """Run i of the comparison with its state recorded, cached on the comparison's query."""
-    run = _c.runs[i]
-    return engine.run(
-        run.optimizer, _c.surface_obj(), start=_c.start_point(), steps=_c.steps,
-        schedule=run.schedule, seed=_c.seed, record_state=True, **run.options,
-    )  # fmt: skip
-
-
-def _labels(c: Comparison) -> list[str]:
-    labels = [r.label() for r in c.runs]
-    return [f"{lab} #{i + 1}" if labels.count(lab) > 1 else lab for i, lab in enumerate(labels)]
+def recorded(key: tuple, i: int, _traj: engine.Trajectory, _surface: object) -> engine.Trajectory:
+    """The race's run i again with its state recorded (:func:`optviz.race_data.recorded`, as
+    the state glyphs get it), cached on the comparison's identity."""
+    rec = race_data.recorded(_traj, _surface)  # type: ignore[arg-type]
+    if rec is None:  # recording changes no path: this would be a kernel bug, never a user's
+        raise RuntimeError(f"run {i + 1} did not replay with its state recorded")
+    return rec
 
 
 def _move(dk: int, dsub: int, n_updates: int, n_subs: int) -> None:
@@ -55,20 +47,20 @@ def _move(dk: int, dsub: int, n_updates: int, n_subs: int) -> None:
 def render(comparison: Comparison, trajs: list, colors: list[str]) -> None:
     """Draw the view for the comparison on screen (``trajs`` its runs, ``colors`` theirs)."""
     ss = st.session_state
-    labels = _labels(comparison)
+    labels = comparison_rules.run_labels(comparison)
     runs = list(range(len(comparison.runs)))
     if ss.get(RUN) not in runs:
         ss[RUN] = 0
     i = st.segmented_control(
         "Run", runs, key=RUN, format_func=lambda j: f"{j + 1} · {labels[j]}", required=True,
     )  # fmt: skip
-    traj = recorded(_key(comparison), i, comparison)
+    surf = comparison.surface_obj()
+    traj = recorded(comparison_rules.query_key(comparison), i, trajs[i], surf)
     n = stepwise.updates(traj)
     if n == 0:
         st.info(f"{labels[i]} made no update ({traj.message}): nothing to take apart.")
         return
     k = min(max(int(ss.get(K, 0)), 0), n - 1)
-    surf = comparison.surface_obj()
     dec = stepwise.decompose(traj, k, surf)
     n_subs = len(dec.substeps)
     sub = min(max(int(ss.get(SUB, 0)), 0), n_subs - 1)
